@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The only reader of `process.env`. Every setting is validated here, documented in the
+ * README with its default, and handed to the rest of the code as a frozen object.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const booleanFlag = z
+  .enum(["", "0", "1", "true", "false", "yes", "no"])
+  .optional()
+  .transform((value) => value === "1" || value === "true" || value === "yes");
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), "must be an http(s) URL")
+  .transform((value) => value.replace(/\/+$/, ""));
+
+const intInRange = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  PORT: intInRange(0, 65535).default(4000),
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+  ),
+  PROPVID_DATA_DIR: z.string().trim().min(1).default("./.data"),
+  PROPVID_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PUBLIC_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  PROPVID_ROLE: z.enum(["all", "api", "worker"]).default("all"),
+  RENDER_CONCURRENCY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(1, 64).optional(),
+  ),
+  MAX_UPLOAD_BYTES: intInRange(1024, 2 ** 40).default(50 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: intInRange(1, 2 ** 31).default(100_000_000),
+  RATE_LIMIT_PER_MINUTE: intInRange(0, 1_000_000).default(600),
+  FFMPEG_PATH: optionalString,
+  FFPROBE_PATH: optionalString,
+  /** Test-only: lets URL imports reach 127.0.0.0/8 and ::1 (never other private ranges). */
+  PROPVID_TEST_ALLOW_LOOPBACK_FETCH: booleanFlag,
+  REPLICATE_API_TOKEN: optionalString,
+  REPLICATE_BASE_URL: httpUrl.default("https://api.replicate.com/v1"),
+  REPLICATE_WEBHOOK_SECRET: optionalString,
+  XAI_API_KEY: optionalString,
+  XAI_BASE_URL: httpUrl.default("https://api.x.ai/v1"),
+  XAI_MODEL: z.string().trim().min(1).default("grok-4"),
+});
+
+export type Role = "all" | "api" | "worker";
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** HMAC secret for signed URLs; from PROPVID_SECRET or generated once in the data dir. */
+  secret: string;
+  logLevel: string;
+  nodeEnv: "development" | "production" | "test";
+  isProduction: boolean;
+  publicBaseUrl: string;
+  /** True when PUBLIC_BASE_URL was set, i.e. the outside world (a provider) can reach us. */
+  publicBaseUrlConfigured: boolean;
+  role: Role;
+  renderConcurrency: number;
+  maxUploadBytes: number;
+  maxImagePixels: number;
+  rateLimitPerMinute: number;
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  allowLoopbackFetch: boolean;
+  replicate: { apiToken: string | undefined; baseUrl: string; webhookSecret: string | undefined };
+  xai: { apiKey: string | undefined; baseUrl: string; model: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n  ${issues.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates settings. Pure apart from the secret, which `resolveSecret` supplies. */
+export function parseConfig(env: Env, options: { secret?: (dataDir: string) => string } = {}): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.PROPVID_DATA_DIR);
+  const urlHost = e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST;
+  const secret = e.PROPVID_SECRET ?? (options.secret ?? resolveSecret)(dataDir);
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    secret,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    isProduction: e.NODE_ENV === "production",
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${urlHost}:${e.PORT}`,
+    publicBaseUrlConfigured: e.PUBLIC_BASE_URL !== undefined,
+    role: e.PROPVID_ROLE,
+    renderConcurrency: e.RENDER_CONCURRENCY ?? Math.max(1, os.availableParallelism()),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    allowLoopbackFetch: e.PROPVID_TEST_ALLOW_LOOPBACK_FETCH,
+    replicate: Object.freeze({
+      apiToken: e.REPLICATE_API_TOKEN,
+      baseUrl: e.REPLICATE_BASE_URL,
+      webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
+    }),
+    xai: Object.freeze({ apiKey: e.XAI_API_KEY, baseUrl: e.XAI_BASE_URL, model: e.XAI_MODEL }),
+  });
+}
+
+/** Reads the process environment; the one place that does. */
+export function loadConfig(overrides: Env = {}): Config {
+  return parseConfig({ ...process.env, ...overrides });
+}
+
+/** A copy of the environment for child processes we spawn (tests, multi-process runs). */
+export function environmentForChild(overrides: Env): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+/** The server secret kept in the data dir: generated once (256 bits), mode 0600. */
+export function resolveSecret(dataDir: string): string {
+  const file = path.join(dataDir, "secret");
+  try {
+    const existing = readFileSync(file, "utf8").trim();
+    if (existing.length >= 32) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return readFileSync(file, "utf8").trim();
+    throw error;
+  }
+}

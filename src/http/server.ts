@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { GraphQLSchema } from "graphql";
+import type { Services } from "../container.js";
+import { AppError, isAppError } from "../errors.js";
+import { migrationsApplied } from "../db/data-source.js";
+import { registerGraphQL } from "./graphql.route.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { requestContext } from "./request-context.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+export interface HttpServer {
+  app: FastifyInstance;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes. */
+export async function createHttpServer(deps: { services: Services; schema: GraphQLSchema }): Promise<HttpServer> {
+  const { services } = deps;
+  const { config, logger } = services;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+
+  app.addHook("onRequest", (request, reply, done) => {
+    void reply.header("x-request-id", request.id);
+    requestContext.run({ requestId: request.id }, done);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if (isAppError(error)) {
+      return await reply
+        .code(error.httpStatus)
+        .send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
+      return await reply.code(status).send({ error: { code, message: (error as Error).message } });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return await reply.code(500).send({ error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id } });
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await services.dataSource.query("SELECT 1");
+      if (!(await migrationsApplied(services.dataSource))) throw new AppError("INTERNAL_SERVER_ERROR", "migrations pending");
+      return { status: "ready" };
+    } catch {
+      return await reply.code(503).send({ status: "unavailable" });
+    }
+  });
+
+  const limiter = new RateLimiter(config.rateLimitPerMinute);
+  await registerGraphQL(app, { services, schema: deps.schema, limiter });
+
+  return {
+    app,
+    async listen() {
+      return await app.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

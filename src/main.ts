@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startApp } from "./app.js";
+import { ConfigError, loadConfig, type Role } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { runMigrations } from "./db/data-source.js";
+import { AppError } from "./errors.js";
+import { createLogger, type Logger } from "./logger.js";
+import { buildSchema, printSdl } from "./schema/build-schema.js";
+import { ApiKeyService, type ApiKeyScope, API_KEY_SCOPES } from "./services/api-key.service.js";
+import { TenantService } from "./services/tenant.service.js";
+
+const USAGE = `propvid — listing photos in, a cinematic property video out
+
+Usage:
+  propvid [serve] [--role all|api|worker]   run the service (default)
+  propvid migrate                           apply database migrations and exit
+  propvid keys create --tenant NAME [--name LABEL] [--scopes admin|write|read,...]
+                                            create an API key (printed alone on stdout)
+  propvid keys revoke PREFIX                revoke the key with that prefix
+  propvid print-schema [--out schema.graphql]
+                                            print the GraphQL SDL
+
+Settings come from the environment; see the README.`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : "serve";
+  const rest = command === argv[0] ? argv.slice(1) : argv;
+  if (command === "help" || rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  switch (command) {
+    case "serve":
+      return await serve(rest);
+    case "migrate":
+      return await migrate();
+    case "keys":
+      return await keys(rest);
+    case "print-schema":
+      return await printSchemaCommand(rest);
+    default:
+      process.stderr.write(`unknown command: ${command}\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+/** Logs for one-shot commands go to stderr so stdout carries only the result. */
+function cliLogger(level: string): Logger {
+  return createLogger({ level: level === "info" ? "warn" : level, destination: process.stderr });
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { role: { type: "string" } }, strict: true });
+  const role = values.role;
+  if (role !== undefined && role !== "all" && role !== "api" && role !== "worker") {
+    throw new AppError("BAD_USER_INPUT", "--role must be all, api or worker");
+  }
+  const config = loadConfig(role ? { PROPVID_ROLE: role } : {});
+  const logger = createLogger({ level: config.logLevel });
+  const app = await startApp(config, logger, { role: role as Role | undefined });
+  if (app.bootstrapKey) printBootstrapBanner(app.bootstrapKey, config.publicBaseUrl);
+  logger.info({ address: app.address, role: role ?? config.role }, "propvid is up");
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn("second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.error("graceful shutdown timed out");
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    void app.stop().then(() => {
+      logger.info("stopped");
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  return await new Promise<number>(() => {});
+}
+
+function printBootstrapBanner(key: string, baseUrl: string): void {
+  const lines = [
+    "",
+    "  propvid created a default tenant and an admin API key. It is shown only this once:",
+    "",
+    `    ${key}`,
+    "",
+    "  Try it:",
+    "",
+    `    curl -s ${baseUrl}/graphql -H 'content-type: application/json' \\`,
+    `      -H 'x-api-key: ${key}' \\`,
+    `      -d '{"query":"{ viewer { tenant { name } } }"}'`,
+    "",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function migrate(): Promise<number> {
+  const config = loadConfig();
+  const logger = cliLogger(config.logLevel);
+  const database = await openDatabase(config, logger, { poolSize: 2 });
+  try {
+    const applied = await runMigrations(database.dataSource);
+    process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "up to date\n");
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function keys(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { tenant: { type: "string" }, name: { type: "string" }, scopes: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const config = loadConfig();
+  const logger = cliLogger(config.logLevel);
+  if (action !== "create" && action !== "revoke") {
+    process.stderr.write(`usage: propvid keys create --tenant NAME | propvid keys revoke PREFIX\n`);
+    return 2;
+  }
+  if (action === "create" && !values.tenant) throw new AppError("BAD_USER_INPUT", "--tenant NAME is required");
+  if (action === "revoke" && positionals.length !== 1) throw new AppError("BAD_USER_INPUT", "give the key's PREFIX");
+  const scopes = (values.scopes ?? "admin").split(",").map((scope) => scope.trim()) as ApiKeyScope[];
+  if (scopes.some((scope) => !API_KEY_SCOPES.includes(scope))) {
+    throw new AppError("BAD_USER_INPUT", `--scopes must be a comma-separated subset of ${API_KEY_SCOPES.join(", ")}`);
+  }
+
+  const database = await openDatabase(config, logger, { poolSize: 2 });
+  try {
+    await runMigrations(database.dataSource);
+    const apiKeys = new ApiKeyService(database.dataSource);
+    if (action === "create") {
+      const tenants = new TenantService(database.dataSource, apiKeys);
+      const created = await tenants.createKeyForTenant(values.tenant!, values.name ?? "created with the CLI", scopes);
+      process.stdout.write(`${created.key}\n`);
+    } else {
+      const revoked = await apiKeys.revoke(null, positionals[0]!.replace(/^pv_/, "").split("_")[0]!);
+      process.stderr.write(`revoked ${revoked.prefix}\n`);
+    }
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function printSchemaCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: "string" } }, strict: true });
+  const sdl = printSdl(await buildSchema());
+  if (values.out) writeFileSync(values.out, sdl);
+  else process.stdout.write(sdl);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof AppError) {
+      process.stderr.write(`propvid: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`propvid: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

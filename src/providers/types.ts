@@ -1,0 +1,151 @@
+/**
+ * The three provider roles (pair selector, video, music) and the vocabulary they share.
+ * Embedded defaults live in ./local, real AI adapters in ./replicate and ./xai.
+ */
+
+/** What a photo shows, as guessed at ingest or set by the user. */
+export const ROOM_TYPES = [
+  "EXTERIOR",
+  "LIVING",
+  "KITCHEN",
+  "DINING",
+  "BEDROOM",
+  "BATH",
+  "POOL",
+  "VIEW",
+  "FLOOR_PLAN",
+  "OTHER",
+  "UNKNOWN",
+] as const;
+export type RoomType = (typeof ROOM_TYPES)[number];
+
+/** The slots of a video's scene plan, in the order a tour usually goes. */
+export const SCENE_TYPES = ["EXTERIOR", "LIVING", "KITCHEN", "DINING", "BEDROOM", "BATH", "OUTDOOR"] as const;
+export type SceneType = (typeof SCENE_TYPES)[number];
+
+export const CAMERA_MOVES = [
+  "PUSH_IN",
+  "PULL_OUT",
+  "TRUCK_LEFT",
+  "TRUCK_RIGHT",
+  "PAN_LEFT",
+  "PAN_RIGHT",
+  "CRANE_UP",
+  "CRANE_DOWN",
+  "ORBIT_LEFT",
+  "ORBIT_RIGHT",
+] as const;
+export type CameraMove = (typeof CAMERA_MOVES)[number];
+
+export const MUSIC_MOODS = ["LUXURY", "MODERN", "WARM", "UPBEAT", "CALM"] as const;
+export type MusicMood = (typeof MUSIC_MOODS)[number];
+
+export const ASPECT_RATIOS = ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1"] as const;
+export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+
+export const OUTPUT_SIZE: Record<AspectRatio, { width: number; height: number }> = {
+  LANDSCAPE_16_9: { width: 1920, height: 1080 },
+  PORTRAIT_9_16: { width: 1080, height: 1920 },
+  SQUARE_1_1: { width: 1080, height: 1080 },
+};
+
+export const FPS = 30;
+
+/** Quality flags found by image analysis; a flagged photo is never chosen while others remain. */
+export const QUALITY_FLAGS = [
+  "BLURRY",
+  "DARK",
+  "OVEREXPOSED",
+  "DOCUMENT",
+  "LOW_RESOLUTION",
+  "DUPLICATE",
+] as const;
+export type QualityFlag = (typeof QUALITY_FLAGS)[number];
+
+/** What a selector knows about one READY photo of the campaign. */
+export interface AssetFacts {
+  id: string;
+  filename: string;
+  width: number;
+  height: number;
+  /** Set by the user; wins over every guess. */
+  userRoomType: RoomType | null;
+  /** Guessed at ingest from tags, alt text and file name. */
+  roomTypeGuess: RoomType;
+  tags: string[];
+  sharpness: number;
+  exposure: number;
+  colourfulness: number;
+  /** 64-bit difference hash as 16 hex digits. */
+  dhash: string;
+  flags: QualityFlag[];
+  /** Small RGB thumbnail stats for continuity (mean colour 0..255). */
+  meanColour?: [number, number, number];
+}
+
+export interface ScenePick {
+  index: number;
+  sceneType: SceneType;
+  firstAssetId: string;
+  lastAssetId: string;
+  cameraMove: CameraMove;
+  prompt: string;
+  confidence: number;
+  reasoning: string;
+}
+
+export interface SelectorInput {
+  assets: AssetFacts[];
+  plan: SceneType[];
+  aspectRatio: AspectRatio;
+  mood: MusicMood;
+  signal?: AbortSignal;
+}
+
+export interface PairSelector {
+  readonly name: string;
+  select(input: SelectorInput): Promise<{ picks: ScenePick[]; costUsd?: number; note?: string }>;
+}
+
+export interface VideoRenderRequest {
+  firstImagePath: string;
+  lastImagePath: string;
+  cameraMove: CameraMove;
+  prompt: string;
+  seconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  /** Where the provider writes the clip (MP4, house encoding). */
+  outFile: string;
+  /** A directory the provider may use for scratch files; removed by the caller. */
+  workDir: string;
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface VideoProvider {
+  readonly name: string;
+  render(request: VideoRenderRequest): Promise<{ outFile: string; costUsd?: number }>;
+}
+
+export interface MusicSegment {
+  sceneType: SceneType;
+  seconds: number;
+}
+
+export interface MusicRequest {
+  mood: MusicMood;
+  segments: MusicSegment[];
+  sampleRate: number;
+  /** Where the provider writes the score (WAV, 48 kHz stereo, exactly the total length). */
+  outFile: string;
+  workDir: string;
+  onProgress?: (fraction: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface MusicProvider {
+  readonly name: string;
+  compose(request: MusicRequest): Promise<{ outFile: string; costUsd?: number }>;
+}

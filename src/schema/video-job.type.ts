@@ -1,0 +1,164 @@
+import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import type { JobStatus, PartStatus } from "../db/entities/video-job.entity.js";
+import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../providers/types.js";
+import { connectionTypes } from "./connection.type.js";
+import { AspectRatioEnum, CameraMoveEnum, JobStatusEnum, MusicMoodEnum, SceneStatusEnum, SceneTypeEnum } from "./enums.js";
+
+@ObjectType({ description: "One line of a cost: a clip, the score, a selection call." })
+export class CostItem {
+  @Field({ description: "`VIDEO`, `MUSIC`, `SELECTION` or `DUPLICATE_PREDICTION`." })
+  kind!: string;
+
+  @Field(() => Int, { nullable: true })
+  sceneIndex!: number | null;
+
+  @Field()
+  provider!: string;
+
+  @Field(() => Float)
+  units!: number;
+
+  @Field({ description: "What a unit is: `second`, `prediction`, `token`…" })
+  unit!: string;
+
+  @Field(() => Float)
+  unitPriceUsd!: number;
+
+  @Field(() => Float)
+  usd!: number;
+}
+
+@ObjectType({ description: "An itemised cost in US dollars." })
+export class Cost {
+  @Field(() => Float)
+  totalUsd!: number;
+
+  @Field(() => [CostItem])
+  items!: CostItem[];
+}
+
+@ObjectType({ description: "The finished video." })
+export class Video {
+  @Field({ description: "Signed URL (1 hour), playable in a <video> tag; supports HTTP Range." })
+  url!: string;
+
+  @Field(() => String, { nullable: true })
+  posterUrl!: string | null;
+
+  @Field(() => Float)
+  durationSeconds!: number;
+
+  @Field(() => Int)
+  width!: number;
+
+  @Field(() => Int)
+  height!: number;
+
+  @Field(() => Float)
+  byteSize!: number;
+
+  @Field()
+  contentType!: string;
+}
+
+@ObjectType({ description: "One scene of a video: a photo pair, a camera move, a clip." })
+export class Scene {
+  /** Internal: used by field resolvers. */
+  jobId!: string;
+  firstAssetId!: string | null;
+  lastAssetId!: string | null;
+  clipMediaId!: string | null;
+
+  @Field(() => Int)
+  index!: number;
+
+  @Field(() => SceneTypeEnum)
+  sceneType!: SceneType;
+
+  @Field(() => SceneStatusEnum)
+  status!: PartStatus;
+
+  @Field(() => Float, { description: "0 to 1." })
+  progress!: number;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => String, { nullable: true })
+  errorCode!: string | null;
+
+  @Field(() => CameraMoveEnum, { nullable: true })
+  cameraMove!: CameraMove | null;
+
+  @Field(() => String, { nullable: true })
+  prompt!: string | null;
+
+  @Field(() => String, { nullable: true })
+  provider!: string | null;
+
+  @Field(() => Float, { nullable: true, description: "The selector's confidence in the pair, 0 to 1." })
+  confidence!: number | null;
+
+  @Field(() => String, { nullable: true, description: "Why the selector chose this pair." })
+  reasoning!: string | null;
+
+  @Field(() => Int)
+  attempts!: number;
+}
+
+@ObjectType({ description: "A request to turn a campaign's photos into a video." })
+export class VideoJob {
+  /** Internal: used by field resolvers. */
+  campaignId!: string;
+  tenantId!: string;
+
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => JobStatusEnum)
+  status!: JobStatus;
+
+  @Field(() => String, { nullable: true, description: "What the job is doing now, e.g. `selecting`, `rendering`, `muxing`." })
+  stage!: string | null;
+
+  @Field(() => Float, { description: "0 to 1." })
+  progress!: number;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => String, { nullable: true })
+  errorCode!: string | null;
+
+  @Field(() => Int)
+  sceneCount!: number;
+
+  @Field(() => Float)
+  secondsPerScene!: number;
+
+  @Field(() => AspectRatioEnum)
+  aspectRatio!: AspectRatio;
+
+  @Field(() => MusicMoodEnum)
+  mood!: MusicMood;
+
+  @Field()
+  selector!: string;
+
+  @Field()
+  videoProvider!: string;
+
+  @Field()
+  musicProvider!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+export const VideoJobConnection = connectionTypes(VideoJob, "VideoJob");

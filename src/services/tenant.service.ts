@@ -1,0 +1,65 @@
+import type { DataSource } from "typeorm";
+import { TenantEntity } from "../db/entities/index.js";
+import { AppError } from "../errors.js";
+import type { ApiKeyService } from "./api-key.service.js";
+
+export class TenantService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly apiKeys: ApiKeyService,
+  ) {}
+
+  async byId(id: string): Promise<TenantEntity | null> {
+    return await this.dataSource.getRepository(TenantEntity).findOne({ where: { id } });
+  }
+
+  async byIds(ids: readonly string[]): Promise<TenantEntity[]> {
+    return await this.dataSource
+      .getRepository(TenantEntity)
+      .createQueryBuilder("t")
+      .where("t.id = ANY(:ids)", { ids })
+      .getMany();
+  }
+
+  async count(): Promise<number> {
+    return await this.dataSource.getRepository(TenantEntity).count();
+  }
+
+  /** Creates a key for the named tenant, creating the tenant when it does not exist yet. */
+  async createKeyForTenant(
+    tenantName: string,
+    keyName: string,
+    scopes: ("read" | "write" | "admin")[],
+  ): Promise<{ key: string; tenant: TenantEntity; prefix: string }> {
+    const name = tenantName.trim();
+    if (name.length === 0 || name.length > 100)
+      throw new AppError("BAD_USER_INPUT", "tenant name must be 1 to 100 characters");
+    return await this.dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO tenant (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
+      const tenant = await manager.getRepository(TenantEntity).findOneOrFail({ where: { name } });
+      const { key, apiKey } = await this.apiKeys.create(tenant.id, { name: keyName, scopes }, manager);
+      return { key, tenant, prefix: apiKey.prefix };
+    });
+  }
+
+  /**
+   * First start with an empty database: a default tenant and an admin key. Serialised with an
+   * advisory lock so two processes starting together create one, not two.
+   */
+  async bootstrapIfEmpty(): Promise<{ key: string; tenant: TenantEntity } | undefined> {
+    return await this.dataSource.transaction(async (manager) => {
+      await manager.query("SELECT pg_advisory_xact_lock(hashtext('propvid.bootstrap'))");
+      const existing = await manager.getRepository(TenantEntity).count();
+      if (existing > 0) return undefined;
+      const tenant = await manager
+        .getRepository(TenantEntity)
+        .save(manager.getRepository(TenantEntity).create({ name: "default" }));
+      const { key } = await this.apiKeys.create(
+        tenant.id,
+        { name: "admin (created on first start)", scopes: ["admin"] },
+        manager,
+      );
+      return { key, tenant };
+    });
+  }
+}
