@@ -1,8 +1,8 @@
 import { PgBoss } from "pg-boss";
 import type { Config, Role } from "./config.js";
 import { createServices, type Services } from "./container.js";
-import { type Database, openDatabase } from "./db/database.js";
 import { runMigrations } from "./db/data-source.js";
+import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import type { Logger } from "./logger.js";
 import { buildSchema } from "./schema/build-schema.js";
@@ -23,7 +23,11 @@ export interface RunningApp {
  * Starts propvid: database (embedded unless DATABASE_URL), migrations, pg-boss, and — for the
  * api and all roles — the HTTP server. `stop()` undoes it in reverse order, gracefully.
  */
-export async function startApp(config: Config, logger: Logger, options: { role?: Role } = {}): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  options: { role?: Role } = {},
+): Promise<RunningApp> {
   const role = options.role ?? config.role;
   const database = await openDatabase(config, logger);
   const cleanups: (() => Promise<void>)[] = [() => database.close()];
@@ -37,7 +41,12 @@ export async function startApp(config: Config, logger: Logger, options: { role?:
     const applied = await runMigrations(database.dataSource);
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
 
-    const boss = new PgBoss({ connectionString: database.url, schema: "pgboss", application_name: `propvid-${role}`, max: 5 });
+    const boss = new PgBoss({
+      connectionString: database.url,
+      schema: "pgboss",
+      application_name: `propvid-${role}`,
+      max: 5,
+    });
     boss.on("error", (error: unknown) => logger.error({ err: error }, "pg-boss error"));
     await boss.start();
     cleanups.push(() => boss.stop({ graceful: true, timeout: 20_000 }));

@@ -106,6 +106,11 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (e.PROPVID_TEST_ALLOW_LOOPBACK_FETCH && e.NODE_ENV === "production") {
+    throw new ConfigError([
+      "PROPVID_TEST_ALLOW_LOOPBACK_FETCH: is a test setting and cannot be on in production",
+    ]);
+  }
   const dataDir = path.resolve(e.PROPVID_DATA_DIR);
   const urlHost = e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST;
   const secret = e.PROPVID_SECRET ?? (options.secret ?? resolveSecret)(dataDir);

@@ -3,12 +3,12 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, type Role } from "./config.js";
-import { openDatabase } from "./db/database.js";
 import { runMigrations } from "./db/data-source.js";
+import { openDatabase } from "./db/database.js";
 import { AppError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
-import { ApiKeyService, type ApiKeyScope, API_KEY_SCOPES } from "./services/api-key.service.js";
+import { API_KEY_SCOPES, type ApiKeyScope, ApiKeyService } from "./services/api-key.service.js";
 import { TenantService } from "./services/tenant.service.js";
 
 const USAGE = `propvid — listing photos in, a cinematic property video out
@@ -130,11 +130,16 @@ async function keys(args: string[]): Promise<number> {
     process.stderr.write(`usage: propvid keys create --tenant NAME | propvid keys revoke PREFIX\n`);
     return 2;
   }
-  if (action === "create" && !values.tenant) throw new AppError("BAD_USER_INPUT", "--tenant NAME is required");
-  if (action === "revoke" && positionals.length !== 1) throw new AppError("BAD_USER_INPUT", "give the key's PREFIX");
+  if (action === "create" && !values.tenant)
+    throw new AppError("BAD_USER_INPUT", "--tenant NAME is required");
+  if (action === "revoke" && positionals.length !== 1)
+    throw new AppError("BAD_USER_INPUT", "give the key's PREFIX");
   const scopes = (values.scopes ?? "admin").split(",").map((scope) => scope.trim()) as ApiKeyScope[];
   if (scopes.some((scope) => !API_KEY_SCOPES.includes(scope))) {
-    throw new AppError("BAD_USER_INPUT", `--scopes must be a comma-separated subset of ${API_KEY_SCOPES.join(", ")}`);
+    throw new AppError(
+      "BAD_USER_INPUT",
+      `--scopes must be a comma-separated subset of ${API_KEY_SCOPES.join(", ")}`,
+    );
   }
 
   const database = await openDatabase(config, logger, { poolSize: 2 });
@@ -143,7 +148,11 @@ async function keys(args: string[]): Promise<number> {
     const apiKeys = new ApiKeyService(database.dataSource);
     if (action === "create") {
       const tenants = new TenantService(database.dataSource, apiKeys);
-      const created = await tenants.createKeyForTenant(values.tenant!, values.name ?? "created with the CLI", scopes);
+      const created = await tenants.createKeyForTenant(
+        values.tenant!,
+        values.name ?? "created with the CLI",
+        scopes,
+      );
       process.stdout.write(`${created.key}\n`);
     } else {
       const revoked = await apiKeys.revoke(null, positionals[0]!.replace(/^pv_/, "").split("_")[0]!);

@@ -17,7 +17,11 @@ export interface Database {
  * Connects to `DATABASE_URL`, or to the embedded PostgreSQL under the data dir (started if it
  * is not already running; stopped on close only if this process started it).
  */
-export async function openDatabase(config: Config, logger: Logger, options: { poolSize?: number } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { poolSize?: number } = {},
+): Promise<Database> {
   let url = config.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {
@@ -38,7 +42,9 @@ export async function openDatabase(config: Config, logger: Logger, options: { po
     dataSource,
     embedded: stopEmbedded !== undefined || !config.databaseUrl,
     async close() {
-      await dataSource.destroy().catch((error: unknown) => logger.warn({ err: error }, "closing the pool failed"));
+      await dataSource
+        .destroy()
+        .catch((error: unknown) => logger.warn({ err: error }, "closing the pool failed"));
       await stopEmbedded?.();
     },
   };

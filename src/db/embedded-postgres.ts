@@ -209,6 +209,7 @@ export async function startEmbeddedPostgres(
       return { url: urlFor("postgres"), port: existing.port, urlFor, owner: false, stop: async () => {} };
     }
 
+    if (runAs.uid !== undefined) assertTraversable(clusterDir);
     if (!existsSync(path.join(clusterDir, "PG_VERSION"))) {
       logger.info({ dataDir: clusterDir }, "initialising embedded PostgreSQL");
       rmSync(clusterDir, { recursive: true, force: true });
@@ -243,7 +244,6 @@ export async function startEmbeddedPostgres(
         "\n# propvid\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 200\n",
       );
     }
-    if (runAs.uid !== undefined) assertTraversable(clusterDir);
 
     const port = await freePort();
     const settings = Object.entries(options.settings ?? {})

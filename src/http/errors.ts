@@ -18,10 +18,14 @@ function appErrorOf(error: unknown): AppError | undefined {
     if (isAppError(current)) return current;
     const name = (current as { name?: string }).name;
     if (name === "ArgumentValidationError") {
-      const problems = ((current as { extensions?: { validationErrors?: unknown[] } }).extensions?.validationErrors ?? []).flatMap(
-        (entry) => Object.values((entry as { constraints?: Record<string, string> }).constraints ?? {}),
+      const problems = (
+        (current as { extensions?: { validationErrors?: unknown[] } }).extensions?.validationErrors ?? []
+      ).flatMap((entry) =>
+        Object.values((entry as { constraints?: Record<string, string> }).constraints ?? {}),
       );
-      return new AppError("BAD_USER_INPUT", problems.length ? problems.join("; ") : "Invalid input", { details: { problems } });
+      return new AppError("BAD_USER_INPUT", problems.length ? problems.join("; ") : "Invalid input", {
+        details: { problems },
+      });
     }
     current = (current as { originalError?: unknown }).originalError;
   }
@@ -64,7 +68,11 @@ export function formatGraphQLError(
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original === undefined && error instanceof GraphQLError && !formatted.path) {
     // A request-level GraphQL error without an underlying exception (e.g. variable coercion).
-    return { message: formatted.message, locations: formatted.locations, extensions: { code: code ?? "BAD_USER_INPUT" } };
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      extensions: { code: code ?? "BAD_USER_INPUT" },
+    };
   }
   options.onInternal(original ?? error);
   return {

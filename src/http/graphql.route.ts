@@ -29,17 +29,36 @@ export function apiKeyGuard(services: Services, limiter: RateLimiter, format: "g
     } catch (error) {
       if (!isAppError(error) || error.code !== "UNAUTHENTICATED") throw error;
       const body =
-        format === "graphql" ? UNAUTHENTICATED_GRAPHQL_BODY : JSON.stringify({ error: { code: "UNAUTHENTICATED", message: "Unauthenticated" } });
-      await reply.code(401).header("content-type", "application/json; charset=utf-8").header("www-authenticate", "Bearer").send(body);
+        format === "graphql"
+          ? UNAUTHENTICATED_GRAPHQL_BODY
+          : JSON.stringify({ error: { code: "UNAUTHENTICATED", message: "Unauthenticated" } });
+      await reply
+        .code(401)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("www-authenticate", "Bearer")
+        .send(body);
       return reply;
     }
     const wait = limiter.take(request.principal.apiKeyId);
     if (wait > 0) {
       const body =
         format === "graphql"
-          ? JSON.stringify({ errors: [{ message: "Rate limit exceeded", extensions: { code: "RATE_LIMITED", retryAfterSeconds: wait } }] })
-          : JSON.stringify({ error: { code: "RATE_LIMITED", message: "Rate limit exceeded", retryAfterSeconds: wait } });
-      await reply.code(429).header("retry-after", String(wait)).header("content-type", "application/json; charset=utf-8").send(body);
+          ? JSON.stringify({
+              errors: [
+                {
+                  message: "Rate limit exceeded",
+                  extensions: { code: "RATE_LIMITED", retryAfterSeconds: wait },
+                },
+              ],
+            })
+          : JSON.stringify({
+              error: { code: "RATE_LIMITED", message: "Rate limit exceeded", retryAfterSeconds: wait },
+            });
+      await reply
+        .code(429)
+        .header("retry-after", String(wait))
+        .header("content-type", "application/json; charset=utf-8")
+        .send(body);
       return reply;
     }
   };
@@ -65,11 +84,17 @@ export async function registerGraphQL(
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, {
         requestId: currentRequestId(),
-        onInternal: (internal) => services.logger.error({ err: internal, requestId: currentRequestId() }, "internal error in GraphQL"),
+        onInternal: (internal) =>
+          services.logger.error(
+            { err: internal, requestId: currentRequestId() },
+            "internal error in GraphQL",
+          ),
       }),
     plugins: [
       fastifyApolloDrainPlugin(app),
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
   await apollo.start();
@@ -80,7 +105,11 @@ export async function registerGraphQL(
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "string", bodyLimit: 200 * 1024 }, (request, body, done) => {
       const type = request.headers["content-type"] ?? "";
-      if (/^application\/(graphql-response\+)?json/i.test(type) && typeof body === "string" && body.length > 0) {
+      if (
+        /^application\/(graphql-response\+)?json/i.test(type) &&
+        typeof body === "string" &&
+        body.length > 0
+      ) {
         try {
           done(null, JSON.parse(body));
         } catch {

@@ -21,7 +21,13 @@ export interface QueryLimits {
   maxDirectives: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 12, maxFields: 1_500, maxAliases: 30, maxDirectives: 50 };
+// Depth 15 admits the standard introspection query (depth 15) and nothing deeper.
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 15,
+  maxFields: 1_500,
+  maxAliases: 30,
+  maxDirectives: 50,
+};
 
 /** Parser limit: a query with more tokens is refused before it is fully parsed. */
 export const MAX_QUERY_TOKENS = 5_000;
@@ -41,7 +47,12 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Val
     }
     return {
       OperationDefinition(operation) {
-        const tally: Tally = { depth: 0, fields: 0, aliases: 0, directives: operation.directives?.length ?? 0 };
+        const tally: Tally = {
+          depth: 0,
+          fields: 0,
+          aliases: 0,
+          directives: operation.directives?.length ?? 0,
+        };
         const ok = walk(operation.selectionSet, 1, new Set(), fragments, tally, limits);
         if (!ok) context.reportError(new GraphQLError("Query is too complex", { nodes: [operation] }));
       },
@@ -66,7 +77,11 @@ function walk(
       tally.fields += 1;
       if (selection.alias) tally.aliases += 1;
       if (tally.fields > limits.maxFields || tally.aliases > limits.maxAliases) return false;
-      if (selection.selectionSet && !walk(selection.selectionSet, depth + 1, visiting, fragments, tally, limits)) return false;
+      if (
+        selection.selectionSet &&
+        !walk(selection.selectionSet, depth + 1, visiting, fragments, tally, limits)
+      )
+        return false;
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       if (!walk(selection.selectionSet, depth, visiting, fragments, tally, limits)) return false;
     } else {

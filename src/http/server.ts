@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
-import { AppError, isAppError } from "../errors.js";
 import { migrationsApplied } from "../db/data-source.js";
+import { AppError, isAppError } from "../errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
@@ -17,7 +17,10 @@ export interface HttpServer {
 }
 
 /** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes. */
-export async function createHttpServer(deps: { services: Services; schema: GraphQLSchema }): Promise<HttpServer> {
+export async function createHttpServer(deps: {
+  services: Services;
+  schema: GraphQLSchema;
+}): Promise<HttpServer> {
   const { services } = deps;
   const { config, logger } = services;
   const app = Fastify({
@@ -40,22 +43,34 @@ export async function createHttpServer(deps: { services: Services; schema: Graph
     if (isAppError(error)) {
       return await reply
         .code(error.httpStatus)
-        .send({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+        .send({
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.details ? { details: error.details } : {}),
+          },
+        });
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
+      const code =
+        status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
       return await reply.code(status).send({ error: { code, message: (error as Error).message } });
     }
     request.log.error({ err: error }, "unhandled error");
-    return await reply.code(500).send({ error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id } });
+    return await reply
+      .code(500)
+      .send({
+        error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id },
+      });
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     try {
       await services.dataSource.query("SELECT 1");
-      if (!(await migrationsApplied(services.dataSource))) throw new AppError("INTERNAL_SERVER_ERROR", "migrations pending");
+      if (!(await migrationsApplied(services.dataSource)))
+        throw new AppError("INTERNAL_SERVER_ERROR", "migrations pending");
       return { status: "ready" };
     } catch {
       return await reply.code(503).send({ status: "unavailable" });

@@ -11,7 +11,9 @@ export class ApiKeyResolver {
     return (await context.services.apiKeys.list(tenantId)).map(toApiKey);
   }
 
-  @Mutation(() => CreatedApiKey, { description: "Creates a key; the returned `key` is shown only this once." })
+  @Mutation(() => CreatedApiKey, {
+    description: "Creates a key; the returned `key` is shown only this once.",
+  })
   async createApiKey(@Args() args: CreateApiKeyArgs, @Ctx() context: GraphQLContext): Promise<CreatedApiKey> {
     const tenantId = tenantOf(context, "admin");
     const { key, apiKey } = await context.services.apiKeys.create(tenantId, args);
@@ -19,7 +21,9 @@ export class ApiKeyResolver {
     return { key, apiKey: toApiKey(apiKey) };
   }
 
-  @Mutation(() => ApiKey, { description: "Revokes a key by its prefix; requests with it get 401 from now on." })
+  @Mutation(() => ApiKey, {
+    description: "Revokes a key by its prefix; requests with it get 401 from now on.",
+  })
   async revokeApiKey(@Arg("prefix") prefix: string, @Ctx() context: GraphQLContext): Promise<ApiKey> {
     const tenantId = tenantOf(context, "admin");
     const revoked = await context.services.apiKeys.revoke(tenantId, prefix);

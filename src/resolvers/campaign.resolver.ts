@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { AppError } from "../errors.js";
+import type { Asset } from "../schema/asset.type.js";
 import { AssetConnection } from "../schema/asset.type.js";
 import {
   Campaign,
@@ -9,9 +10,8 @@ import {
 } from "../schema/campaign.type.js";
 import type { Connection } from "../schema/connection.type.js";
 import { PageArgs } from "../schema/page-args.type.js";
-import { VideoJobConnection } from "../schema/video-job.type.js";
-import type { Asset } from "../schema/asset.type.js";
 import type { VideoJob } from "../schema/video-job.type.js";
+import { VideoJobConnection } from "../schema/video-job.type.js";
 import { loadPage, toConnection } from "./connection.js";
 import { type GraphQLContext, tenantOf } from "./context.js";
 import { toAsset, toCampaign, toVideoJob } from "./mappers.js";
@@ -58,8 +58,16 @@ export class CampaignResolver {
   }
 
   @FieldResolver(() => AssetConnection, { description: "The campaign's photos, newest first." })
-  async assets(@Root() campaign: Campaign, @Args() args: PageArgs, @Ctx() context: GraphQLContext): Promise<Connection<Asset>> {
-    const ids = await context.loaders.assetPage.load({ parentId: campaign.id, first: args.first, after: args.after });
+  async assets(
+    @Root() campaign: Campaign,
+    @Args() args: PageArgs,
+    @Ctx() context: GraphQLContext,
+  ): Promise<Connection<Asset>> {
+    const ids = await context.loaders.assetPage.load({
+      parentId: campaign.id,
+      first: args.first,
+      after: args.after,
+    });
     const page = await loadPage(ids, (list) => context.loaders.asset.loadMany(list));
     return toConnection(page, toAsset);
   }
@@ -70,7 +78,11 @@ export class CampaignResolver {
     @Args() args: PageArgs,
     @Ctx() context: GraphQLContext,
   ): Promise<Connection<VideoJob>> {
-    const ids = await context.loaders.videoJobPage.load({ parentId: campaign.id, first: args.first, after: args.after });
+    const ids = await context.loaders.videoJobPage.load({
+      parentId: campaign.id,
+      first: args.first,
+      after: args.after,
+    });
     const page = await loadPage(ids, (list) => context.loaders.videoJob.loadMany(list));
     return toConnection(page, toVideoJob);
   }

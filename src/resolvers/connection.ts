@@ -19,5 +19,8 @@ export async function loadPage<E>(
   load: (ids: string[]) => Promise<(E | null | Error)[]>,
 ): Promise<Page<E>> {
   const rows = await load(page.nodes);
-  return { nodes: rows.filter((row): row is E => row !== null && !(row instanceof Error)), hasNextPage: page.hasNextPage };
+  return {
+    nodes: rows.filter((row): row is E => row !== null && !(row instanceof Error)),
+    hasNextPage: page.hasNextPage,
+  };
 }

@@ -1,6 +1,12 @@
 import DataLoader from "dataloader";
-import type { AssetEntity, CampaignEntity, SceneEntity, TenantEntity, VideoJobEntity } from "../db/entities/index.js";
 import type { Services } from "../container.js";
+import type {
+  AssetEntity,
+  CampaignEntity,
+  SceneEntity,
+  TenantEntity,
+  VideoJobEntity,
+} from "../db/entities/index.js";
 import type { Page, PageArgs } from "../services/pagination.js";
 
 /** Per-request DataLoaders, scoped to the caller's tenant: a list of 50 campaigns is a handful of queries. */
@@ -40,7 +46,8 @@ function pagedLoader(
           group.map((key) => key.parentId),
           { first: group[0]!.first, after: group[0]!.after },
         );
-        for (const key of group) results.set(key, pages.get(key.parentId) ?? { nodes: [], hasNextPage: false });
+        for (const key of group)
+          results.set(key, pages.get(key.parentId) ?? { nodes: [], hasNextPage: false });
       }
       return keys.map((key) => results.get(key)!);
     },

@@ -1,13 +1,26 @@
-import type { ApiKeyEntity, AssetEntity, CampaignEntity, SceneEntity, TenantEntity, VideoJobEntity } from "../db/entities/index.js";
+import type {
+  ApiKeyEntity,
+  AssetEntity,
+  CampaignEntity,
+  SceneEntity,
+  TenantEntity,
+  VideoJobEntity,
+} from "../db/entities/index.js";
 import type { CostItemColumns } from "../db/entities/video-job.entity.js";
-import type { QualityFlag, RoomType } from "../providers/types.js";
-import type { ApiKeyScope } from "../services/api-key.service.js";
+import type {
+  AspectRatio,
+  CameraMove,
+  MusicMood,
+  QualityFlag,
+  RoomType,
+  SceneType,
+} from "../providers/types.js";
 import type { ApiKey } from "../schema/api-key.type.js";
 import type { Asset } from "../schema/asset.type.js";
 import type { Campaign } from "../schema/campaign.type.js";
 import type { Tenant } from "../schema/tenant.type.js";
 import type { Cost, Scene, VideoJob } from "../schema/video-job.type.js";
-import type { MusicMood, AspectRatio, CameraMove, SceneType } from "../providers/types.js";
+import type { ApiKeyScope } from "../services/api-key.service.js";
 
 /** Entity → GraphQL shape. Pure; resolvers stay thin. */
 

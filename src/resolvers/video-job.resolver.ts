@@ -1,9 +1,9 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Campaign } from "../schema/campaign.type.js";
 import { Cost, Scene, VideoJob } from "../schema/video-job.type.js";
+import { notFound } from "./campaign.resolver.js";
 import type { GraphQLContext } from "./context.js";
 import { toCampaign, toCost, toScene } from "./mappers.js";
-import { notFound } from "./campaign.resolver.js";
 
 @Resolver(() => VideoJob)
 export class VideoJobResolver {

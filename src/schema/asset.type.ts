@@ -6,7 +6,9 @@ import { AssetStatusEnum, QualityFlagEnum, RoomTypeEnum } from "./enums.js";
 
 @ObjectType({ description: "What image analysis measured." })
 export class AssetQuality {
-  @Field(() => Float, { description: "Variance of the Laplacian on an 800 px greyscale copy; higher is sharper." })
+  @Field(() => Float, {
+    description: "Variance of the Laplacian on an 800 px greyscale copy; higher is sharper.",
+  })
   sharpness!: number;
 
   @Field(() => Float, { description: "Mean luminance, 0 (black) to 1 (white)." })

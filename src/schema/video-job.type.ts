@@ -2,7 +2,14 @@ import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import type { JobStatus, PartStatus } from "../db/entities/video-job.entity.js";
 import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../providers/types.js";
 import { connectionTypes } from "./connection.type.js";
-import { AspectRatioEnum, CameraMoveEnum, JobStatusEnum, MusicMoodEnum, SceneStatusEnum, SceneTypeEnum } from "./enums.js";
+import {
+  AspectRatioEnum,
+  CameraMoveEnum,
+  JobStatusEnum,
+  MusicMoodEnum,
+  SceneStatusEnum,
+  SceneTypeEnum,
+} from "./enums.js";
 
 @ObjectType({ description: "One line of a cost: a clip, the score, a selection call." })
 export class CostItem {
@@ -118,7 +125,10 @@ export class VideoJob {
   @Field(() => JobStatusEnum)
   status!: JobStatus;
 
-  @Field(() => String, { nullable: true, description: "What the job is doing now, e.g. `selecting`, `rendering`, `muxing`." })
+  @Field(() => String, {
+    nullable: true,
+    description: "What the job is doing now, e.g. `selecting`, `rendering`, `muxing`.",
+  })
   stage!: string | null;
 
   @Field(() => Float, { description: "0 to 1." })

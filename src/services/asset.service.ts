@@ -1,8 +1,8 @@
 import type { DataSource } from "typeorm";
 import { AssetEntity } from "../db/entities/index.js";
+import { pagedChildIds } from "./paged-children.js";
 import type { PageArgs } from "./pagination.js";
 import { isUuid, type Page } from "./pagination.js";
-import { pagedChildIds } from "./paged-children.js";
 
 /** Photos of a campaign. Ingest (upload, import, analysis) lives in the media layer. */
 export class AssetService {
@@ -18,7 +18,11 @@ export class AssetService {
       .getMany();
   }
 
-  async pageIdsByCampaigns(tenantId: string, campaignIds: readonly string[], args: PageArgs): Promise<Map<string, Page<string>>> {
+  async pageIdsByCampaigns(
+    tenantId: string,
+    campaignIds: readonly string[],
+    args: PageArgs,
+  ): Promise<Map<string, Page<string>>> {
     return await pagedChildIds(this.dataSource, {
       table: "asset",
       parentColumn: "campaign_id",

@@ -1,8 +1,8 @@
 import type { DataSource } from "typeorm";
 import { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
+import { pagedChildIds } from "./paged-children.js";
 import type { PageArgs } from "./pagination.js";
 import { isUuid, type Page } from "./pagination.js";
-import { pagedChildIds } from "./paged-children.js";
 
 /** Reading video jobs and their scenes; the pipeline that writes them lives in src/jobs. */
 export class VideoJobService {
@@ -29,7 +29,11 @@ export class VideoJobService {
       .getMany();
   }
 
-  async pageIdsByCampaigns(tenantId: string, campaignIds: readonly string[], args: PageArgs): Promise<Map<string, Page<string>>> {
+  async pageIdsByCampaigns(
+    tenantId: string,
+    campaignIds: readonly string[],
+    args: PageArgs,
+  ): Promise<Map<string, Page<string>>> {
     return await pagedChildIds(this.dataSource, {
       table: "video_job",
       parentColumn: "campaign_id",

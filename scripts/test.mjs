@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// Runs the test tiers on the compiled output (dist/), against one PostgreSQL for the whole run:
+// DATABASE_URL when set, else an embedded server in a temporary directory. Each integration or
+// e2e test file creates its own database from a migrated template (test/helpers/db.ts).
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "integration", "e2e"];
+
+function testFiles(tier) {
+  const dir = path.join(root, "dist", "test", tier);
+  if (!existsSync(dir)) return [];
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      const file = path.join(d, name);
+      if (statSync(file).isDirectory()) walk(file);
+      else if (name.endsWith(".test.js")) out.push(file);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const { pino } = await import("pino");
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "warn" });
+const { prepareTestDatabaseServer } = await import(path.join(root, "dist/test/helpers/db.js"));
+
+let server;
+let scratch;
+if (tiers.some((tier) => tier !== "unit")) {
+  scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-test-"));
+  chmodSync(scratch, 0o755); // the postgres system user must be able to enter it
+  server = await prepareTestDatabaseServer({
+    scratchDir: scratch,
+    logger,
+    databaseUrl: process.env.DATABASE_URL,
+  });
+}
+
+let failed = false;
+try {
+  for (const tier of tiers) {
+    const files = testFiles(tier);
+    if (files.length === 0) continue;
+    process.stdout.write(`\n# tier: ${tier} (${files.length} files)\n`);
+    const concurrency = tier === "unit" ? os.availableParallelism() : 2;
+    const code = await new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          "--test",
+          `--test-concurrency=${concurrency}`,
+          "--test-reporter=spec",
+          "--test-timeout=300000",
+          ...files,
+        ],
+        {
+          stdio: "inherit",
+          env: { ...process.env, ...(server?.env ?? {}), NODE_ENV: "test", PROPVID_TEST_TIER: tier },
+        },
+      );
+      child.on("close", (exitCode) => resolve(exitCode ?? 1));
+    });
+    if (code !== 0) failed = true;
+  }
+} finally {
+  await server?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

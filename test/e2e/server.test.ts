@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { buildClientSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema } from "graphql";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { PROJECT_ROOT } from "../helpers/fixtures.js";
+import { childEnv, gql, runCli, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+
+describe("the real server over HTTP (DATABASE_URL)", () => {
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let env: NodeJS.ProcessEnv;
+  let key: string;
+
+  before(async () => {
+    database = await createTestDatabase();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-e2e-"));
+    env = childEnv({ DATABASE_URL: database.url, PROPVID_DATA_DIR: dataDir });
+    server = await startServerProcess(env);
+    const created = await runCli(["keys", "create", "--tenant", "e2e"], env);
+    assert.equal(created.code, 0, created.stderr);
+    key = created.stdout.trim();
+  });
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it("prints only the key on stdout for `keys create`", () => {
+    assert.match(key, /^pv_[0-9a-f]{10}_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("answers a query with the key (X-API-Key and Bearer)", async () => {
+    const viaHeader = await gql<{ viewer: { tenant: { name: string } } }>(
+      server.url,
+      key,
+      "{ viewer { tenant { name } } }",
+    );
+    assert.equal(viaHeader.body.data?.viewer.tenant.name, "e2e");
+    const response = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: "{ viewer { apiKey { prefix scopes } } }" }),
+    });
+    assert.equal(response.status, 200);
+  });
+
+  it("answers 401 UNAUTHENTICATED with one body for missing, malformed, unknown and revoked keys", async () => {
+    const revokedKey = (await runCli(["keys", "create", "--tenant", "e2e"], env)).stdout.trim();
+    const revoked = await runCli(["keys", "revoke", revokedKey.slice(3, 13)], env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const bodies = new Set<string>();
+    for (const presented of [
+      undefined,
+      "garbage",
+      `pv_0123456789_${"A".repeat(43)}`,
+      revokedKey,
+      `${key.slice(0, -1)}X`,
+    ]) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(presented ? { "x-api-key": presented } : {}) },
+        body: JSON.stringify({ query: "{ viewer { tenant { name } } }" }),
+      });
+      assert.equal(response.status, 401);
+      bodies.add(await response.text());
+    }
+    assert.equal(bodies.size, 1);
+    assert.match([...bodies][0]!, /UNAUTHENTICATED/);
+  });
+
+  it("rejects CSRF-shaped requests: text/plain and form posts without a preflight header", async () => {
+    for (const contentType of [
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ]) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": contentType, "x-api-key": key },
+        body: JSON.stringify({ query: "{ viewer { tenant { name } } }" }),
+      });
+      assert.equal(response.status, 400, contentType);
+    }
+    const getMutation = await fetch(
+      `${server.url}/graphql?query=${encodeURIComponent('mutation { createCampaign(input: {name: "x"}) { id } }')}`,
+      {
+        headers: { "x-api-key": key, "apollo-require-preflight": "1" },
+      },
+    );
+    assert.equal(getMutation.status, 405);
+  });
+
+  it("pages campaigns over HTTP and caps first at 100", async () => {
+    for (let i = 0; i < 3; i++)
+      await gql(server.url, key, `mutation { createCampaign(input: { name: "p${i}" }) { id } }`);
+    const first = await gql<{
+      campaigns: {
+        edges: { node: { name: string } }[];
+        pageInfo: { endCursor: string; hasNextPage: boolean };
+      };
+    }>(
+      server.url,
+      key,
+      "{ campaigns(first: 2) { edges { node { name } } pageInfo { endCursor hasNextPage } } }",
+    );
+    assert.deepEqual(
+      first.body.data?.campaigns.edges.map((edge) => edge.node.name),
+      ["p2", "p1"],
+    );
+    assert.equal(first.body.data?.campaigns.pageInfo.hasNextPage, true);
+    const tooMany = await gql(server.url, key, "{ campaigns(first: 101) { edges { cursor } } }");
+    assert.equal(tooMany.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+  });
+
+  it("rejects batched requests and oversized queries before execution", async () => {
+    const batch = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": key },
+      body: JSON.stringify([
+        { query: "{ viewer { tenant { name } } }" },
+        { query: "{ viewer { tenant { name } } }" },
+      ]),
+    });
+    assert.equal(batch.status, 400);
+    const huge = await gql(server.url, key, `{ ${"viewer { tenant { name } } ".repeat(3000)} }`);
+    assert.equal(huge.status, 400);
+  });
+
+  it("serves a schema identical to the committed schema.graphql", async () => {
+    const result = await gql<Record<string, unknown>>(server.url, key, getIntrospectionQuery());
+    const served = printSchema(lexicographicSortSchema(buildClientSchema(result.body.data as never)));
+    const committed = readFileSync(path.join(PROJECT_ROOT, "schema.graphql"), "utf8");
+    assert.equal(`${served}\n`, committed);
+  });
+
+  it("reports health and readiness", async () => {
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    assert.deepEqual(await (await fetch(`${server.url}/readyz`)).json(), { status: "ready" });
+  });
+
+  it("never logs the key", () => {
+    assert.equal(server.output().includes(key), false);
+    assert.equal(server.output().includes(key.slice(14)), false);
+  });
+
+  it("shuts down gracefully on SIGTERM", async () => {
+    assert.equal(await server.stop("SIGTERM"), 0);
+    assert.match(server.output(), /"msg":"stopped"/);
+  });
+});
+
+describe("npm start on a fresh machine: embedded PostgreSQL under the data dir", () => {
+  let dataDir: string;
+
+  before(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-embedded-"));
+    chmodSync(dataDir, 0o755);
+  });
+  after(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts, prints an admin key once, keeps data across restarts, and lets `keys` attach while running", async () => {
+    const env = childEnv({ PROPVID_DATA_DIR: dataDir });
+    const first = await startServerProcess(env);
+    try {
+      const banner = /^\s+(pv_[0-9a-f]{10}_[A-Za-z0-9_-]{43})$/m.exec(first.output());
+      assert.ok(banner, "the first start prints the admin key");
+      const adminKey = banner[1]!;
+      assert.match(first.output(), /curl -s .*\/graphql/);
+      const created = await gql<{ createCampaign: { id: string } }>(
+        first.url,
+        adminKey,
+        `mutation { createCampaign(input: { name: "persisted" }) { id } }`,
+      );
+      assert.ok(created.body.data?.createCampaign.id);
+      const cliKey = await runCli(["keys", "create", "--tenant", "second"], env);
+      assert.equal(cliKey.code, 0, cliKey.stderr);
+      const viewer = await gql<{ viewer: { tenant: { name: string } } }>(
+        first.url,
+        cliKey.stdout.trim(),
+        "{ viewer { tenant { name } } }",
+      );
+      assert.equal(viewer.body.data?.viewer.tenant.name, "second");
+      assert.equal(await first.stop("SIGINT"), 0);
+
+      const second = await startServerProcess(env);
+      try {
+        assert.equal(/^\s+pv_[0-9a-f]{10}_/m.test(second.output()), false, "no second admin key");
+        const list = await gql<{ campaigns: { edges: { node: { name: string } }[] } }>(
+          second.url,
+          adminKey,
+          "{ campaigns { edges { node { name } } } }",
+        );
+        assert.deepEqual(
+          list.body.data?.campaigns.edges.map((edge) => edge.node.name),
+          ["persisted"],
+        );
+      } finally {
+        assert.equal(await second.stop("SIGTERM"), 0);
+      }
+    } finally {
+      await first.stop("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError, parseConfig } from "../../src/config.js";
+
+const secret = () => "s".repeat(40);
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig({}, { secret });
+    assert.equal(config.port, 4000);
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.databaseUrl, undefined);
+    assert.match(config.dataDir, /\.data$/);
+    assert.equal(config.publicBaseUrl, "http://127.0.0.1:4000");
+    assert.equal(config.publicBaseUrlConfigured, false);
+    assert.equal(config.logLevel, "info");
+    assert.equal(config.nodeEnv, "development");
+    assert.equal(config.role, "all");
+    assert.equal(config.allowLoopbackFetch, false);
+    assert.ok(config.renderConcurrency >= 1);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it("derives PUBLIC_BASE_URL from HOST and PORT, bracketing IPv6", () => {
+    assert.equal(parseConfig({ HOST: "::1", PORT: "8080" }, { secret }).publicBaseUrl, "http://[::1]:8080");
+    assert.equal(
+      parseConfig({ PUBLIC_BASE_URL: "https://video.example.com/" }, { secret }).publicBaseUrl,
+      "https://video.example.com",
+    );
+  });
+
+  it("rejects invalid settings with every problem named", () => {
+    assert.throws(
+      () =>
+        parseConfig(
+          { PORT: "70000", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud", PUBLIC_BASE_URL: "ftp://x" },
+          { secret },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.issues.join("\n");
+        for (const name of ["PORT", "DATABASE_URL", "LOG_LEVEL", "PUBLIC_BASE_URL"])
+          assert.match(text, new RegExp(name));
+        return true;
+      },
+    );
+  });
+
+  it("takes PROPVID_SECRET when set and refuses a short one", () => {
+    const long = "k".repeat(32);
+    assert.equal(
+      parseConfig({ PROPVID_SECRET: long }, { secret: () => assert.fail("not used") }).secret,
+      long,
+    );
+    assert.throws(() => parseConfig({ PROPVID_SECRET: "short" }, { secret }), ConfigError);
+  });
+
+  it("treats empty strings as unset", () => {
+    const config = parseConfig({ DATABASE_URL: "", PUBLIC_BASE_URL: "", RENDER_CONCURRENCY: "" }, { secret });
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.publicBaseUrlConfigured, false);
+  });
+
+  it("only allows loopback fetches when the test flag is explicitly on", () => {
+    assert.equal(
+      parseConfig({ PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1" }, { secret }).allowLoopbackFetch,
+      true,
+    );
+    assert.throws(() => parseConfig({ PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "maybe" }, { secret }), ConfigError);
+  });
+});
