@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { returnedRows } from "../db/sql.js";
 
 /** Every column that points at a media row. A media row nobody points at is garbage. */
 export const MEDIA_REFERENCES: readonly (readonly [table: string, column: string])[] = [
@@ -38,9 +39,11 @@ export async function deleteUnreferencedMedia(
   ids: readonly string[],
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  const deleted: unknown[] = await manager.query(
-    `DELETE FROM media m WHERE m.id = ANY($1::uuid[]) AND ${notReferenced("m")} RETURNING m.id`,
-    [ids],
+  const deleted = returnedRows(
+    await manager.query(
+      `DELETE FROM media m WHERE m.id = ANY($1::uuid[]) AND ${notReferenced("m")} RETURNING m.id`,
+      [ids],
+    ),
   );
   return deleted.length;
 }
@@ -50,9 +53,11 @@ export async function sweepMedia(
   manager: EntityManager,
   graceSeconds = 3600,
 ): Promise<{ mediaRows: number; orphanLargeObjects: number }> {
-  const rows: unknown[] = await manager.query(
-    `DELETE FROM media m WHERE m.created_at < now() - make_interval(secs => $1) AND ${notReferenced("m")} RETURNING m.id`,
-    [graceSeconds],
+  const rows = returnedRows(
+    await manager.query(
+      `DELETE FROM media m WHERE m.created_at < now() - make_interval(secs => $1) AND ${notReferenced("m")} RETURNING m.id`,
+      [graceSeconds],
+    ),
   );
   const orphans: unknown[] = await manager.query(
     `SELECT lo_unlink(l.oid) FROM pg_largeobject_metadata l

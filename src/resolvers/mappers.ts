@@ -1,6 +1,7 @@
 import type {
   ApiKeyEntity,
   AssetEntity,
+  AssetImportEntity,
   CampaignEntity,
   SceneEntity,
   TenantEntity,
@@ -16,7 +17,7 @@ import type {
   SceneType,
 } from "../providers/types.js";
 import type { ApiKey } from "../schema/api-key.type.js";
-import type { Asset } from "../schema/asset.type.js";
+import type { Asset, AssetImport } from "../schema/asset.type.js";
 import type { Campaign } from "../schema/campaign.type.js";
 import type { Tenant } from "../schema/tenant.type.js";
 import type { Cost, Scene, VideoJob } from "../schema/video-job.type.js";
@@ -67,6 +68,10 @@ export function toCampaign(entity: CampaignEntity): Campaign {
 
 export function toAsset(entity: AssetEntity): Asset {
   return {
+    tenantId: entity.tenantId,
+    campaignId: entity.campaignId,
+    mediaId: entity.mediaId,
+    thumbnailMediaId: entity.thumbnailMediaId,
     id: entity.id,
     filename: entity.filename,
     status: entity.status,
@@ -91,6 +96,26 @@ export function toAsset(entity: AssetEntity): Asset {
     sourceUrl: entity.sourceUrl,
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
+  };
+}
+
+export function toAssetImport(entity: AssetImportEntity): AssetImport {
+  return {
+    id: entity.id,
+    kind: entity.kind,
+    status: entity.status,
+    pageUrl: entity.pageUrl,
+    error: entity.error,
+    createdAt: entity.createdAt,
+    finishedAt: entity.finishedAt,
+    results: entity.results.map((result) => ({
+      url: result.url,
+      status: result.status,
+      assetId: result.assetId ?? null,
+      errorCode: result.errorCode ?? null,
+      error: result.error ?? null,
+      altText: result.altText ?? null,
+    })),
   };
 }
 

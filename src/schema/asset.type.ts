@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { ArrayMaxSize, IsOptional, Matches, MaxLength, Min } from "class-validator";
+import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { AssetStatus } from "../db/entities/asset.entity.js";
 import type { QualityFlag, RoomType } from "../providers/types.js";
 import { connectionTypes } from "./connection.type.js";
@@ -23,6 +24,12 @@ export class AssetQuality {
 
 @ObjectType({ description: "A photo in a campaign." })
 export class Asset {
+  /** Internal: used by field resolvers. */
+  tenantId!: string;
+  campaignId!: string;
+  mediaId!: string | null;
+  thumbnailMediaId!: string | null;
+
   @Field(() => ID)
   id!: string;
 
@@ -76,3 +83,97 @@ export class Asset {
 }
 
 export const AssetConnection = connectionTypes(Asset, "Asset");
+
+@InputType({ description: "Announce an upload; the bytes then go to `uploadUrl` with PUT." })
+export class CreateAssetUploadInput {
+  @Field(() => ID)
+  campaignId!: string;
+
+  @Field()
+  @MaxLength(255)
+  filename!: string;
+
+  @Field({ description: "Declared type; the bytes decide in the end (magic bytes)." })
+  @MaxLength(100)
+  @Matches(/^[\w.+-]+\/[\w.+-]+$/)
+  contentType!: string;
+
+  @Field(() => Float, { description: "Exact size in bytes; the upload URL accepts at most this many." })
+  @Min(1)
+  byteSize!: number;
+}
+
+@ObjectType()
+export class AssetUpload {
+  @Field({ description: "Signed, single-use URL: PUT the raw bytes here, no headers needed." })
+  uploadUrl!: string;
+
+  @Field()
+  expiresAt!: Date;
+
+  @Field(() => Asset)
+  asset!: Asset;
+}
+
+@InputType()
+export class UpdateAssetInput {
+  @Field(() => RoomTypeEnum, {
+    nullable: true,
+    description: "Overrides the guess; null goes back to the guess.",
+  })
+  @IsOptional()
+  roomType?: RoomType | null;
+
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(50)
+  tags?: string[] | null;
+}
+
+@ObjectType({ description: "What happened to one URL of an import." })
+export class AssetImportResult {
+  /** Internal. */
+  assetId!: string | null;
+
+  @Field()
+  url!: string;
+
+  @Field({ description: "`PENDING`, `IMPORTED`, `DUPLICATE` or `FAILED`." })
+  status!: string;
+
+  @Field(() => String, { nullable: true })
+  errorCode!: string | null;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The photo's alt text on the listing page." })
+  altText!: string | null;
+}
+
+@ObjectType({ description: "An import of photos by URL or from a listing page, done in the background." })
+export class AssetImport {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: "`URLS` or `LISTING`." })
+  kind!: string;
+
+  @Field({ description: "`QUEUED`, `RUNNING`, `SUCCEEDED` or `FAILED`." })
+  status!: string;
+
+  @Field(() => String, { nullable: true })
+  pageUrl!: string | null;
+
+  @Field(() => [AssetImportResult])
+  results!: AssetImportResult[];
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  finishedAt!: Date | null;
+}
