@@ -81,6 +81,8 @@ export interface AssetFacts {
   flags: QualityFlag[];
   /** Small RGB thumbnail stats for continuity (mean colour 0..255). */
   meanColour?: [number, number, number];
+  /** 64-bin colour histogram (normalised), for continuity between a pair. */
+  colourHistogram?: number[];
 }
 
 export interface ScenePick {
@@ -100,6 +102,8 @@ export interface SelectorInput {
   aspectRatio: AspectRatio;
   mood: MusicMood;
   signal?: AbortSignal;
+  /** A URL (signed, or a data URI) of the photo, for selectors that look at the images. */
+  imageUrl?: (assetId: string) => Promise<string>;
 }
 
 export interface PairSelector {
@@ -122,6 +126,17 @@ export interface VideoRenderRequest {
   workDir: string;
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** Signed URLs of the photos, set when a remote provider can reach us (PUBLIC_BASE_URL). */
+  firstImageUrl?: string;
+  lastImageUrl?: string;
+  /** The render attempt's token; remote providers tag their work with it to find it again. */
+  attemptToken?: string;
+  /** Persists the remote provider's reference (prediction id) before the adapter waits on it. */
+  onProviderRef?: (ref: string) => Promise<void>;
+  /** A reference stored by an earlier attempt, to adopt instead of starting again. */
+  providerRef?: string | null;
+  jobId?: string;
+  sceneIndex?: number;
 }
 
 export interface VideoProvider {

@@ -1,0 +1,316 @@
+/**
+ * The local provider against a real FFmpeg: exact frame counts and house encoding, every output
+ * size, sub-pixel smooth motion, cancellation and timeouts that leave nothing behind.
+ * Uses the ffmpeg that resolveFfmpegBinaries picks (set PROPVID_TEST_FFMPEG/PROPVID_TEST_FFPROBE
+ * to run against another build, e.g. the bundled 4.1).
+ */
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import sharp from "sharp";
+import { AppError } from "../../src/errors.js";
+import { type MediaInfo, probeMedia, runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
+import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
+import { LocalVideoProvider } from "../../src/providers/local/local-video.provider.js";
+import type { CameraMove, VideoRenderRequest } from "../../src/providers/types.js";
+import { fixturePhoto } from "../helpers/fixtures.js";
+
+const bins = resolveFfmpegBinaries({
+  ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
+  ffprobePath: process.env.PROPVID_TEST_FFPROBE,
+});
+const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg });
+
+let workDir = "";
+let release: () => void = () => {};
+const held = new Promise<void>((resolve) => {
+  release = resolve;
+});
+let tempDone: Promise<unknown> = Promise.resolve();
+
+before(async () => {
+  await new Promise<void>((ready) => {
+    tempDone = withTempDir("propvid-local-video-test", async (dir) => {
+      workDir = dir;
+      ready();
+      await held;
+    });
+  });
+});
+after(async () => {
+  release();
+  await tempDone;
+  assert.ok(!existsSync(workDir), "the test's temp dir was removed");
+});
+
+function request(overrides: Partial<VideoRenderRequest> & { name: string }): VideoRenderRequest {
+  const { name, ...rest } = overrides;
+  return {
+    firstImagePath: fixturePhoto("living-01.jpg"),
+    lastImagePath: fixturePhoto("kitchen-01.jpg"),
+    cameraMove: "PUSH_IN",
+    prompt: "",
+    seconds: 2,
+    width: 1920,
+    height: 1080,
+    fps: 30,
+    outFile: path.join(workDir, `${name}.mp4`),
+    workDir,
+    ...rest,
+  };
+}
+
+const probe = (file: string): Promise<MediaInfo> => probeMedia(bins.ffprobe, file, { timeoutMs: 20_000 });
+
+function assertHouseClip(info: MediaInfo, width: number, height: number, frames: number): void {
+  assert.match(info.formatName, /mp4/);
+  assert.equal(info.streams.length, 1, "video only");
+  const video = info.streams[0]!;
+  assert.equal(video.type, "video");
+  assert.equal(video.codec, "h264");
+  assert.equal(video.profile, "High");
+  assert.equal(video.pixFmt, "yuv420p");
+  assert.equal(video.width, width);
+  assert.equal(video.height, height);
+  assert.equal(video.frames, frames);
+  assert.equal(video.fps, 30);
+  assert.equal(video.timeBase, "1/15360");
+  assert.ok(Math.abs((info.durationSeconds ?? 0) - frames / 30) < 0.001, `duration ${info.durationSeconds}`);
+}
+
+/** Child processes of this test process (the runner's FFmpeg would be one). */
+function childProcesses(): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === process.pid)
+        found.push(stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+const isCode = (code: string) => (error: unknown) => error instanceof AppError && error.code === code;
+
+describe("LocalVideoProvider", () => {
+  it("renders 4 s of 1920×1080: H.264 High, yuv420p, exactly 120 frames at 30 fps", async (t) => {
+    const progress: number[] = [];
+    const started = performance.now();
+    const result = await provider.render(
+      request({ name: "landscape", seconds: 4, onProgress: (fraction) => progress.push(fraction) }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    t.diagnostic(`4 s 1920x1080 clip rendered in ${seconds.toFixed(2)} s`);
+    assertHouseClip(await probe(result.outFile), 1920, 1080, 120);
+    assert.equal(result.costUsd, 0);
+    assert.equal(progress.at(-1), 1);
+    assert.ok(progress.length > 5);
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+      "progress only grows",
+    );
+  });
+
+  it("renders two 4 s 1080p clips concurrently", async (t) => {
+    const started = performance.now();
+    const times = await Promise.all(
+      (["TRUCK_LEFT", "ORBIT_RIGHT"] as const).map(async (cameraMove, index) => {
+        const t0 = performance.now();
+        const result = await provider.render(
+          request({
+            name: `concurrent-${index}`,
+            seconds: 4,
+            cameraMove,
+            firstImagePath: fixturePhoto(index === 0 ? "dining-01.jpg" : "bedroom-01.jpg"),
+            lastImagePath: fixturePhoto(index === 0 ? "dining-02.jpg" : "bedroom-02.jpg"),
+          }),
+        );
+        assertHouseClip(await probe(result.outFile), 1920, 1080, 120);
+        return (performance.now() - t0) / 1000;
+      }),
+    );
+    t.diagnostic(
+      `2 concurrent 4 s 1080p clips: ${times.map((s) => s.toFixed(2)).join(" s, ")} s ` +
+        `(wall ${((performance.now() - started) / 1000).toFixed(2)} s)`,
+    );
+  });
+
+  const sizes: Array<{
+    name: string;
+    width: number;
+    height: number;
+    move: CameraMove;
+    first: string;
+    last: string;
+  }> = [
+    {
+      name: "portrait",
+      width: 1080,
+      height: 1920,
+      move: "CRANE_UP",
+      first: "bath-01.jpg",
+      last: "bedroom-03.jpg",
+    },
+    {
+      name: "square",
+      width: 1080,
+      height: 1080,
+      move: "ORBIT_LEFT",
+      first: "exterior-05.jpg",
+      last: "exterior-01.jpg",
+    },
+  ];
+  for (const size of sizes) {
+    it(`renders 2 s at ${size.width}x${size.height} (${size.move}, ${size.first} → ${size.last})`, async () => {
+      const result = await provider.render(
+        request({
+          name: size.name,
+          width: size.width,
+          height: size.height,
+          cameraMove: size.move,
+          firstImagePath: fixturePhoto(size.first),
+          lastImagePath: fixturePhoto(size.last),
+        }),
+      );
+      assertHouseClip(await probe(result.outFile), size.width, size.height, 60);
+    });
+  }
+
+  it("moves with sub-pixel smoothness: a tracked dot glides steadily, no stair-steps", async () => {
+    // a synthetic photo: mid-grey with one soft white dot, panned slowly (≈1 px a frame)
+    const width = 1600;
+    const height = 900;
+    const dot = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+        `<rect width="100%" height="100%" fill="#404040"/>` +
+        `<circle cx="${width / 2}" cy="${height / 2}" r="14" fill="#ffffff"/></svg>`,
+    );
+    const photo = path.join(workDir, "dot.png");
+    await sharp(dot).png().toFile(photo);
+    const outWidth = 640;
+    const outHeight = 360;
+    const result = await provider.render(
+      request({
+        name: "smooth",
+        cameraMove: "PAN_RIGHT",
+        firstImagePath: photo,
+        lastImagePath: photo,
+        width: outWidth,
+        height: outHeight,
+      }),
+    );
+    const gray = path.join(workDir, "smooth.gray");
+    await runFfmpeg(
+      bins.ffmpeg,
+      [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-i",
+        `file:${result.outFile}`,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "gray",
+        "-y",
+        `file:${gray}`,
+      ],
+      { timeoutMs: 20_000 },
+    );
+    const pixels = await readFile(gray);
+    const frameSize = outWidth * outHeight;
+    assert.equal(pixels.length, frameSize * 60);
+    const centroids: number[] = [];
+    for (let f = 0; f < 60; f += 1) {
+      let sum = 0;
+      let mass = 0;
+      for (let p = 0; p < frameSize; p += 1) {
+        const excess = pixels[f * frameSize + p]! - 120; // above the grey background
+        if (excess > 0) {
+          sum += (p % outWidth) * excess;
+          mass += excess;
+        }
+      }
+      assert.ok(mass > 0, `dot lost in frame ${f}`);
+      centroids.push(sum / mass);
+    }
+    const deltas = centroids.slice(1).map((x, i) => x - centroids[i]!);
+    const travel = centroids[0]! - centroids.at(-1)!;
+    assert.ok(travel > 20, `the dot travels left (${travel.toFixed(2)} px)`);
+    for (const [i, delta] of deltas.entries())
+      assert.ok(delta < 0.02, `frame ${i + 1} moves backwards: ${delta}`);
+    // steady: speed changes by well under a pixel between frames (an integer crop jumps 0↔1↔2 px)
+    const jerks = deltas.slice(1).map((d, i) => Math.abs(d - deltas[i]!));
+    const worst = Math.max(...jerks);
+    assert.ok(worst < 0.25, `speed jumps by ${worst.toFixed(3)} px between frames`);
+  });
+
+  it("cancels: kills FFmpeg, rejects with CANCELLED, leaves no files", async () => {
+    const controller = new AbortController();
+    const outFile = path.join(workDir, "cancelled.mp4");
+    const before = new Set(await readdir(workDir));
+    let sawProgress = false;
+    const rendering = provider.render(
+      request({
+        name: "cancelled",
+        seconds: 4,
+        signal: controller.signal,
+        onProgress: () => {
+          if (sawProgress) return;
+          sawProgress = true;
+          assert.ok(childProcesses().includes("ffmpeg"), "ffmpeg is running mid-render");
+          controller.abort();
+        },
+      }),
+    );
+    await assert.rejects(rendering, isCode("CANCELLED"));
+    assert.ok(sawProgress);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      childProcesses().filter((name) => name === "ffmpeg"),
+      [],
+    );
+    assert.ok(!existsSync(outFile));
+    assert.deepEqual(new Set(await readdir(workDir)), before, "no partial or scratch files left");
+  });
+
+  it("rejects at once when already cancelled", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      provider.render(request({ name: "pre", signal: controller.signal })),
+      isCode("CANCELLED"),
+    );
+  });
+
+  it("times out: kills FFmpeg, rejects with TIMEOUT, leaves no files", async () => {
+    const hasty = new LocalVideoProvider({ ffmpeg: bins.ffmpeg, timeoutMs: 1_200 });
+    const before = new Set(await readdir(workDir));
+    await assert.rejects(hasty.render(request({ name: "timeout", seconds: 4 })), isCode("TIMEOUT"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(
+      childProcesses().filter((name) => name === "ffmpeg"),
+      [],
+    );
+    assert.deepEqual(new Set(await readdir(workDir)), before);
+  });
+
+  it("rejects a file that is not a photo with MEDIA_REJECTED", async () => {
+    const text = path.join(workDir, "playlist.jpg");
+    await writeFile(text, "#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n");
+    await assert.rejects(
+      provider.render(request({ name: "bogus", firstImagePath: text, lastImagePath: text })),
+      isCode("MEDIA_REJECTED"),
+    );
+  });
+});

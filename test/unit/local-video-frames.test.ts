@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { cameraPath } from "../../src/providers/local/camera-move.js";
+import {
+  CROSSFADE,
+  crossfadeWeight,
+  type QuadPlane,
+  renderFrames,
+  rgbToQuadPlanes,
+  samplePlane,
+  samplePlaneBlend,
+} from "../../src/providers/local/local-video.provider.js";
+
+/** A quad plane from plain 8-bit samples (each word: pixel, right, below, below-right; edges replicated). */
+function quadPlane(values: number[], width: number, height: number): QuadPlane {
+  const at = (row: number, col: number) =>
+    values[Math.min(row, height - 1) * width + Math.min(col, width - 1)]!;
+  const data = new Int32Array(width * height);
+  for (let row = 0; row < height; row += 1) {
+    for (let col = 0; col < width; col += 1) {
+      data[row * width + col] =
+        at(row, col) | (at(row, col + 1) << 8) | (at(row + 1, col) << 16) | (at(row + 1, col + 1) << 24);
+    }
+  }
+  return { data, width, height };
+}
+
+const columns = () => new Int32Array(64);
+
+describe("frame sampler", () => {
+  it("reproduces the plane exactly for a 1:1 viewport", () => {
+    const values = Array.from({ length: 6 * 4 }, (_, i) => (i * 37) % 256);
+    const plane = quadPlane(values, 6, 4);
+    const out = new Uint8Array(24);
+    samplePlane(plane, { x: 0, y: 0, w: 6, h: 4 }, out, 0, 6, 4, columns());
+    assert.deepEqual([...out], values);
+  });
+
+  it("interpolates at sub-pixel offsets (1/128 px precision)", () => {
+    const plane = quadPlane([0, 100, 200, 0, 100, 200], 3, 2);
+    const out = new Uint8Array(2);
+    samplePlane(plane, { x: 0.5, y: 0, w: 2, h: 1 }, out, 0, 2, 1, columns());
+    assert.deepEqual([...out], [50, 150]);
+    samplePlane(plane, { x: 0.25, y: 0, w: 2, h: 1 }, out, 0, 2, 1, columns());
+    assert.deepEqual([...out], [25, 125]);
+    // a shift of 1/64 px still moves the result: no stair-steps
+    samplePlane(plane, { x: 1 / 64, y: 0, w: 2, h: 1 }, out, 0, 2, 1, columns());
+    assert.deepEqual([...out], [2, 102]);
+  });
+
+  it("blends two photos: 0 → first, 256 → last, 128 → the mean", () => {
+    const a = quadPlane([10, 20, 30, 40], 2, 2);
+    const b = quadPlane([210, 220, 230, 240], 2, 2);
+    const view = { x: 0, y: 0, w: 2, h: 2 };
+    const out = new Uint8Array(4);
+    for (const [alpha, expected] of [
+      [0, [10, 20, 30, 40]],
+      [256, [210, 220, 230, 240]],
+      [128, [110, 120, 130, 140]],
+    ] as const) {
+      samplePlaneBlend(a, view, b, view, alpha, out, 0, 2, 2, columns(), columns());
+      assert.deepEqual([...out], expected, `alpha ${alpha}`);
+    }
+  });
+
+  it("converts sRGB to BT.709 limited-range YUV", () => {
+    const rgb = new Uint8Array([255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255]);
+    const planes = rgbToQuadPlanes(rgb, 4, 1);
+    const luma = [0, 1, 2, 3].map((i) => planes.y.data[i]! & 255);
+    assert.deepEqual(luma, [235, 16, 63, 32]);
+    // one chroma sample per 2×2 block: white+black → neutral; red+blue → Cb, Cr high
+    assert.equal(planes.u.data[0]! & 255, 128);
+    assert.equal(planes.v.data[0]! & 255, 128);
+    assert.equal(planes.u.data[1]! & 255, 171);
+    assert.equal(planes.v.data[1]! & 255, 179);
+  });
+
+  it("crossfades in the middle of the clip, smoothly", () => {
+    assert.equal(crossfadeWeight(0), 0);
+    assert.equal(crossfadeWeight(CROSSFADE.start), 0);
+    assert.ok(Math.abs(crossfadeWeight(0.5) - 0.5) < 1e-12);
+    assert.equal(crossfadeWeight(CROSSFADE.end), 1);
+    assert.equal(crossfadeWeight(1), 1);
+    const span = CROSSFADE.end - CROSSFADE.start;
+    assert.ok(span >= 0.3 && span <= 0.4);
+    for (let i = 1; i <= 100; i += 1) assert.ok(crossfadeWeight(i / 100) >= crossfadeWeight((i - 1) / 100));
+  });
+
+  it("yields exactly frameCount yuv420p frames", async () => {
+    const width = 64;
+    const height = 36;
+    const rgb = new Uint8Array(80 * 45 * 3).fill(128);
+    const photo = {
+      ...rgbToQuadPlanes(rgb, 80, 45),
+      path: cameraPath("PUSH_IN", { width: 80, height: 45 }, { width, height }),
+    };
+    let count = 0;
+    let progress = 0;
+    for await (const frame of renderFrames(
+      { first: photo, last: photo, output: { width, height }, frameCount: 7 },
+      () => {
+        progress += 1;
+      },
+    )) {
+      assert.equal(frame.length, width * height * 1.5);
+      count += 1;
+    }
+    assert.equal(count, 7);
+    assert.equal(progress, 7);
+  });
+});
