@@ -1,0 +1,115 @@
+import type { PgBoss } from "pg-boss";
+
+/**
+ * Every queue: its payload type (ids only) and its policy, in one table. Handlers live one per
+ * file and are registered by name; the worker refuses to start if a queue has no handler.
+ */
+export interface QueuePayloads {
+  "asset.import": { importId: string };
+  "video.plan": { jobId: string };
+  "video.scene": { jobId: string; index: number };
+  "video.score": { jobId: string };
+  "video.assemble": { jobId: string; generation: number };
+  "media.sweep": Record<string, never>;
+}
+
+export type QueueName = keyof QueuePayloads;
+
+export interface QueuePolicy {
+  /** Attempts after the first. */
+  retryLimit: number;
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  /** A claimed job not finished by then is considered stuck and retried. */
+  expireInSeconds: number;
+  /** Jobs of this queue one worker process runs at once (a function of the config for renders). */
+  localConcurrency: number | ((config: { renderConcurrency: number }) => number);
+  /** A worker that stops heart-beating this long is presumed dead and its job retried elsewhere. */
+  heartbeatSeconds?: number;
+}
+
+export const DEAD_LETTER_QUEUE = "dead-letter";
+
+export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
+  "asset.import": {
+    retryLimit: 2,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 15 * 60,
+    localConcurrency: 2,
+  },
+  "video.plan": {
+    retryLimit: 3,
+    retryDelaySeconds: 2,
+    retryBackoff: true,
+    expireInSeconds: 5 * 60,
+    localConcurrency: 2,
+    heartbeatSeconds: 10,
+  },
+  "video.scene": {
+    retryLimit: 3,
+    retryDelaySeconds: 2,
+    retryBackoff: true,
+    expireInSeconds: 20 * 60,
+    localConcurrency: (config) => config.renderConcurrency,
+    heartbeatSeconds: 10,
+  },
+  "video.score": {
+    retryLimit: 3,
+    retryDelaySeconds: 2,
+    retryBackoff: true,
+    expireInSeconds: 20 * 60,
+    localConcurrency: 2,
+    heartbeatSeconds: 10,
+  },
+  "video.assemble": {
+    retryLimit: 3,
+    retryDelaySeconds: 2,
+    retryBackoff: true,
+    expireInSeconds: 10 * 60,
+    localConcurrency: 1,
+    heartbeatSeconds: 10,
+  },
+  "media.sweep": {
+    retryLimit: 0,
+    retryDelaySeconds: 60,
+    retryBackoff: false,
+    expireInSeconds: 10 * 60,
+    localConcurrency: 1,
+  },
+};
+
+/** Creates the queues (idempotent) with their policies and the shared dead-letter queue. */
+export async function createQueues(boss: PgBoss): Promise<void> {
+  await boss.createQueue(DEAD_LETTER_QUEUE).catch(ignoreExists);
+  for (const [name, policy] of Object.entries(QUEUE_POLICIES) as [QueueName, QueuePolicy][]) {
+    const options = {
+      retryLimit: policy.retryLimit,
+      retryDelay: policy.retryDelaySeconds,
+      retryBackoff: policy.retryBackoff,
+      expireInSeconds: policy.expireInSeconds,
+      deadLetter: DEAD_LETTER_QUEUE,
+      ...(policy.heartbeatSeconds ? { heartbeatSeconds: policy.heartbeatSeconds } : {}),
+      notify: true,
+    };
+    await boss.createQueue(name, options).catch(ignoreExists);
+    await boss.updateQueue(name, options).catch(() => undefined);
+  }
+}
+
+function ignoreExists(error: unknown): void {
+  if (!/exists/i.test(String((error as Error)?.message))) throw error;
+}
+
+/** Typed send: the payload must match the queue. */
+export async function enqueue<N extends QueueName>(
+  boss: PgBoss,
+  name: N,
+  payload: QueuePayloads[N],
+  options: { singletonKey?: string; startAfterSeconds?: number } = {},
+): Promise<string | null> {
+  return await boss.send(name, payload, {
+    singletonKey: options.singletonKey,
+    startAfter: options.startAfterSeconds,
+  });
+}

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { fixturePhoto } from "../helpers/fixtures.js";
+import { childEnv, gql, runCli, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+
+/** ABUSE 37: kill -9 the process mid-render, start it again: the job completes, one clip per scene. */
+describe("a worker killed mid-render", () => {
+  let database: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  let server: ServerProcess | undefined;
+  let dataDir: string;
+
+  before(async () => {
+    database = await createTestDatabase();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-crash-"));
+    env = childEnv({ DATABASE_URL: database.url, PROPVID_DATA_DIR: dataDir, RENDER_CONCURRENCY: "1" });
+  });
+  after(async () => {
+    await server?.stop("SIGKILL");
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("is retried after restart and the job completes with exactly one clip per scene", async () => {
+    server = await startServerProcess(env);
+    const key = (await runCli(["keys", "create", "--tenant", "crash"], env)).stdout.trim();
+    const campaign = await gql<{ createCampaign: { id: string } }>(
+      server.url,
+      key,
+      `mutation { createCampaign(input: { name: "crash" }) { id } }`,
+    );
+    const campaignId = campaign.body.data!.createCampaign.id;
+    for (const name of ["exterior-01.jpg", "living-01.jpg", "pool-01.jpg", "view-02.jpg"]) {
+      const form = new FormData();
+      form.append(
+        "file",
+        new Blob([await import("node:fs/promises").then((fs) => fs.readFile(fixturePhoto(name)))]),
+        name,
+      );
+      const response = await fetch(`${server.url}/v1/campaigns/${campaignId}/assets`, {
+        method: "POST",
+        headers: { "x-api-key": key },
+        body: form,
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const created = await gql<{ createVideoJob: { id: string } }>(
+      server.url,
+      key,
+      `mutation($c: ID!) { createVideoJob(input: { campaignId: $c, sceneCount: 3, secondsPerScene: 2 }) { id } }`,
+      { c: campaignId },
+    );
+    const jobId = created.body.data!.createVideoJob.id;
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // Wait until a scene is rendering, then kill the process without warning.
+      for (let i = 0; i < 600; i++) {
+        const { rows } = await client.query(
+          "SELECT 1 FROM scene WHERE job_id = $1 AND status = 'RUNNING' AND progress > 0",
+          [jobId],
+        );
+        if (rows.length) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await server.stop("SIGKILL");
+      server = await startServerProcess(env);
+      let status = "";
+      for (let i = 0; i < 900 && !["SUCCEEDED", "FAILED", "CANCELLED"].includes(status); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = (await client.query("SELECT status FROM video_job WHERE id = $1", [jobId])).rows[0].status;
+      }
+      assert.equal(status, "SUCCEEDED");
+      const scenes = (
+        await client.query(
+          "SELECT index, clip_media_id, attempts FROM scene WHERE job_id = $1 ORDER BY index",
+          [jobId],
+        )
+      ).rows;
+      assert.equal(scenes.length, 3);
+      assert.equal(new Set(scenes.map((scene) => scene.clip_media_id)).size, 3, "one clip per scene");
+      assert.ok(
+        scenes.some((scene) => scene.attempts > 1),
+        "the interrupted scene was attempted again",
+      );
+      const orphans = await client.query(
+        `SELECT count(*)::int AS n FROM media m WHERE m.content_type = 'video/mp4'
+           AND NOT EXISTS (SELECT 1 FROM scene s WHERE s.clip_media_id = m.id)
+           AND NOT EXISTS (SELECT 1 FROM video_job j WHERE j.video_media_id = m.id)`,
+      );
+      assert.equal(orphans.rows[0].n, 0, "no stray clip stored by the killed attempt");
+    } finally {
+      await client.end();
+    }
+  });
+});
