@@ -1,0 +1,63 @@
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../container.js";
+import { returnedRows } from "../db/sql.js";
+import { AppError } from "../errors.js";
+import { predictionEvents } from "../providers/replicate/prediction-waiter.js";
+import { type Prediction, TERMINAL } from "../providers/replicate/replicate-client.js";
+import { verifyWebhook } from "../providers/replicate/webhook-signature.js";
+
+/**
+ * POST /v1/webhooks/replicate: a signed (Standard Webhooks) notice that a prediction ended.
+ * Verified, deduplicated by `webhook-id`, then it only wakes the adapter waiting in this
+ * process; the adapter reads the state itself, so order and repetition cannot mislead it.
+ */
+export async function registerWebhookRoutes(
+  app: FastifyInstance,
+  deps: { services: Services },
+): Promise<void> {
+  const { services } = deps;
+  await app.register(async (scope) => {
+    // The signature covers the exact bytes: keep the body as text.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "string", bodyLimit: 1024 * 1024 }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post("/v1/webhooks/replicate", async (request, reply) => {
+      const body = typeof request.body === "string" ? request.body : "";
+      const header = (name: string) => {
+        const value = request.headers[name];
+        return typeof value === "string" ? value : undefined;
+      };
+      const id = header("webhook-id");
+      const verdict = verifyWebhook(
+        services.config.replicate.webhookSecret,
+        {
+          id,
+          timestamp: header("webhook-timestamp"),
+          signature: header("webhook-signature"),
+        },
+        body,
+      );
+      if (!verdict.ok) {
+        request.log.warn({ reason: verdict.reason }, "replicate webhook refused");
+        throw new AppError("UNAUTHENTICATED", "Invalid webhook signature");
+      }
+      let prediction: Prediction;
+      try {
+        prediction = JSON.parse(body) as Prediction;
+      } catch {
+        throw new AppError("BAD_USER_INPUT", "The webhook body is not JSON");
+      }
+      const fresh = returnedRows(
+        await services.dataSource.query(
+          "INSERT INTO webhook_delivery (id, provider) VALUES ($1, 'replicate') ON CONFLICT (id) DO NOTHING RETURNING id",
+          [id],
+        ),
+      );
+      if (fresh.length === 0) return await reply.code(200).send({ ok: true, duplicate: true });
+      if (typeof prediction?.id === "string" && TERMINAL.has(prediction.status))
+        predictionEvents.notify(prediction);
+      return await reply.code(200).send({ ok: true });
+    });
+  });
+}
