@@ -1,3 +1,7 @@
+import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
+import { pipelineBenchmark } from "./pipeline.bench.js";
+import { subscriptionsBenchmark } from "./subscriptions.bench.js";
+
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
 export interface Benchmark {
   name: string;
@@ -5,4 +9,4 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [];
+export const BENCHMARKS: Benchmark[] = [mediaStreamingBenchmark, pipelineBenchmark, subscriptionsBenchmark];

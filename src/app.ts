@@ -1,9 +1,13 @@
+import { createServer } from "node:net";
 import { PgBoss } from "pg-boss";
 import type { Config, Role } from "./config.js";
 import { createServices, type Services } from "./container.js";
 import { runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
+import { jobHandlers } from "./jobs/handlers.js";
+import { createQueues } from "./jobs/queues.js";
+import { startWorkers } from "./jobs/worker.js";
 import type { Logger } from "./logger.js";
 import { buildSchema } from "./schema/build-schema.js";
 
@@ -28,8 +32,10 @@ export async function startApp(
   logger: Logger,
   options: { role?: Role } = {},
 ): Promise<RunningApp> {
+  config = await withConcretePort(config);
   const role = options.role ?? config.role;
-  const database = await openDatabase(config, logger);
+  // Media streams hold a connection while they read; leave room for the API beside them.
+  const database = await openDatabase(config, logger, { poolSize: 25 });
   const cleanups: (() => Promise<void>)[] = [() => database.close()];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) {
@@ -51,12 +57,22 @@ export async function startApp(
     await boss.start();
     cleanups.push(() => boss.stop({ graceful: true, timeout: 20_000 }));
 
-    const services = createServices({ config, logger, dataSource: database.dataSource });
+    await createQueues(boss);
+    const services = createServices({ config, logger, dataSource: database.dataSource, boss });
+    if (role !== "api") {
+      await startWorkers(boss, jobHandlers(services), logger, config);
+      await boss
+        .schedule("media.sweep", "17 * * * *", {})
+        .catch((error: unknown) => logger.warn({ err: error }, "could not schedule the media sweep"));
+    }
     const bootstrap = await services.tenants.bootstrapIfEmpty();
 
     let http: HttpServer | undefined;
     let address: string | undefined;
     if (role !== "worker") {
+      // The one LISTEN connection of this API process: job events from any worker reach its subscribers.
+      await services.jobEvents.start();
+      cleanups.push(() => services.jobEvents.stop());
       const schema = await buildSchema();
       http = await createHttpServer({ services, schema });
       address = await http.listen();
@@ -67,4 +83,26 @@ export async function startApp(
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * `PORT=0` means "any free port"; signed URLs need the real one, so pick it before anything is
+ * built from the config. (Another process could take it in between: fine for tests and demos.)
+ */
+async function withConcretePort(config: Config): Promise<Config> {
+  if (config.port !== 0) return config;
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, config.host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return Object.freeze({
+    ...config,
+    port,
+    publicBaseUrl: config.publicBaseUrlConfigured ? config.publicBaseUrl : `http://${host}:${port}`,
+  });
 }

@@ -53,6 +53,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: intInRange(0, 1_000_000).default(600),
   FFMPEG_PATH: optionalString,
   FFPROBE_PATH: optionalString,
+  PATH: z.string().optional(),
   /** Test-only: lets URL imports reach 127.0.0.0/8 and ::1 (never other private ranges). */
   PROPVID_TEST_ALLOW_LOOPBACK_FETCH: booleanFlag,
   REPLICATE_API_TOKEN: optionalString,
@@ -85,6 +86,8 @@ export interface Config {
   rateLimitPerMinute: number;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
+  /** The process PATH, where ffmpeg/ffprobe are looked for before the bundled binaries. */
+  searchPath: string | undefined;
   allowLoopbackFetch: boolean;
   replicate: { apiToken: string | undefined; baseUrl: string; webhookSecret: string | undefined };
   xai: { apiKey: string | undefined; baseUrl: string; model: string };
@@ -132,6 +135,7 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
+    searchPath: e.PATH,
     allowLoopbackFetch: e.PROPVID_TEST_ALLOW_LOOPBACK_FETCH,
     replicate: Object.freeze({
       apiToken: e.REPLICATE_API_TOKEN,

@@ -7,6 +7,8 @@ import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { AppError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
+import { type AspectRatio, MUSIC_MOODS, type MusicMood } from "./providers/types.js";
+import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
 import { API_KEY_SCOPES, type ApiKeyScope, ApiKeyService } from "./services/api-key.service.js";
 import { TenantService } from "./services/tenant.service.js";
@@ -19,6 +21,8 @@ Usage:
   propvid keys create --tenant NAME [--name LABEL] [--scopes admin|write|read,...]
                                             create an API key (printed alone on stdout)
   propvid keys revoke PREFIX                revoke the key with that prefix
+  propvid render PHOTOS_DIR [-o out.mp4] [--scenes 7] [--mood LUXURY] [--aspect 16:9]
+                                            render a folder of photos to an MP4 (embedded database)
   propvid print-schema [--out schema.graphql]
                                             print the GraphQL SDL
 
@@ -38,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return await migrate();
     case "keys":
       return await keys(rest);
+    case "render":
+      return await render(rest);
     case "print-schema":
       return await printSchemaCommand(rest);
     default:
@@ -164,6 +170,44 @@ async function keys(args: string[]): Promise<number> {
   }
 }
 
+const ASPECTS: Record<string, AspectRatio> = {
+  "16:9": "LANDSCAPE_16_9",
+  "9:16": "PORTRAIT_9_16",
+  "1:1": "SQUARE_1_1",
+};
+
+async function render(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      output: { type: "string", short: "o" },
+      scenes: { type: "string" },
+      mood: { type: "string" },
+      aspect: { type: "string" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new AppError("BAD_USER_INPUT", "give one folder of photos");
+  const aspectRatio = ASPECTS[values.aspect ?? "16:9"];
+  if (!aspectRatio) throw new AppError("BAD_USER_INPUT", "--aspect must be 16:9, 9:16 or 1:1");
+  const mood = (values.mood ?? "LUXURY").toUpperCase() as MusicMood;
+  if (!MUSIC_MOODS.includes(mood))
+    throw new AppError("BAD_USER_INPUT", `--mood must be one of ${MUSIC_MOODS.join(", ")}`);
+  const sceneCount = Number(values.scenes ?? 7);
+  const config = loadConfig();
+  const logger = cliLogger(config.logLevel);
+  const written = await renderCommand(config, logger, {
+    photosDir: positionals[0]!,
+    output: values.output ?? "propvid.mp4",
+    sceneCount,
+    mood,
+    aspectRatio,
+  });
+  process.stdout.write(`${written}\n`);
+  return 0;
+}
+
 async function printSchemaCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: "string" } }, strict: true });
   const sdl = printSdl(await buildSchema());
@@ -174,7 +218,8 @@ async function printSchemaCommand(args: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // One-shot commands end here even if a library left a timer or pool handle behind.
+    process.exit(code);
   },
   (error: unknown) => {
     if (error instanceof ConfigError || error instanceof AppError) {

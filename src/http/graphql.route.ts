@@ -1,7 +1,8 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import fastifyWebsocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
@@ -14,6 +15,7 @@ import { formatGraphQLError, UNAUTHENTICATED_GRAPHQL_BODY } from "./errors.js";
 import { MAX_QUERY_TOKENS, queryLimitsRule } from "./query-limits.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { currentRequestId } from "./request-context.js";
+import { graphQLWebSocketHandler } from "./websocket.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -122,14 +124,14 @@ export async function registerGraphQL(
       done(null, body);
     });
     scope.addHook("preHandler", async (request, reply) => {
+      // A WebSocket upgrade authenticates in `connection_init` (src/http/websocket.ts).
+      if (request.ws) return;
       // The landing page (a browser GET for HTML) needs no key; everything else does.
       const wantsLandingPage =
         request.method === "GET" && !production && String(request.headers.accept ?? "").includes("text/html");
       if (!wantsLandingPage) return await guard(request, reply);
     });
-    await scope.register(fastifyApollo(apollo), {
-      path: "/graphql",
-      method: ["GET", "POST", "OPTIONS"],
+    const handler = fastifyApolloHandler(apollo, {
       context: async (request): Promise<GraphQLContext> => {
         const principal = request.principal!;
         return {
@@ -141,6 +143,17 @@ export async function registerGraphQL(
         };
       },
     });
+    // GraphQL over WebSocket shares the path: GET with an upgrade goes to graphql-ws, plain GET to Apollo.
+    const sockets = graphQLWebSocketHandler({ services, schema });
+    scope.addHook("onClose", async () => {
+      sockets.close();
+      await services.jobEvents.stop();
+    });
+    await scope.register(fastifyWebsocket, {
+      options: { maxPayload: 64 * 1024 },
+    });
+    scope.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler });
+    scope.route({ method: "GET", url: "/graphql", handler, wsHandler: sockets.handler });
   });
   return apollo;
 }

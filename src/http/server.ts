@@ -5,8 +5,10 @@ import type { Services } from "../container.js";
 import { migrationsApplied } from "../db/data-source.js";
 import { AppError, isAppError } from "../errors.js";
 import { registerGraphQL } from "./graphql.route.js";
+import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { registerWebhookRoutes } from "./webhooks.routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
@@ -41,15 +43,13 @@ export async function createHttpServer(deps: {
 
   app.setErrorHandler(async (error, request, reply) => {
     if (isAppError(error)) {
-      return await reply
-        .code(error.httpStatus)
-        .send({
-          error: {
-            code: error.code,
-            message: error.message,
-            ...(error.details ? { details: error.details } : {}),
-          },
-        });
+      return await reply.code(error.httpStatus).send({
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
+      });
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
@@ -58,11 +58,9 @@ export async function createHttpServer(deps: {
       return await reply.code(status).send({ error: { code, message: (error as Error).message } });
     }
     request.log.error({ err: error }, "unhandled error");
-    return await reply
-      .code(500)
-      .send({
-        error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id },
-      });
+    return await reply.code(500).send({
+      error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id },
+    });
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -79,6 +77,8 @@ export async function createHttpServer(deps: {
 
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
+  await registerMediaRoutes(app, { services, limiter });
+  await registerWebhookRoutes(app, { services });
 
   return {
     app,

@@ -2,12 +2,25 @@ import "reflect-metadata";
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema as buildTypeGraphQLSchema, type PubSub } from "type-graphql";
 import { ApiKeyResolver } from "../resolvers/api-key.resolver.js";
+import { AssetImportResultResolver, AssetResolver } from "../resolvers/asset.resolver.js";
 import { CampaignResolver } from "../resolvers/campaign.resolver.js";
-import { VideoJobResolver } from "../resolvers/video-job.resolver.js";
+import { ProviderResolver } from "../resolvers/provider.resolver.js";
+import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
+import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
 
 /** Resolvers of the whole API, one per GraphQL type. */
-export const RESOLVERS = [ViewerResolver, ApiKeyResolver, CampaignResolver, VideoJobResolver] as const;
+export const RESOLVERS = [
+  ViewerResolver,
+  ApiKeyResolver,
+  CampaignResolver,
+  AssetResolver,
+  AssetImportResultResolver,
+  VideoJobResolver,
+  SceneResolver,
+  SubscriptionResolver,
+  ProviderResolver,
+] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */
 const unusedPubSub: PubSub = {

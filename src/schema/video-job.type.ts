@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { IsOptional, Max, MaxLength, Min } from "class-validator";
+import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { JobStatus, PartStatus } from "../db/entities/video-job.entity.js";
 import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../providers/types.js";
 import { connectionTypes } from "./connection.type.js";
@@ -172,3 +173,71 @@ export class VideoJob {
 }
 
 export const VideoJobConnection = connectionTypes(VideoJob, "VideoJob");
+
+@InputType({ description: "What video to make. Everything but the campaign has a default." })
+export class CreateVideoJobInput {
+  @Field(() => ID)
+  campaignId!: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "Default 7 (exterior → living → kitchen → dining → bedroom → bath → outdoor).",
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(12)
+  sceneCount?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "Default 4." })
+  @IsOptional()
+  @Min(2)
+  @Max(10)
+  secondsPerScene?: number | null;
+
+  @Field(() => AspectRatioEnum, { nullable: true, description: "Default LANDSCAPE_16_9." })
+  @IsOptional()
+  aspectRatio?: AspectRatio | null;
+
+  @Field(() => MusicMoodEnum, { nullable: true, description: "Default: the campaign's mood, else LUXURY." })
+  @IsOptional()
+  mood?: MusicMood | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Pair selector, e.g. `heuristic` (default) or `xai:grok-4`.",
+  })
+  @IsOptional()
+  @MaxLength(100)
+  selector?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "e.g. `local` (default) or `replicate:google/veo-3.1-fast`.",
+  })
+  @IsOptional()
+  @MaxLength(100)
+  videoProvider?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "e.g. `local` (default) or `replicate:meta/musicgen`.",
+  })
+  @IsOptional()
+  @MaxLength(100)
+  musicProvider?: string | null;
+}
+
+@InputType({ description: "A different pair or move for one scene; omitted fields keep their value." })
+export class RetrySceneInput {
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  firstAssetId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  lastAssetId?: string | null;
+
+  @Field(() => CameraMoveEnum, { nullable: true })
+  @IsOptional()
+  cameraMove?: CameraMove | null;
+}

@@ -25,6 +25,14 @@ export class TenantService {
     return await this.dataSource.getRepository(TenantEntity).count();
   }
 
+  /** The tenant with this name, created when missing. */
+  async ensure(name: string): Promise<TenantEntity> {
+    await this.dataSource.query("INSERT INTO tenant (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", [
+      name,
+    ]);
+    return await this.dataSource.getRepository(TenantEntity).findOneOrFail({ where: { name } });
+  }
+
   /** Creates a key for the named tenant, creating the tenant when it does not exist yet. */
   async createKeyForTenant(
     tenantName: string,

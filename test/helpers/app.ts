@@ -1,7 +1,12 @@
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { PgBoss } from "pg-boss";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createServices, type Services } from "../../src/container.js";
 import { createHttpServer } from "../../src/http/server.js";
+import { jobHandlers } from "../../src/jobs/handlers.js";
+import { createQueues } from "../../src/jobs/queues.js";
+import { startWorkers } from "../../src/jobs/worker.js";
 import { silentLogger } from "../../src/logger.js";
 import { buildSchema } from "../../src/schema/build-schema.js";
 import { openTestDataSource } from "./db.js";
@@ -31,18 +36,51 @@ export interface InProcessApp {
     body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   }>;
   close(): Promise<void>;
+  /** With `listen: true`: where the server listens (also its PUBLIC_BASE_URL). */
+  baseUrl?: string;
+}
+
+/** A free loopback port (reserved and released; good enough for tests). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The real HTTP stack on a fresh database, driven with `inject` (no socket). */
-export async function startInProcessApp(configOverrides: Record<string, string> = {}): Promise<InProcessApp> {
+export async function startInProcessApp(
+  configOverrides: Record<string, string> = {},
+  /** `listen`: also serve on a real loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
+  options: { workers?: boolean; listen?: boolean } = {},
+): Promise<InProcessApp> {
+  let baseUrl: string | undefined;
+  if (options.listen) {
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    configOverrides = { PUBLIC_BASE_URL: baseUrl, ...configOverrides, PORT: String(port), HOST: "127.0.0.1" };
+  }
   const db = await openTestDataSource();
   const config = testConfig(configOverrides);
-  const services = createServices({ config, logger: silentLogger, dataSource: db.dataSource });
+  const boss = new PgBoss({
+    connectionString: db.database.url,
+    schema: "pgboss",
+    max: 3,
+    useListenNotify: true,
+  });
+  boss.on("error", () => undefined);
+  await boss.start();
+  await createQueues(boss);
+  const services = createServices({ config, logger: silentLogger, dataSource: db.dataSource, boss });
+  if (options.workers !== false) await startWorkers(boss, jobHandlers(services), silentLogger, config);
   const http = await createHttpServer({ services, schema: await buildSchema() });
   await http.app.ready();
+  if (baseUrl) await http.app.listen({ port: Number(new URL(baseUrl).port), host: "127.0.0.1" });
   return {
     app: http.app,
     services,
+    baseUrl,
     async newTenant(name, scopes = ["admin"]) {
       const created = await services.tenants.createKeyForTenant(name, "test key", scopes);
       return { key: created.key, tenantId: created.tenant.id };
@@ -58,6 +96,7 @@ export async function startInProcessApp(configOverrides: Record<string, string> 
     },
     async close() {
       await http.close();
+      await boss.stop({ graceful: false, timeout: 5_000 });
       await db.close();
     },
   };

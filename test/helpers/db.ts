@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
+import { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import { createDataSource, runMigrations } from "../../src/db/data-source.js";
 import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
+import { createQueues } from "../../src/jobs/queues.js";
 import { type Logger, silentLogger } from "../../src/logger.js";
 
 /**
@@ -53,6 +55,12 @@ export async function prepareTestDatabaseServer(options: {
   await dataSource.initialize();
   await runMigrations(dataSource);
   await dataSource.destroy();
+  // pg-boss installs its schema on first start; do it once here so every test database has it.
+  const boss = new PgBoss({ connectionString: withDatabase(adminUrl, TEMPLATE), schema: "pgboss", max: 2 });
+  boss.on("error", () => undefined);
+  await boss.start();
+  await createQueues(boss);
+  await boss.stop({ graceful: false, timeout: 5_000 });
   return {
     env: { PROPVID_TEST_ADMIN_URL: adminUrl, PROPVID_TEST_TEMPLATE: TEMPLATE },
     async stop() {
