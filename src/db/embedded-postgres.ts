@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { environmentForChild } from "../config.js";
 import type { Logger } from "../logger.js";
 
 /**
@@ -132,7 +133,7 @@ function run(command: string, args: string[], runAs: RunAs, logger: Logger): Pro
     const child = spawn(command, args, {
       ...runAs,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
+      env: environmentForChild({ LC_ALL: "C" }),
     });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {

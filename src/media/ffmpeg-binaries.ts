@@ -18,7 +18,7 @@ export interface FfmpegBinaries {
 export interface ResolveBinariesOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
-  /** Defaults to process.env.PATH; a parameter so tests (and config) can pin it. */
+  /** The PATH to search (from config); without it only an explicit path or the bundled binaries. */
   searchPath?: string;
 }
 
@@ -77,8 +77,8 @@ function resolveOne(
 
 /** Explicit path, else `ffmpeg`/`ffprobe` on PATH, else the bundled static binaries. */
 export function resolveFfmpegBinaries(options: ResolveBinariesOptions = {}): FfmpegBinaries {
-  // PATH is the OS's search list, not a setting: config.ts owns settings, and passes the paths.
-  const searchPath = "searchPath" in options ? options.searchPath : process.env.PATH;
+  // config.ts is the only reader of the environment and passes PATH in; none means bundled only.
+  const searchPath = options.searchPath;
   return {
     ffmpeg: resolveOne("ffmpeg", options.ffmpegPath, searchPath, "@ffmpeg-installer/ffmpeg"),
     ffprobe: resolveOne("ffprobe", options.ffprobePath, searchPath, "@ffprobe-installer/ffprobe"),

@@ -23,6 +23,7 @@ import { fixturePhoto } from "../helpers/fixtures.js";
 const bins = resolveFfmpegBinaries({
   ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
   ffprobePath: process.env.PROPVID_TEST_FFPROBE,
+  searchPath: process.env.PATH,
 });
 const isCode = (code: string) => (error: unknown) => error instanceof AppError && error.code === code;
 

@@ -20,6 +20,7 @@ import { fixturePhoto } from "../helpers/fixtures.js";
 const bins = resolveFfmpegBinaries({
   ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
   ffprobePath: process.env.PROPVID_TEST_FFPROBE,
+  searchPath: process.env.PATH,
 });
 const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg });
 
