@@ -42,13 +42,16 @@ export const assembleVideoJob =
       }
       const result = await withTempDir(`propvid-assemble-${jobId.slice(0, 8)}-`, async (dir) => {
         const clipFiles: string[] = [];
-        for (const scene of scenes) {
-          const file = path.join(dir, `clip-${String(scene.index).padStart(2, "0")}.mp4`);
-          await media.toFile(byId.get(scene.clipMediaId!)!, file, watcher.signal);
-          clipFiles.push(file);
-        }
+        for (const scene of scenes)
+          clipFiles.push(path.join(dir, `clip-${String(scene.index).padStart(2, "0")}.mp4`));
         const scoreAudio = path.join(dir, "score.m4a");
-        await media.toFile(score, scoreAudio, watcher.signal);
+        // All downloads at once: they are bound by the database, not by this process.
+        await Promise.all([
+          ...scenes.map((scene, i) =>
+            media.toFile(byId.get(scene.clipMediaId!)!, clipFiles[i]!, watcher.signal),
+          ),
+          media.toFile(score, scoreAudio, watcher.signal),
+        ]);
         const outFile = path.join(dir, "video.mp4");
         const posterFile = path.join(dir, "poster.jpg");
         const started = Date.now();

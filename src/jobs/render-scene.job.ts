@@ -62,8 +62,10 @@ export const renderSceneJob =
         if (!first || !last) throw new AppError("BAD_USER_INPUT", "A photo of this scene was deleted");
         const firstPath = path.join(dir, "first");
         const lastPath = path.join(dir, "last");
-        await media.toFile(first, firstPath, watcher.signal);
-        if (last.id !== first.id) await media.toFile(last, lastPath, watcher.signal);
+        await Promise.all([
+          media.toFile(first, firstPath, watcher.signal),
+          last.id !== first.id ? media.toFile(last, lastPath, watcher.signal) : undefined,
+        ]);
         const provider = pipeline.providers.video(job.options.videoProvider);
         const outFile = path.join(dir, "clip.mp4");
         const started = Date.now();

@@ -32,7 +32,14 @@ export async function startWorkers(
     const handler = handlers[name] as JobHandler<QueueName>;
     await boss.work(
       name,
-      { localConcurrency: concurrencyOf(name, config), batchSize: 1, pollingIntervalSeconds: 0.5 },
+      {
+        localConcurrency: concurrencyOf(name, config),
+        batchSize: 1,
+        pollingIntervalSeconds: 0.5,
+        // NOTIFY wakes a worker when a job is queued, but not when one of its own slots frees up
+        // while jobs wait: without a short poll the next scene would sit for up to 30 s.
+        notifyPollingIntervalSeconds: 0.5,
+      },
       async (jobs: Job<object>[]) => {
         for (const job of jobs) {
           const log = logger.child({ queue: name, jobId: job.id });
