@@ -4,16 +4,17 @@
  * - orchestration overhead with a provider that takes exactly 3 s per scene (all in parallel);
  * - concat by stream copy vs re-encode of the same clips.
  */
+
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { PgBoss } from "pg-boss";
 import { parseConfig } from "../src/config.js";
 import { createServices, type Services } from "../src/container.js";
 import { createDataSource, runMigrations } from "../src/db/data-source.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { SceneEntity, VideoJobEntity } from "../src/db/entities/index.js";
+import { createBoss } from "../src/jobs/boss.js";
 import { jobHandlers } from "../src/jobs/handlers.js";
 import { createQueues } from "../src/jobs/queues.js";
 import { startWorkers } from "../src/jobs/worker.js";
@@ -80,8 +81,7 @@ async function harness(
   const dataSource = createDataSource({ url: server.url, logger: silentLogger, poolSize: 10 });
   await dataSource.initialize();
   await runMigrations(dataSource);
-  const boss = new PgBoss({ connectionString: server.url, schema: "pgboss", max: 5, useListenNotify: true });
-  boss.on("error", () => undefined);
+  const boss = createBoss({ url: server.url, applicationName: "propvid-bench" });
   await boss.start();
   await createQueues(boss);
   const config = parseConfig(

@@ -1,10 +1,11 @@
 import { createServer } from "node:net";
-import { PgBoss } from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import type { Config, Role } from "./config.js";
 import { createServices, type Services } from "./container.js";
 import { runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
+import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
 import { startWorkers } from "./jobs/worker.js";
@@ -47,13 +48,7 @@ export async function startApp(
     const applied = await runMigrations(database.dataSource);
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
 
-    const boss = new PgBoss({
-      connectionString: database.url,
-      schema: "pgboss",
-      application_name: `propvid-${role}`,
-      max: 5,
-    });
-    boss.on("error", (error: unknown) => logger.error({ err: error }, "pg-boss error"));
+    const boss = createBoss({ url: database.url, applicationName: `propvid-${role}`, logger });
     await boss.start();
     cleanups.push(() => boss.stop({ graceful: true, timeout: 20_000 }));
 

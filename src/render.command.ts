@@ -2,13 +2,13 @@ import { createWriteStream, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline as pipe } from "node:stream/promises";
-import { PgBoss } from "pg-boss";
 import type { Config } from "./config.js";
 import { createServices } from "./container.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
 import { AppError, isAppError } from "./errors.js";
+import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
 import { startWorkers } from "./jobs/worker.js";
@@ -36,14 +36,7 @@ export async function renderCommand(config: Config, logger: Logger, options: Ren
   if (files.length === 0) throw new AppError("BAD_USER_INPUT", `no photos in ${options.photosDir}`);
 
   const database = await openDatabase(config, logger, { poolSize: 10 });
-  const boss = new PgBoss({
-    connectionString: database.url,
-    schema: "pgboss",
-    application_name: "propvid-render",
-    max: 5,
-    useListenNotify: true,
-  });
-  boss.on("error", (error: unknown) => logger.error({ err: error }, "pg-boss error"));
+  const boss = createBoss({ url: database.url, applicationName: "propvid-render", logger });
   try {
     await runMigrations(database.dataSource);
     await boss.start();

@@ -1,9 +1,9 @@
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { PgBoss } from "pg-boss";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createServices, type Services } from "../../src/container.js";
 import { createHttpServer } from "../../src/http/server.js";
+import { createBoss } from "../../src/jobs/boss.js";
 import { jobHandlers } from "../../src/jobs/handlers.js";
 import { createQueues } from "../../src/jobs/queues.js";
 import { startWorkers } from "../../src/jobs/worker.js";
@@ -63,13 +63,7 @@ export async function startInProcessApp(
   }
   const db = await openTestDataSource();
   const config = testConfig(configOverrides);
-  const boss = new PgBoss({
-    connectionString: db.database.url,
-    schema: "pgboss",
-    max: 3,
-    useListenNotify: true,
-  });
-  boss.on("error", () => undefined);
+  const boss = createBoss({ url: db.database.url, applicationName: "propvid-test", max: 3 });
   await boss.start();
   await createQueues(boss);
   const services = createServices({ config, logger: silentLogger, dataSource: db.dataSource, boss });
