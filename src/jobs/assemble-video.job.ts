@@ -7,6 +7,7 @@ import { AppError, isAppError } from "../errors.js";
 import { appendJobEvent } from "../events/job-events.js";
 import { assembleVideo } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
+import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { PartWatcher } from "./job-progress.js";
 import { isLastAttempt, type JobHandler } from "./worker.js";
 
@@ -107,13 +108,16 @@ export const assembleVideoJob =
             byteSize: result.video.byteSize,
           },
         });
+        // A re-assembly replaces the earlier video and poster: they go in the same transaction.
+        await deleteUnreferencedMedia(
+          manager,
+          [previous.video, previous.poster].filter(
+            (id): id is string => id !== null && id !== result.video.id && id !== result.poster.id,
+          ),
+        );
         return true;
       });
       if (!finished) await pipeline.releaseMedia([result.video.id, result.poster.id]);
-      else
-        await pipeline.releaseMedia(
-          [previous.video, previous.poster].filter((id) => id !== result.video.id && id !== result.poster.id),
-        );
     } catch (error) {
       if (watcher.signal.aborted || (isAppError(error) && error.code === "CANCELLED")) return;
       const final =
