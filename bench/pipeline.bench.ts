@@ -23,23 +23,10 @@ import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { concatCopyArgs, concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
 import { embeddedProviders } from "../src/providers/registry.js";
 import type { VideoProvider, VideoRenderRequest } from "../src/providers/types.js";
+import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
 import type { Benchmark } from "./benchmarks.js";
 
-const PHOTOS = [
-  "exterior-01.jpg",
-  "exterior-02.jpg",
-  "living-01.jpg",
-  "living-03.jpg",
-  "kitchen-01.jpg",
-  "kitchen-02.jpg",
-  "dining-01.jpg",
-  "dining-02.jpg",
-  "bedroom-01.jpg",
-  "bedroom-03.jpg",
-  "bath-01.jpg",
-  "pool-01.jpg",
-  "view-02.jpg",
-];
+const PHOTOS = SEVEN_SCENE_PHOTOS;
 const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/photos");
 
 /** A provider that takes exactly `seconds` per clip: copies a ready clip, then waits out the rest. */

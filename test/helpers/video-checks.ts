@@ -40,12 +40,9 @@ export async function measureLoudness(
   return parseEbur128Summary(await ffmpegLines(ffmpeg, loudnessReportArgs(file)));
 }
 
-/** Black stretches (≥ 0.1 s) and frozen stretches (≥ 1 s) of the video, from blackdetect and freezedetect. */
-export async function blackAndFrozen(
-  ffmpeg: string,
-  file: string,
-): Promise<{ black: { start: number; end: number }[]; frozen: number[] }> {
-  const lines = await ffmpegLines(ffmpeg, [
+/** Runs one analysis filter over one stream of a local file, output discarded (stderr has the findings). */
+function analysisArgs(file: string, stream: string, filterFlag: "-vf" | "-af", filter: string): string[] {
+  return [
     "-hide_banner",
     "-nostdin",
     "-loglevel",
@@ -55,13 +52,24 @@ export async function blackAndFrozen(
     "-i",
     `file:${file}`,
     "-map",
-    "0:v:0",
-    "-vf",
-    "blackdetect=d=0.1:pix_th=0.10,freezedetect=n=-60dB:d=1",
+    stream,
+    filterFlag,
+    filter,
     "-f",
     "null",
     "-",
-  ]);
+  ];
+}
+
+/** Black stretches (≥ 0.1 s) and frozen stretches (≥ 1 s) of the video, from blackdetect and freezedetect. */
+export async function blackAndFrozen(
+  ffmpeg: string,
+  file: string,
+): Promise<{ black: { start: number; end: number }[]; frozen: number[] }> {
+  const lines = await ffmpegLines(
+    ffmpeg,
+    analysisArgs(file, "0:v:0", "-vf", "blackdetect=d=0.1:pix_th=0.10,freezedetect=n=-60dB:d=1"),
+  );
   const black = lines.flatMap((line) => {
     const match = /black_start:([\d.]+) black_end:([\d.]+)/.exec(line);
     return match ? [{ start: Number(match[1]), end: Number(match[2]) }] : [];
@@ -83,23 +91,10 @@ export async function silences(
   thresholdDb = -50,
   minSeconds = 0.15,
 ): Promise<{ start: number; end: number }[]> {
-  const lines = await ffmpegLines(ffmpeg, [
-    "-hide_banner",
-    "-nostdin",
-    "-loglevel",
-    "info",
-    "-protocol_whitelist",
-    "file",
-    "-i",
-    `file:${file}`,
-    "-map",
-    "0:a:0",
-    "-af",
-    `silencedetect=n=${thresholdDb}dB:d=${minSeconds}`,
-    "-f",
-    "null",
-    "-",
-  ]);
+  const lines = await ffmpegLines(
+    ffmpeg,
+    analysisArgs(file, "0:a:0", "-af", `silencedetect=n=${thresholdDb}dB:d=${minSeconds}`),
+  );
   const result: { start: number; end: number }[] = [];
   let start: number | null = null;
   for (const line of lines) {
