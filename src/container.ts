@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
@@ -37,8 +36,6 @@ export interface Services {
   pipeline: VideoPipelineService;
   /** The LISTEN fan-out of job events (connects on start, or on the first subscription). */
   jobEvents: JobEventListener;
-  /** Emits `revoked` (apiKeyId) when a key is revoked in this process, so its sockets close at once. */
-  apiKeyRevocations: EventEmitter<{ revoked: [apiKeyId: string] }>;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -71,15 +68,6 @@ export function createServices(deps: {
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
   const ingest = new AssetIngestService({ dataSource, config, logger, media, tokens, campaigns });
-  const apiKeyRevocations = new EventEmitter<{ revoked: [apiKeyId: string] }>();
-  apiKeyRevocations.setMaxListeners(0);
-  // The key service knows nothing of sockets: the wiring tells whoever listens (src/http/websocket.ts).
-  const revoke = apiKeys.revoke.bind(apiKeys);
-  apiKeys.revoke = async (tenantId, prefix) => {
-    const row = await revoke(tenantId, prefix);
-    apiKeyRevocations.emit("revoked", row.id);
-    return row;
-  };
   const jobEvents = new JobEventListener({
     connectionString: (dataSource.options as { url?: string }).url ?? "",
     dataSource,
@@ -102,7 +90,6 @@ export function createServices(deps: {
     ffmpeg,
     pipeline: new VideoPipelineService({ dataSource, boss, logger, campaigns, providers }),
     jobEvents,
-    apiKeyRevocations,
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;

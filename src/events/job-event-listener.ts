@@ -365,18 +365,7 @@ export class JobEventListener {
         if (typeof row.payload.status === "string") status = row.payload.status as JobStatus;
         if (typeof row.payload.stage === "string") stage = row.payload.stage;
       }
-      events.push({
-        id: row.id,
-        jobId: row.job_id,
-        tenantId: row.tenant_id,
-        campaignId: row.campaign_id,
-        sequence: row.sequence,
-        type: row.type,
-        payload: row.payload,
-        createdAt: row.created_at,
-        status,
-        stage,
-      });
+      events.push(toRecord(row, status, stage));
     }
     this.folded.set(jobId, { sequence: raw[raw.length - 1]!.sequence, status, stage });
     return events;
@@ -403,18 +392,13 @@ export class JobEventListener {
             BigInt(row.id) > watch.floorId &&
             !watch.delivered.has(row.id),
         )
-        .map((row) => ({
-          id: row.id,
-          jobId: row.job_id,
-          tenantId: row.tenant_id,
-          campaignId: row.campaign_id,
-          sequence: row.sequence,
-          type: row.type,
-          payload: row.payload,
-          createdAt: row.created_at,
-          status: (typeof row.payload.status === "string" ? row.payload.status : "QUEUED") as JobStatus,
-          stage: null,
-        }));
+        .map((row) =>
+          toRecord(
+            row,
+            (typeof row.payload.status === "string" ? row.payload.status : "QUEUED") as JobStatus,
+            null,
+          ),
+        );
       if (fresh.length === 0) continue;
       for (const event of fresh) watch.delivered.add(event.id);
       this.stats.delivered += fresh.length;
@@ -436,4 +420,20 @@ export async function readJobSnapshot(
       .find({ where: { jobId }, order: { index: "ASC" } });
     return { job, scenes };
   });
+}
+
+/** An event row as delivered, with the job's status and stage as of that event. */
+function toRecord(row: RawEvent, status: JobStatus, stage: string | null): JobEventRecord {
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    tenantId: row.tenant_id,
+    campaignId: row.campaign_id,
+    sequence: row.sequence,
+    type: row.type,
+    payload: row.payload,
+    createdAt: row.created_at,
+    status,
+    stage,
+  };
 }

@@ -90,7 +90,7 @@ class SocketsByKey {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly services: Services) {
-    services.apiKeyRevocations.on("revoked", this.onRevoked);
+    services.apiKeys.revocations.on("revoked", this.onRevoked);
   }
 
   add(apiKeyId: string, socket: WebSocket): void {
@@ -113,7 +113,7 @@ class SocketsByKey {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.services.apiKeyRevocations.off("revoked", this.onRevoked);
+    this.services.apiKeys.revocations.off("revoked", this.onRevoked);
   }
 
   private readonly onRevoked = (apiKeyId: string): void => {

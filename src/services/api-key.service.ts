@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { DataSource, EntityManager } from "typeorm";
 import { ApiKeyEntity } from "../db/entities/index.js";
 import { AppError } from "../errors.js";
@@ -56,6 +57,8 @@ export interface Principal {
 
 export class ApiKeyService {
   private readonly lastTouched = new Map<string, number>();
+  /** Emits `revoked` (apiKeyId) when a key is revoked in this process, so long-lived sockets close at once. */
+  readonly revocations = new EventEmitter<{ revoked: [apiKeyId: string] }>().setMaxListeners(0);
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -132,6 +135,7 @@ export class ApiKeyService {
       await repository.update({ id: row.id }, { revokedAt: new Date() });
       row.revokedAt = new Date();
     }
+    this.revocations.emit("revoked", row.id);
     return row;
   }
 
