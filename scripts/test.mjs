@@ -9,7 +9,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "integration", "e2e"];
+// Usage: node scripts/test.mjs [tier ...] [--match SUBSTRING ...]
+// (`--match assets` runs only the test files whose path contains "assets").
+const args = process.argv.slice(2);
+const matches = [];
+const named = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--match") matches.push(args[++i] ?? "");
+  else named.push(args[i]);
+}
+const tiers = named.length ? named : ["unit", "integration", "e2e"];
 
 function testFiles(tier) {
   const dir = path.join(root, "dist", "test", tier);
@@ -19,7 +28,8 @@ function testFiles(tier) {
     for (const name of readdirSync(d).sort()) {
       const file = path.join(d, name);
       if (statSync(file).isDirectory()) walk(file);
-      else if (name.endsWith(".test.js")) out.push(file);
+      else if (name.endsWith(".test.js") && (matches.length === 0 || matches.some((m) => file.includes(m))))
+        out.push(file);
     }
   };
   walk(dir);
@@ -32,7 +42,7 @@ const { prepareTestDatabaseServer } = await import(path.join(root, "dist/test/he
 
 let server;
 let scratch;
-if (tiers.some((tier) => tier !== "unit")) {
+if (tiers.some((tier) => tier !== "unit" && testFiles(tier).length > 0)) {
   scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-test-"));
   chmodSync(scratch, 0o755); // the postgres system user must be able to enter it
   server = await prepareTestDatabaseServer({
