@@ -194,22 +194,19 @@ describe("Standard Webhooks signatures against the standard itself", () => {
 
 describe("provider errors", () => {
   it("keeps the provider's message, classifies 4xx as final and 5xx as transient, hides secrets", () => {
-    const response = (status: number) => ({ status }) as Response;
+    const answer = (status: number, body: string) => Object.assign(new Error("answered"), { status, body });
     const e422 = toProviderError(
       "create prediction",
-      Object.assign(
-        new Error(
-          'Request to http://x/v1/models/a/b/predictions failed with status 422 Unprocessable Entity: {"detail":"duration: must be one of 4, 6, 8"}.',
-        ),
-        { response: response(422) },
-      ),
+      answer(422, '{"title":"Input validation failed","detail":"duration: must be one of 4, 6, 8"}'),
     );
     assert.equal(e422.code, "PROVIDER_FAILED");
     assert.equal(e422.transient, false);
     assert.match(e422.message, /duration: must be one of 4, 6, 8/);
+    assert.equal(toProviderError("get", answer(503, "<html>bad gateway</html>")).transient, true);
+    assert.equal(toProviderError("get", answer(429, "")).transient, true);
     assert.equal(
-      toProviderError("get", Object.assign(new Error("x"), { response: response(503) })).transient,
-      true,
+      toProviderError("get", answer(404, '{"title":"Not found"}')).message,
+      "Replicate: get failed (404): Not found",
     );
     assert.equal(toProviderError("get", new TypeError("fetch failed")).transient, true);
     assert.equal(
