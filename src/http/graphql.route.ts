@@ -12,7 +12,7 @@ import { createLoaders } from "../resolvers/loaders.js";
 import type { Principal } from "../services/api-key.service.js";
 import { presentedApiKey } from "./auth.js";
 import { formatGraphQLError, UNAUTHENTICATED_GRAPHQL_BODY } from "./errors.js";
-import { MAX_QUERY_TOKENS, queryLimitsRule } from "./query-limits.js";
+import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { currentRequestId } from "./request-context.js";
 import { graphQLWebSocketHandler } from "./websocket.js";
@@ -82,7 +82,7 @@ export async function registerGraphQL(
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
-    validationRules: [queryLimitsRule()],
+    validationRules: queryLimitRules(),
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, {
         requestId: currentRequestId(),

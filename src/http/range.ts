@@ -18,7 +18,15 @@
  *   "ignored" (200) before any arithmetic: 15 digits keep every value below 2^53, so there is
  *   never a NaN, a lost digit or a negative offset, and no file we serve is that large anyway.
  *   `bytes=0-18446744073709551615` and `bytes=-17208,-9223372036854758792` are therefore 200.
+ *
+ * `range-parser` does the arithmetic (suffixes, clamping, satisfiability) on specs this layer has
+ * already checked. It cannot carry the policy itself: it trims any whitespace, refuses the empty
+ * list elements RFC 9110 allows, calls last-pos < first-pos unsatisfiable (not invalid), refuses
+ * a suffix longer than the file (RFC 9110 serves the whole file), computes with numbers of any
+ * length, has no bound on the header or the number of specs, and silently drops the
+ * unsatisfiable specs of a list (so `bytes=-0,0-1` would look like one range).
  */
+import rangeParser from "range-parser";
 
 export type IgnoredReason =
   | "unit"
@@ -41,35 +49,18 @@ export const MAX_RANGE_SPECS = 32;
 /** 15 decimal digits stay below Number.MAX_SAFE_INTEGER (16 digits). */
 const MAX_DIGITS = 15;
 
-type Spec = { first: number; last: number | null } | { suffix: number };
+/** int-range or suffix-range: ASCII digits only, no whitespace, no sign. */
+const RANGE_SPEC = /^([0-9]*)-([0-9]*)$/;
 
-const DIGITS = /^[0-9]+$/;
-
-function parseSpec(text: string): Spec | IgnoredReason {
-  const dash = text.indexOf("-");
-  if (dash < 0 || text.indexOf("-", dash + 1) >= 0) return "malformed";
-  const left = text.slice(0, dash);
-  const right = text.slice(dash + 1);
-  if ((left !== "" && !DIGITS.test(left)) || (right !== "" && !DIGITS.test(right))) return "malformed";
-  if (left.length > MAX_DIGITS || right.length > MAX_DIGITS) return "number-too-large";
-  if (left === "") {
-    if (right === "") return "malformed";
-    return { suffix: Number(right) };
-  }
-  const first = Number(left);
-  const last = right === "" ? null : Number(right);
-  if (last !== null && last < first) return "malformed";
-  return { first, last };
-}
-
-function resolveSpec(spec: Spec, size: number): { start: number; end: number } | null {
-  if (size === 0) return null;
-  if ("suffix" in spec) {
-    if (spec.suffix === 0) return null;
-    return { start: Math.max(0, size - spec.suffix), end: size - 1 };
-  }
-  if (spec.first >= size) return null;
-  return { start: spec.first, end: spec.last === null ? size - 1 : Math.min(spec.last, size - 1) };
+/** Why a range-spec is not one we evaluate, or null when it is. */
+function specProblem(text: string): IgnoredReason | null {
+  const match = RANGE_SPEC.exec(text);
+  if (!match) return "malformed";
+  const [, first = "", last = ""] = match;
+  if (first.length > MAX_DIGITS || last.length > MAX_DIGITS) return "number-too-large";
+  if (first === "" && last === "") return "malformed";
+  if (first !== "" && last !== "" && Number(last) < Number(first)) return "malformed";
+  return null;
 }
 
 function assertSize(size: number): void {
@@ -89,31 +80,31 @@ export function parseRange(header: string | undefined, size: number): RangeResul
 
   // range-set = 1#range-spec: elements separated by OWS "," OWS; empty elements are tolerated.
   const parts = header.slice(eq + 1).split(",");
-  const texts: string[] = [];
+  const specs: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     let part = parts[i]!;
     // Only the list separator may carry whitespace: never before the first element or after the last.
     if (i > 0) part = part.replace(/^[ \t]+/, "");
     if (i < parts.length - 1) part = part.replace(/[ \t]+$/, "");
     if (part === "") continue;
-    texts.push(part);
-    if (texts.length > MAX_RANGE_SPECS) return { kind: "ignored", reason: "too-many-ranges" };
+    specs.push(part);
+    if (specs.length > MAX_RANGE_SPECS) return { kind: "ignored", reason: "too-many-ranges" };
   }
-  if (texts.length === 0) return { kind: "ignored", reason: "malformed" };
+  if (specs.length === 0) return { kind: "ignored", reason: "malformed" };
+  for (const spec of specs) {
+    const problem = specProblem(spec);
+    if (problem) return { kind: "ignored", reason: problem };
+  }
+  // A suffix longer than the representation selects all of it (RFC 9110 §14.1.1).
+  const clamped = specs.map((spec) =>
+    spec.startsWith("-") ? `-${Math.min(Number(spec.slice(1)), size)}` : spec,
+  );
 
-  const specs: Spec[] = [];
-  for (const text of texts) {
-    const spec = parseSpec(text);
-    if (typeof spec === "string") return { kind: "ignored", reason: spec };
-    specs.push(spec);
-  }
-
-  if (specs.length === 1) {
-    const range = resolveSpec(specs[0]!, size);
-    return range ? { kind: "single", ...range } : { kind: "unsatisfiable" };
-  }
-  const anySatisfiable = specs.some((spec) => resolveSpec(spec, size) !== null);
-  return anySatisfiable ? { kind: "ignored", reason: "multiple-ranges" } : { kind: "unsatisfiable" };
+  const ranges = rangeParser(size, `bytes=${clamped.join(",")}`);
+  if (ranges === -2) return { kind: "ignored", reason: "malformed" }; // not reached: checked above
+  if (ranges === -1) return { kind: "unsatisfiable" };
+  if (specs.length > 1) return { kind: "ignored", reason: "multiple-ranges" };
+  return { kind: "single", start: ranges[0]!.start, end: ranges[0]!.end };
 }
 
 /** `Content-Range` of a 206 response. */

@@ -19,7 +19,7 @@ import { createLoaders } from "../resolvers/loaders.js";
 import type { SubscriptionContext } from "../resolvers/subscription.resolver.js";
 import type { Principal } from "../services/api-key.service.js";
 import { formatGraphQLError } from "./errors.js";
-import { MAX_QUERY_TOKENS, queryLimitsRule } from "./query-limits.js";
+import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
 
 /** Bytes a socket may have unsent before its subscriber counts as stalled and is dropped. */
 export const MAX_SOCKET_BUFFER_BYTES = 1024 * 1024;
@@ -147,7 +147,7 @@ export function graphQLWebSocketHandler(deps: { services: Services; schema: Grap
 } {
   const { services, schema } = deps;
   const sockets = new SocketsByKey(services);
-  const rules = [...specifiedRules, queryLimitsRule()];
+  const rules = [...specifiedRules, ...queryLimitRules()];
   const format = (error: GraphQLError, requestId: string) =>
     formatGraphQLError(error.toJSON(), error, {
       requestId,

@@ -1,10 +1,12 @@
 /**
  * Pure extraction of listing photos from a listing page's HTML: <img> (src, srcset, lazy data-*
- * attributes), <picture> sources, og:image / twitter:image meta tags and JSON-LD. No HTML library:
- * a small tokenizer walks the tags (quotes, unquoted values, entities, comments, raw-text elements
- * such as <script> whose content is never parsed as markup). Only the tag/attribute level matters
- * here, so no tree is built.
+ * attributes), <picture> sources, og:image / twitter:image meta tags and JSON-LD. htmlparser2
+ * tokenizes (the HTML character references, all 2,231 named ones included; raw-text elements such
+ * as <script> and <title>, whose content is never read as markup) and @prettier/parse-srcset reads
+ * srcset attributes. Only the tag/attribute level matters here, so no tree is built.
  */
+import parseSrcsetAttribute from "@prettier/parse-srcset";
+import { Parser } from "htmlparser2";
 import { AppError } from "../errors.js";
 
 export type PhotoSource = "img" | "srcset" | "og:image" | "json-ld" | "picture";
@@ -21,166 +23,45 @@ const MIN_DIMENSION = 200;
 const MAX_ALT_LENGTH = 500;
 const MAX_JSON_LD_NODES = 10_000;
 const MAX_JSON_LD_DEPTH = 32;
+const MAX_SRCSET_CANDIDATES = 100;
 
 // ---------------------------------------------------------------------------------------------
-// Tokenizer
+// Tags
+
+type Attributes = Readonly<Record<string, string>>;
 
 export interface HtmlTag {
   name: string;
   /** Lower-cased names; values entity-decoded; the first occurrence of a name wins. */
-  attrs: Map<string, string>;
+  attrs: Attributes;
   end: boolean;
-  /** Content of a raw-text element (script, style, …), for its start tag. */
+  /** The text of a <script> element, for its start tag. */
   text?: string;
 }
 
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: "\u00a0",
-  hellip: "\u2026",
-  ndash: "\u2013",
-  mdash: "\u2014",
-  lsquo: "\u2018",
-  rsquo: "\u2019",
-  ldquo: "\u201c",
-  rdquo: "\u201d",
-  copy: "\u00a9",
-  reg: "\u00ae",
-  trade: "\u2122",
-  sup2: "\u00b2",
-  deg: "\u00b0",
-  eacute: "\u00e9",
-  egrave: "\u00e8",
-  agrave: "\u00e0",
-  ccedil: "\u00e7",
-  uuml: "\u00fc",
-  ouml: "\u00f6",
-  auml: "\u00e4",
-  szlig: "\u00df",
-};
-/** Entities HTML also recognises without the semicolon (legacy). */
-const LEGACY_ENTITIES = new Set(["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"]);
-const ENTITY = /&(?:#[xX]([0-9a-fA-F]{1,6});?|#([0-9]{1,7});?|([A-Za-z][A-Za-z0-9]{1,31})(;?))/g;
-
-function codePointText(code: number): string {
-  if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "\ufffd";
-  return String.fromCodePoint(code);
-}
-
-/** Decodes character references (numeric, and the named ones that occur in real listing pages). */
-export function decodeEntities(text: string, inAttribute = true): string {
-  if (!text.includes("&")) return text;
-  return text.replace(
-    ENTITY,
-    (match, hex: string, dec: string, name: string, semi: string, offset: number) => {
-      if (hex !== undefined) return codePointText(Number.parseInt(hex, 16));
-      if (dec !== undefined) return codePointText(Number.parseInt(dec, 10));
-      const value = NAMED_ENTITIES[name];
-      if (value === undefined) return match;
-      if (semi === ";") return value;
-      // Without ";", only legacy names decode, and in attributes not before [A-Za-z0-9=].
-      if (!LEGACY_ENTITIES.has(name)) return match;
-      const next = text[offset + match.length] ?? "";
-      return inAttribute && /[A-Za-z0-9=]/.test(next) ? match : value;
+/** Start and end tags in document order (end tags include those the parser implies). */
+export function readTags(html: string): HtmlTag[] {
+  const tags: HtmlTag[] = [];
+  let script: HtmlTag | null = null;
+  const parser = new Parser(
+    {
+      onopentag(name, attrs) {
+        const tag: HtmlTag = { name, attrs, end: false };
+        tags.push(tag);
+        script = name === "script" ? tag : null;
+      },
+      ontext(text) {
+        if (script) script.text = (script.text ?? "") + text;
+      },
+      onclosetag(name) {
+        script = null;
+        tags.push({ name, attrs: {}, end: true });
+      },
     },
+    { decodeEntities: true },
   );
-}
-
-const RAW_TEXT_ELEMENTS = new Set([
-  "script",
-  "style",
-  "textarea",
-  "title",
-  "xmp",
-  "iframe",
-  "noembed",
-  "noframes",
-]);
-const isSpace = (ch: string | undefined): boolean =>
-  ch === " " || ch === "\t" || ch === "\n" || ch === "\r" || ch === "\f";
-const isAsciiLetter = (ch: string | undefined): boolean => ch !== undefined && /^[A-Za-z]$/.test(ch);
-
-/** Yields start and end tags in document order; text, comments and doctypes are skipped. */
-export function* tokenizeHtml(html: string): Generator<HtmlTag> {
-  const n = html.length;
-  let i = 0;
-  while (i < n) {
-    const lt = html.indexOf("<", i);
-    if (lt < 0) return;
-    i = lt + 1;
-    const next = html[i];
-    if (html.startsWith("!--", i)) {
-      const close = html.indexOf("-->", i + 3);
-      i = close < 0 ? n : close + 3;
-      continue;
-    }
-    if (next === "!" || next === "?") {
-      const close = html.indexOf(">", i);
-      i = close < 0 ? n : close + 1;
-      continue;
-    }
-    const end = next === "/";
-    if (end) i++;
-    if (!isAsciiLetter(html[i])) {
-      if (end) {
-        // "</ bogus>" is a bogus comment.
-        const close = html.indexOf(">", i);
-        i = close < 0 ? n : close + 1;
-      }
-      continue;
-    }
-    let j = i;
-    while (j < n && !isSpace(html[j]) && html[j] !== "/" && html[j] !== ">") j++;
-    const name = html.slice(i, j).toLowerCase();
-    i = j;
-
-    const attrs = new Map<string, string>();
-    while (i < n) {
-      while (i < n && (isSpace(html[i]) || html[i] === "/")) i++;
-      if (i >= n || html[i] === ">") break;
-      let k = i + 1; // a name may start with "=" (spec quirk); it never ends the name at once
-      while (k < n && !isSpace(html[k]) && html[k] !== "/" && html[k] !== ">" && html[k] !== "=") k++;
-      const attrName = html.slice(i, k).toLowerCase();
-      i = k;
-      while (i < n && isSpace(html[i])) i++;
-      let value = "";
-      if (html[i] === "=") {
-        i++;
-        while (i < n && isSpace(html[i])) i++;
-        const quote = html[i];
-        if (quote === '"' || quote === "'") {
-          const close = html.indexOf(quote, i + 1);
-          const stop = close < 0 ? n : close;
-          value = html.slice(i + 1, stop);
-          i = close < 0 ? n : close + 1;
-        } else {
-          let v = i;
-          while (v < n && !isSpace(html[v]) && html[v] !== ">") v++;
-          value = html.slice(i, v);
-          i = v;
-        }
-      }
-      if (!attrs.has(attrName)) attrs.set(attrName, decodeEntities(value));
-    }
-    i = Math.min(n, i + 1); // past ">"
-
-    if (!end && RAW_TEXT_ELEMENTS.has(name)) {
-      const closer = new RegExp(`</${name}(?=[\\s/>]|$)`, "gi");
-      closer.lastIndex = i;
-      const match = closer.exec(html);
-      const stop = match ? match.index : n;
-      yield { name, attrs, end, text: html.slice(i, stop) };
-      if (!match) return;
-      const close = html.indexOf(">", stop);
-      i = close < 0 ? n : close + 1;
-      continue;
-    }
-    yield { name, attrs, end };
-  }
+  parser.end(html);
+  return tags;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,57 +73,23 @@ interface Candidate {
   density: number | null;
 }
 
-/** Parses a srcset attribute (HTML "parse a srcset attribute": URLs may contain commas). */
+/**
+ * The candidates of a srcset attribute (URLs may contain commas). The parser refuses an attribute
+ * with an invalid descriptor as a whole, so such an attribute offers no candidate and the image
+ * falls back to its other attributes.
+ */
 export function parseSrcset(value: string): Candidate[] {
-  const candidates: Candidate[] = [];
-  let i = 0;
-  const n = value.length;
-  while (i < n && candidates.length < 100) {
-    while (i < n && (isSpace(value[i]) || value[i] === ",")) i++;
-    if (i >= n) break;
-    let j = i;
-    while (j < n && !isSpace(value[j])) j++;
-    let url = value.slice(i, j);
-    i = j;
-    const descriptors: string[] = [];
-    if (url.endsWith(",")) {
-      url = url.replace(/,+$/, "");
-    } else {
-      // Descriptors run to the next comma outside parentheses.
-      let current = "";
-      let depth = 0;
-      while (i < n) {
-        const ch = value[i]!;
-        if (ch === "(") depth++;
-        else if (ch === ")") depth = Math.max(0, depth - 1);
-        else if (ch === "," && depth === 0) {
-          i++;
-          break;
-        }
-        if (isSpace(ch) && depth === 0) {
-          if (current) descriptors.push(current);
-          current = "";
-        } else {
-          current += ch;
-        }
-        i++;
-      }
-      if (current) descriptors.push(current);
-    }
-    if (url === "") continue;
-    let width: number | null = null;
-    let density: number | null = null;
-    let valid = true;
-    for (const d of descriptors) {
-      const w = /^(\d+)w$/.exec(d);
-      const x = /^(\d+(?:\.\d+)?|\.\d+)x$/.exec(d);
-      if (w && width === null && density === null) width = Number(w[1]);
-      else if (x && width === null && density === null) density = Number(x[1]);
-      else if (!/^\d+h$/.test(d)) valid = false;
-    }
-    if (valid) candidates.push({ url, width, density });
+  let candidates: ReturnType<typeof parseSrcsetAttribute>;
+  try {
+    candidates = parseSrcsetAttribute(value);
+  } catch {
+    return [];
   }
-  return candidates;
+  return candidates.slice(0, MAX_SRCSET_CANDIDATES).map((candidate) => ({
+    url: candidate.source.value,
+    width: candidate.width?.value ?? null,
+    density: candidate.density?.value ?? null,
+  }));
 }
 
 /** The largest candidate: by width descriptor when any has one, else by density (default 1x). */
@@ -264,15 +111,16 @@ function largestCandidate(candidates: readonly Candidate[]): Candidate | null {
 const SKIPPED_PATH = /(^|[^a-z])(logos?|icons?|favicons?|sprites?|avatars?)([^a-z]|$)/i;
 const SKIPPED_EXTENSION = /\.(svg|ico)$/i;
 
+/** Collapses HTML's ASCII whitespace; a no-break space (`&nbsp;`) is the page's choice and stays. */
 function cleanAlt(value: string | undefined | null): string | null {
   if (value === undefined || value === null) return null;
-  const text = value.replace(/\s+/g, " ").trim();
+  const text = value.replace(/[ \t\n\f\r]+/g, " ").trim();
   return text === "" ? null : text.slice(0, MAX_ALT_LENGTH);
 }
 
-function isTinyByAttributes(attrs: Map<string, string>): boolean {
+function isTinyByAttributes(attrs: Attributes): boolean {
   for (const key of ["width", "height"]) {
-    const raw = attrs.get(key);
+    const raw = attrs[key];
     if (raw === undefined) continue;
     const match = /^\s*(\d+)/.exec(raw);
     if (match && !raw.trim().endsWith("%") && Number(match[1]) < MIN_DIMENSION) return true;
@@ -335,19 +183,19 @@ class PhotoCollector {
 
 /** The best photo URL of an <img>: srcset, data-srcset, lazy data-src forms, then src. */
 function imgChoice(
-  attrs: Map<string, string>,
+  attrs: Attributes,
   collector: PhotoCollector,
 ): { candidate: Candidate; source: PhotoSource } | null {
   // Lazy loaders put a placeholder in srcset/src and the real image in data-*: unusable
   // candidates (data: URIs, icons) are dropped before choosing.
   for (const key of ["srcset", "data-srcset", "data-lazy-srcset"]) {
-    const value = attrs.get(key);
+    const value = attrs[key];
     if (value === undefined) continue;
     const best = largestCandidate(parseSrcset(value).filter((c) => collector.resolve(c.url) !== null));
     if (best) return { candidate: best, source: "srcset" };
   }
   for (const key of ["data-src", "data-lazy-src", "data-original", "data-lazy", "src"]) {
-    const value = attrs.get(key);
+    const value = attrs[key];
     if (value !== undefined && collector.resolve(value)) {
       return { candidate: { url: value, width: null, density: null }, source: "img" };
     }
@@ -438,25 +286,26 @@ export function extractListingPhotos(html: string, pageUrl: string): ListingPhot
   } catch {
     throw new AppError("BAD_USER_INPUT", "The listing page URL is not a valid URL");
   }
-  const tags = [...tokenizeHtml(html)];
+  const tags = readTags(html);
   const collector = new PhotoCollector(page);
-  const baseTag = tags.find((tag) => tag.name === "base" && !tag.end && tag.attrs.has("href"));
-  if (baseTag) {
+  const baseHref = tags.find((tag) => tag.name === "base" && !tag.end && tag.attrs.href !== undefined)?.attrs
+    .href;
+  if (baseHref !== undefined) {
     try {
-      const base = new URL(baseTag.attrs.get("href")!.trim(), page);
+      const base = new URL(baseHref.trim(), page);
       if (base.protocol === "http:" || base.protocol === "https:") collector.setBase(base);
     } catch {
       // an invalid base leaves the page URL in charge
     }
   }
 
-  let picture: { candidates: Candidate[]; img: Map<string, string> | null } | null = null;
+  let picture: { candidates: Candidate[]; img: Attributes | null } | null = null;
   const flushPicture = (): void => {
     if (!picture) return;
     const { candidates, img } = picture;
     picture = null;
     if (img && isTinyByAttributes(img)) return;
-    const alt = cleanAlt(img?.get("alt"));
+    const alt = cleanAlt(img?.alt);
     const best = largestCandidate(candidates.filter((c) => collector.resolve(c.url) !== null));
     if (best) collector.add(best.url, alt, "picture");
   };
@@ -475,7 +324,7 @@ export function extractListingPhotos(html: string, pageUrl: string): ListingPhot
       case "source":
         if (picture) {
           for (const key of ["srcset", "data-srcset"]) {
-            const value = attrs.get(key);
+            const value = attrs[key];
             if (value !== undefined) picture.candidates.push(...parseSrcset(value));
           }
         }
@@ -490,12 +339,12 @@ export function extractListingPhotos(html: string, pageUrl: string): ListingPhot
         }
         if (isTinyByAttributes(attrs)) break;
         const choice = imgChoice(attrs, collector);
-        if (choice) collector.add(choice.candidate.url, cleanAlt(attrs.get("alt")), choice.source);
+        if (choice) collector.add(choice.candidate.url, cleanAlt(attrs.alt), choice.source);
         break;
       }
       case "meta": {
-        const key = (attrs.get("property") ?? attrs.get("name") ?? "").trim().toLowerCase();
-        const content = attrs.get("content");
+        const key = (attrs.property ?? attrs.name ?? "").trim().toLowerCase();
+        const content = attrs.content;
         if (META_IMAGE_KEYS.has(key) && content !== undefined) {
           collector.add(content, null, "og:image");
           lastMetaImage = content;
@@ -509,10 +358,7 @@ export function extractListingPhotos(html: string, pageUrl: string): ListingPhot
         break;
       }
       case "script":
-        if (
-          (attrs.get("type") ?? "").trim().toLowerCase() === "application/ld+json" &&
-          tag.text !== undefined
-        ) {
+        if ((attrs.type ?? "").trim().toLowerCase() === "application/ld+json" && tag.text !== undefined) {
           collectJsonLd(tag.text, collector);
         }
         break;

@@ -27,7 +27,7 @@ import {
   checkAddress,
   effectivePort,
   type OutboundPolicy,
-  parseIPv4,
+  parseIp,
   parseOutboundUrl,
 } from "./ssrf-guard.js";
 
@@ -301,11 +301,10 @@ function openConnection(
       finish(null, socket);
       return;
     }
-    const isLiteral = parseIPv4(host) !== null || host.includes(":");
     const secure = tls.connect({
       socket,
       host,
-      servername: isLiteral ? undefined : host,
+      servername: parseIp(host) === null ? host : undefined, // SNI never names an address
       ALPNProtocols: ["http/1.1"],
       ca,
     });

@@ -7,6 +7,7 @@
  * 127.0.0.0/8 and ::1 (never any other private range) on any port. Configuration must expose it
  * only as an explicit test setting, never derive it from an environment default.
  */
+import ipaddr from "ipaddr.js";
 import { AppError } from "../errors.js";
 
 export type AddressClass =
@@ -33,146 +34,98 @@ export const DEFAULT_OUTBOUND_POLICY: OutboundPolicy = Object.freeze({
 const MAX_URL_LENGTH = 4096;
 
 // ---------------------------------------------------------------------------------------------
-// Address parsing
+// Address parsing (ipaddr.js), strict: only the forms DNS answers and sockets report
 
-/** Strict dotted-quad (what DNS answers and sockets report; URL parsing normalises other forms). */
-export function parseIPv4(text: string): number[] | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
-  const bytes: number[] = [];
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || (part.length > 1 && part[0] === "0")) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    bytes.push(n);
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** The last group of an IPv6 text that holds a dot: an embedded IPv4 quad. */
+const DOTTED_QUAD_TAIL = /^(.*:)([^:]*\.[^:]*)$/;
+
+/**
+ * Parses an IPv4 dotted quad (no octal, hex or short forms: URL parsing normalises those before
+ * we see them) or an IPv6 address (brackets and a %zone allowed). Null for anything else.
+ */
+export function parseIp(text: string): Address | null {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  let v6 = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  // ipaddr.js reads "::a.b.c.d" as IPv4-mapped and accepts octal/hex quads; we want the bytes as
+  // written (deprecated IPv4-compatible ::/96 is its own class) and a strict quad.
+  const tail = DOTTED_QUAD_TAIL.exec(v6.split("%")[0]!);
+  if (tail) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(tail[2]!)) return null;
+    const [a, b, c, d] = ipaddr.IPv4.parse(tail[2]!).octets;
+    v6 = `${tail[1]}${((a! << 8) | b!).toString(16)}:${((c! << 8) | d!).toString(16)}`;
   }
-  return bytes;
-}
-
-/** RFC 4291 text form (with `::`, an embedded dotted quad, an optional %zone) → 16 bytes. */
-export function parseIPv6(text: string): number[] | null {
-  let s = text;
-  if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
-  const zone = s.indexOf("%");
-  if (zone >= 0) s = s.slice(0, zone);
-  if (s.length === 0 || s.length > 45) return null;
-
-  // An embedded dotted quad (::ffff:1.2.3.4) becomes its two hex groups.
-  const lastColon = s.lastIndexOf(":");
-  if (lastColon >= 0 && s.indexOf(".", lastColon) >= 0) {
-    const v4 = parseIPv4(s.slice(lastColon + 1));
-    if (!v4) return null;
-    const hi = ((v4[0]! << 8) | v4[1]!).toString(16);
-    const lo = ((v4[2]! << 8) | v4[3]!).toString(16);
-    s = `${s.slice(0, lastColon + 1)}${hi}:${lo}`;
-  }
-
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === "") return [];
-    const groups: number[] = [];
-    for (const g of part.split(":")) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      groups.push(Number.parseInt(g, 16));
-    }
-    return groups;
-  };
-  const head = parseGroups(halves[0]!);
-  const rest = halves.length === 2 ? parseGroups(halves[1]!) : [];
-  if (!head || !rest) return null;
-  const total = head.length + rest.length;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (total > 7) return null;
-    groups = [...head, ...new Array<number>(8 - total).fill(0), ...rest];
-  } else {
-    if (total !== 8) return null;
-    groups = head;
-  }
-  return groups.flatMap((g) => [g >> 8, g & 0xff]);
+  return ipaddr.IPv6.isValid(v6) ? ipaddr.IPv6.parse(v6) : null;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Classification
+// Classification: the policy table (first match wins; anything unlisted is public)
 
-type Cidr4 = readonly [a: number, b: number, c: number, d: number, bits: number, cls: AddressClass];
+type Policy<T extends Address> = readonly (readonly [range: [T, number], cls: AddressClass])[];
 
-/** First match wins; anything unlisted is public. */
-const IPV4_RANGES: readonly Cidr4[] = [
-  [0, 0, 0, 0, 32, "unspecified"],
-  [0, 0, 0, 0, 8, "reserved"], // "this network"
-  [10, 0, 0, 0, 8, "private"],
-  [100, 64, 0, 0, 10, "private"], // carrier-grade NAT
-  [127, 0, 0, 0, 8, "loopback"],
-  [169, 254, 0, 0, 16, "link-local"], // includes cloud metadata 169.254.169.254
-  [172, 16, 0, 0, 12, "private"],
-  [192, 0, 0, 0, 24, "reserved"], // IETF protocol assignments
-  [192, 0, 2, 0, 24, "reserved"], // TEST-NET-1
-  [192, 88, 99, 0, 24, "reserved"], // 6to4 relay anycast
-  [192, 168, 0, 0, 16, "private"],
-  [198, 18, 0, 0, 15, "reserved"], // benchmarking
-  [198, 51, 100, 0, 24, "reserved"], // TEST-NET-2
-  [203, 0, 113, 0, 24, "reserved"], // TEST-NET-3
-  [224, 0, 0, 0, 4, "multicast"],
-  [240, 0, 0, 0, 4, "reserved"], // includes broadcast 255.255.255.255
-];
-
-function inCidr(bytes: readonly number[], prefix: readonly number[], bits: number): boolean {
-  for (let i = 0; i < prefix.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((bytes[i]! & mask) !== (prefix[i]! & mask)) return false;
-  }
-  return true;
+function table<T extends Address>(rows: readonly [cidr: string, cls: AddressClass][]): Policy<T> {
+  return rows.map(([cidr, cls]) => [ipaddr.parseCIDR(cidr) as [T, number], cls] as const);
 }
 
-function classifyIPv4(bytes: readonly number[]): AddressClass {
-  for (const [a, b, c, d, bits, cls] of IPV4_RANGES) {
-    if (inCidr(bytes, [a, b, c, d], bits)) return cls;
-  }
-  return "public";
+const IPV4_POLICY = table<ipaddr.IPv4>([
+  ["0.0.0.0/32", "unspecified"],
+  ["0.0.0.0/8", "reserved"], // "this network"
+  ["10.0.0.0/8", "private"],
+  ["100.64.0.0/10", "private"], // carrier-grade NAT
+  ["127.0.0.0/8", "loopback"],
+  ["169.254.0.0/16", "link-local"], // includes cloud metadata 169.254.169.254
+  ["172.16.0.0/12", "private"],
+  ["192.0.0.0/24", "reserved"], // IETF protocol assignments
+  ["192.0.2.0/24", "reserved"], // TEST-NET-1
+  ["192.88.99.0/24", "reserved"], // 6to4 relay anycast
+  ["192.168.0.0/16", "private"],
+  ["198.18.0.0/15", "reserved"], // benchmarking
+  ["198.51.100.0/24", "reserved"], // TEST-NET-2
+  ["203.0.113.0/24", "reserved"], // TEST-NET-3
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved"], // includes broadcast 255.255.255.255
+]);
+
+/** Ranges whose IPv4 address (4 bytes from `at`) decides the class: as public as that address. */
+const IPV6_EMBEDDING_V4: readonly { range: [ipaddr.IPv6, number]; at: number }[] = [
+  { range: ipaddr.IPv6.parseCIDR("::ffff:0:0/96"), at: 12 }, // IPv4-mapped
+  { range: ipaddr.IPv6.parseCIDR("64:ff9b::/96"), at: 12 }, // NAT64 well-known prefix
+  { range: ipaddr.IPv6.parseCIDR("2002::/16"), at: 2 }, // 6to4: 2002:AABB:CCDD::/48
+];
+
+const IPV6_POLICY = table<ipaddr.IPv6>([
+  ["::/128", "unspecified"],
+  ["::1/128", "loopback"],
+  ["::/96", "reserved"], // deprecated IPv4-compatible
+  ["::ffff:0:0:0/96", "reserved"], // IPv4-translated (SIIT)
+  ["64:ff9b:1::/48", "private"], // local-use NAT64
+  ["100::/64", "reserved"], // discard-only
+  ["2001::/23", "reserved"], // IETF protocol assignments, Teredo
+  ["2001:db8::/32", "reserved"], // documentation
+  ["3fff::/20", "reserved"], // documentation
+  ["fc00::/7", "private"], // unique local
+  ["fe80::/10", "link-local"],
+  ["fec0::/10", "private"], // deprecated site-local
+  ["ff00::/8", "multicast"],
+]);
+
+/** Only 2000::/3 is allocated as global unicast; everything else fails closed. */
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR("2000::/3");
+
+function lookUp<T extends Address>(address: T, policy: Policy<T>): AddressClass | null {
+  for (const [range, cls] of policy) if (address.match(range)) return cls;
+  return null;
 }
 
-const v6 = (text: string): number[] => parseIPv6(text)!;
-
-/** Ranges whose last 32 bits are an IPv4 address that decides the class. */
-const IPV6_EMBEDDING_V4: readonly { prefix: number[]; bits: number; at: number }[] = [
-  { prefix: v6("::ffff:0:0"), bits: 96, at: 12 }, // IPv4-mapped
-  { prefix: v6("64:ff9b::"), bits: 96, at: 12 }, // NAT64 well-known prefix
-  { prefix: v6("2002::"), bits: 16, at: 2 }, // 6to4: 2002:AABB:CCDD::/48
-];
-
-const IPV6_RANGES: readonly { prefix: number[]; bits: number; cls: AddressClass }[] = [
-  { prefix: v6("::"), bits: 128, cls: "unspecified" },
-  { prefix: v6("::1"), bits: 128, cls: "loopback" },
-  { prefix: v6("::"), bits: 96, cls: "reserved" }, // deprecated IPv4-compatible
-  { prefix: v6("::ffff:0:0:0"), bits: 96, cls: "reserved" }, // IPv4-translated (SIIT)
-  { prefix: v6("64:ff9b:1::"), bits: 48, cls: "private" }, // local-use NAT64
-  { prefix: v6("100::"), bits: 64, cls: "reserved" }, // discard-only
-  { prefix: v6("2001::"), bits: 23, cls: "reserved" }, // IETF protocol assignments, Teredo
-  { prefix: v6("2001:db8::"), bits: 32, cls: "reserved" }, // documentation
-  { prefix: v6("3fff::"), bits: 20, cls: "reserved" }, // documentation
-  { prefix: v6("fc00::"), bits: 7, cls: "private" }, // unique local
-  { prefix: v6("fe80::"), bits: 10, cls: "link-local" },
-  { prefix: v6("fec0::"), bits: 10, cls: "private" }, // deprecated site-local
-  { prefix: v6("ff00::"), bits: 8, cls: "multicast" },
-];
-
-const GLOBAL_UNICAST = v6("2000::");
-
-function classifyIPv6(bytes: readonly number[]): AddressClass {
-  for (const { prefix, bits, at } of IPV6_EMBEDDING_V4) {
-    if (inCidr(bytes, prefix, bits)) {
-      const inner = classifyIPv4(bytes.slice(at, at + 4));
-      // A public IPv4 inside 6to4/NAT64 is still only as public as the IPv4 address.
-      return inner;
+function classifyIPv6(address: ipaddr.IPv6): AddressClass {
+  for (const { range, at } of IPV6_EMBEDDING_V4) {
+    if (address.match(range)) {
+      const v4 = ipaddr.fromByteArray(address.toByteArray().slice(at, at + 4)) as ipaddr.IPv4;
+      return lookUp(v4, IPV4_POLICY) ?? "public";
     }
   }
-  for (const { prefix, bits, cls } of IPV6_RANGES) {
-    if (inCidr(bytes, prefix, bits)) return cls;
-  }
-  // Only 2000::/3 is allocated as global unicast; everything else fails closed.
-  return inCidr(bytes, GLOBAL_UNICAST, 3) ? "public" : "reserved";
+  return lookUp(address, IPV6_POLICY) ?? (address.match(GLOBAL_UNICAST) ? "public" : "reserved");
 }
 
 /**
@@ -180,11 +133,11 @@ function classifyIPv6(bytes: readonly number[]): AddressClass {
  * Anything that is not a valid address is "reserved", so callers fail closed.
  */
 export function classifyAddress(ip: string): AddressClass {
-  const v4 = parseIPv4(ip);
-  if (v4) return classifyIPv4(v4);
-  const v6bytes = ip.includes(":") ? parseIPv6(ip) : null;
-  if (v6bytes) return classifyIPv6(v6bytes);
-  return "reserved";
+  const address = parseIp(ip);
+  if (address === null) return "reserved";
+  return address.kind() === "ipv4"
+    ? (lookUp(address as ipaddr.IPv4, IPV4_POLICY) ?? "public")
+    : classifyIPv6(address as ipaddr.IPv6);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,10 +175,6 @@ export function bareHostname(url: URL): string {
   return host.endsWith(".") ? host.slice(0, -1) : host;
 }
 
-function isIpLiteral(host: string): boolean {
-  return parseIPv4(host) !== null || (host.includes(":") && parseIPv6(host) !== null);
-}
-
 /**
  * Parses a user-supplied URL and rejects, before any DNS lookup or connection: schemes other than
  * http/https, credentials in the URL, ports outside the policy, IP literals that are not public
@@ -251,7 +200,7 @@ export function parseOutboundUrl(raw: string, policy: OutboundPolicy): URL {
   const host = bareHostname(url);
   if (host === "") throw notAllowed("invalid-url");
   const port = effectivePort(url);
-  if (isIpLiteral(host)) {
+  if (parseIp(host) !== null) {
     assertAddressAllowed(host, port, policy);
   } else {
     const lower = host.toLowerCase();

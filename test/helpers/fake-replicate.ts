@@ -63,8 +63,12 @@ export class FakeReplicate {
     [];
   readonly fetchedInputs: { url: string; status: number; bytes: number }[] = [];
   readonly webhooksSent: { url: string; status: number }[] = [];
+  /** Every API request (not output downloads), in order: what a retry policy costs. */
+  readonly requests: { method: string; path: string; status: number }[] = [];
   /** Next N creates answer 503. */
   failCreates = 0;
+  /** Next N prediction GETs answer 503. */
+  failGets = 0;
   /** Next N predictions fail with a safety-filter error. */
   moderationFailures = 0;
   /** Predictions (by id) that never finish until cancelled. */
@@ -117,6 +121,8 @@ export class FakeReplicate {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.url);
     const json = (status: number, body: unknown): void => {
+      if (url.pathname.startsWith("/v1/"))
+        this.requests.push({ method: req.method ?? "", path: url.pathname, status });
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
     if (url.pathname.startsWith("/files/")) {
@@ -176,7 +182,13 @@ export class FakeReplicate {
         if (!isTerminal(prediction.status)) this.finish(prediction, "canceled", null, null);
         return json(200, publicView(prediction));
       }
-      if (req.method === "GET" && !match[2]) return json(200, publicView(prediction));
+      if (req.method === "GET" && !match[2]) {
+        if (this.failGets > 0) {
+          this.failGets -= 1;
+          return json(503, { title: "Service Unavailable", detail: "Temporarily unavailable", status: 503 });
+        }
+        return json(200, publicView(prediction));
+      }
     }
     json(404, { detail: "Not found" });
   }

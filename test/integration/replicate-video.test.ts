@@ -187,7 +187,8 @@ describe("Replicate video adapter", () => {
     const before = fake.creates.length;
     const refs: string[] = [];
     const rendering = veo.render({ ...req, onProviderRef: async (id) => void refs.push(id) });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both keep running until the adapter has chosen one (a fixed wait lost that race under load).
+    while (refs.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     fake.hang = false;
     const result = await rendering;
     assert.equal(fake.creates.length, before, "no new prediction");

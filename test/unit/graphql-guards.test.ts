@@ -3,7 +3,12 @@ import { describe, it } from "node:test";
 import { buildSchema as buildSdlSchema, GraphQLError, getIntrospectionQuery, parse, validate } from "graphql";
 import { AppError, httpStatusFor } from "../../src/errors.js";
 import { formatGraphQLError } from "../../src/http/errors.js";
-import { DEFAULT_QUERY_LIMITS, MAX_QUERY_TOKENS, queryLimitsRule } from "../../src/http/query-limits.js";
+import {
+  DEFAULT_QUERY_LIMITS,
+  MAX_QUERY_TOKENS,
+  QUERY_TOO_COMPLEX,
+  queryLimitRules,
+} from "../../src/http/query-limits.js";
 import { RateLimiter } from "../../src/http/rate-limiter.js";
 
 const schema = buildSdlSchema(`
@@ -11,7 +16,7 @@ const schema = buildSdlSchema(`
   type Query { node: Node viewer: Node }
 `);
 
-const errorsOf = (query: string) => validate(schema, parse(query), [queryLimitsRule()]);
+const errorsOf = (query: string) => validate(schema, parse(query), queryLimitRules());
 
 describe("query limits", () => {
   it("accepts ordinary queries and the standard introspection query", () => {
@@ -32,12 +37,33 @@ describe("query limits", () => {
     assert.doesNotMatch(errors[0]!.message, /\d/, "the message does not teach the limit");
   });
 
+  it("counts depth exactly: fields nest, fragments add nothing, the limit itself is allowed", () => {
+    // `levels` fields deep: node, then levels - 2 nested child fields, then id.
+    const nested = (levels: number, open = "child {", close = "}") =>
+      `{ node { ${`${open} `.repeat(levels - 2)} id ${`${close} `.repeat(levels - 2)} } }`;
+    assert.equal(errorsOf(nested(DEFAULT_QUERY_LIMITS.maxDepth)).length, 0);
+    assert.equal(errorsOf(nested(DEFAULT_QUERY_LIMITS.maxDepth + 1)).length, 1);
+    const viaInlineFragments = nested(DEFAULT_QUERY_LIMITS.maxDepth, "child { ... on Node {", "} }");
+    assert.equal(errorsOf(viaInlineFragments).length, 0);
+  });
+
+  it("does not exempt introspection from the depth limit", () => {
+    const deep = `{ __schema { types { ${"ofType { ".repeat(DEFAULT_QUERY_LIMITS.maxDepth)} name ${"} ".repeat(DEFAULT_QUERY_LIMITS.maxDepth)} } } }`;
+    assert.equal(errorsOf(deep).length, 1);
+  });
+
   it("refuses alias brute force", () => {
     const aliases = Array.from(
       { length: DEFAULT_QUERY_LIMITS.maxAliases + 1 },
       (_, i) => `a${i}: node { id }`,
     ).join(" ");
     assert.equal(errorsOf(`{ ${aliases} }`).length, 1);
+    // Aliases inside a fragment count wherever it is spread.
+    const half = Array.from({ length: DEFAULT_QUERY_LIMITS.maxAliases / 2 + 1 }, (_, i) => `a${i}: id`).join(
+      " ",
+    );
+    const spread = `{ node { ...F } viewer { ...F } } fragment F on Node { ${half} }`;
+    assert.equal(errorsOf(spread).length, 1);
   });
 
   it("refuses too many directives", () => {
@@ -46,6 +72,21 @@ describe("query limits", () => {
       () => "@include(if: true)",
     ).join(" ");
     assert.equal(errorsOf(`{ node ${directives} { id } }`).length, 1);
+  });
+
+  it("reports one message that does not teach the limits, and never throws from validate", () => {
+    const bombs = [
+      `{ node { ${"child { ".repeat(40)} id ${"} ".repeat(40)} } }`,
+      `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: node { id }`).join(" ")} }`,
+      `{ node ${"@include(if: true) ".repeat(100)} { id } }`,
+    ];
+    for (const bomb of bombs) {
+      const errors = errorsOf(bomb);
+      assert.deepEqual(
+        errors.map((error) => error.message),
+        [QUERY_TOO_COMPLEX],
+      );
+    }
   });
 
   it("has a parser token limit that stops a large query before it is parsed whole", () => {

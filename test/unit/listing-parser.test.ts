@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppError } from "../../src/errors.js";
 import {
-  decodeEntities,
   extractListingPhotos,
   MAX_LISTING_PHOTOS,
   parseSrcset,
-  tokenizeHtml,
+  readTags,
 } from "../../src/media/listing-parser.js";
 
 const PAGE = "https://www.example-realty.test/listings/12-harbour-view?ref=search";
@@ -287,46 +286,59 @@ describe("extractListingPhotos edge cases", () => {
   });
 });
 
-describe("tokenizeHtml", () => {
+describe("readTags", () => {
+  const startTags = (html: string) => readTags(html).filter((tag) => !tag.end);
+
   it("reads quoted, unquoted, valueless and duplicate attributes", () => {
-    const [tag] = [...tokenizeHtml(`<IMG Src=a.jpg ALT='it"s' data-x="1 > 0" hidden alt="second" / >`)];
+    const [tag] = startTags(`<IMG Src=a.jpg ALT='it"s' data-x="1 > 0" hidden alt="second" / >`);
     assert.equal(tag?.name, "img");
-    assert.equal(tag?.attrs.get("src"), "a.jpg");
-    assert.equal(tag?.attrs.get("alt"), 'it"s');
-    assert.equal(tag?.attrs.get("data-x"), "1 > 0");
-    assert.equal(tag?.attrs.get("hidden"), "");
+    assert.equal(tag?.attrs.src, "a.jpg");
+    assert.equal(tag?.attrs.alt, 'it"s');
+    assert.equal(tag?.attrs["data-x"], "1 > 0");
+    assert.equal(tag?.attrs.hidden, "");
   });
 
   it("skips comments, doctypes, processing instructions and stray '<'", () => {
-    const tags = [...tokenizeHtml("<!doctype html><?xml x?>a < b <!-- <img> --><p>1<2</p><img src=x>")];
+    const tags = readTags("<!doctype html><?xml x?>a < b <!-- <img> --><p>1<2</p><img src=x>");
     assert.deepEqual(
       tags.map((t) => `${t.end ? "/" : ""}${t.name}`),
-      ["p", "/p", "img"],
+      ["p", "/p", "img", "/img"],
     );
   });
 
-  it("returns raw text for script and style, up to the matching close tag", () => {
-    const tags = [...tokenizeHtml('<script type="x">if (a<b) "</div>";</SCRIPT ><img src=y>')];
+  it("returns raw text for script, up to the matching close tag, and never reads markup in it", () => {
+    const tags = startTags('<script type="x">if (a<b) "</div>";</SCRIPT ><img src=y>');
     assert.equal(tags[0]?.text, 'if (a<b) "</div>";');
     assert.equal(tags[1]?.name, "img");
+    for (const element of ["style", "title", "textarea", "xmp", "iframe", "noembed", "noframes"]) {
+      const names = startTags(`<${element}><img src=a></${element}><img src=b>`).map((t) => t.attrs.src);
+      assert.deepEqual(names, [undefined, "b"], element);
+    }
   });
 
-  it("survives unterminated constructs", () => {
-    assert.deepEqual([...tokenizeHtml("<img src='a.jpg")].length, 1);
-    assert.deepEqual([...tokenizeHtml("<!-- never closed <img src=a>")], []);
-    assert.equal([...tokenizeHtml("<script>never closed <img src=a>")][0]?.text, "never closed <img src=a>");
+  it("survives unterminated constructs (a tag cut off by the end of the page is dropped, as browsers do)", () => {
+    assert.deepEqual(startTags("<img src='a.jpg"), []);
+    assert.deepEqual(startTags("<!-- never closed <img src=a>"), []);
+    assert.equal(startTags("<script>never closed <img src=a>")[0]?.text, "never closed <img src=a>");
   });
 });
 
-describe("decodeEntities and parseSrcset", () => {
+describe("character references and srcset", () => {
+  const alt = (value: string) => startTag(`<img alt="${value}">`).alt;
+  const startTag = (html: string) => readTags(html)[0]!.attrs;
+
   it("decodes named, decimal and hex references", () => {
+    assert.equal(alt("a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#x27; &nbsp;"), "a & b <c> \"d\" 'e' \u00a0");
+    assert.equal(alt("&#0; &#x110000; &#xD800;"), "\ufffd \ufffd \ufffd");
+    assert.equal(alt("?a=1&amp;b=2&copy=3"), "?a=1&b=2&copy=3"); // legacy rule in attributes
+    assert.equal(alt("&unknown; &amp"), "&unknown; &");
+  });
+
+  it("decodes every named reference, not only the common ones", () => {
     assert.equal(
-      decodeEntities("a &amp; b &lt;c&gt; &quot;d&quot; &#39;e&#x27; &nbsp;"),
-      "a & b <c> \"d\" 'e' \u00a0",
+      alt("&pound;1,250,000 &euro;&nbsp;4 &frac12; baths &rarr; &Aring;"),
+      "£1,250,000 €\u00a04 ½ baths → Å",
     );
-    assert.equal(decodeEntities("&#0; &#x110000; &#xD800;"), "\ufffd \ufffd \ufffd");
-    assert.equal(decodeEntities("?a=1&amp;b=2&copy=3"), "?a=1&b=2&copy=3"); // legacy rule in attributes
-    assert.equal(decodeEntities("&unknown; &amp"), "&unknown; &");
   });
 
   it("parses srcset candidates, including URLs with commas", () => {
@@ -338,9 +350,24 @@ describe("decodeEntities and parseSrcset", () => {
       { url: "https://c.test/w_400,h_300/x.jpg", width: 400, density: null },
       { url: "https://c.test/y.jpg", width: null, density: null },
     ]);
-    assert.deepEqual(parseSrcset("bad.jpg 10q, ok.jpg 100w 50h"), [
-      { url: "ok.jpg", width: 100, density: null },
-    ]);
+    assert.deepEqual(parseSrcset("ok.jpg 100w 50h"), [{ url: "ok.jpg", width: 100, density: null }]);
     assert.deepEqual(parseSrcset(" , ,"), []);
+  });
+
+  it("keeps at most 100 candidates of a hostile srcset", () => {
+    const candidates = parseSrcset(
+      Array.from({ length: 50_000 }, (_, i) => `/p/${i}.jpg ${i + 1}w`).join(","),
+    );
+    assert.equal(candidates.length, 100);
+    assert.deepEqual(candidates[99], { url: "/p/99.jpg", width: 100, density: null });
+  });
+
+  it("offers no candidate from a srcset with an invalid descriptor (the img falls back to src)", () => {
+    assert.deepEqual(parseSrcset("bad.jpg 10q, ok.jpg 100w 50h"), []);
+    const photos = extractListingPhotos('<img srcset="a.jpg 10q, b.jpg 2x" src="c.jpg">', "https://x.test/");
+    assert.deepEqual(
+      photos.map((p) => p.url),
+      ["https://x.test/c.jpg"],
+    );
   });
 });

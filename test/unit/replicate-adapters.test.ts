@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { assertSafeArgv } from "../../src/media/ffmpeg.runner.js";
 import {
   audioFinishArgs,
@@ -148,24 +149,64 @@ describe("Standard Webhooks signatures", () => {
   });
 });
 
+describe("Standard Webhooks signatures against the standard itself", () => {
+  // The test vector the Standard Webhooks reference libraries publish (a test key, not a secret).
+  const vector = {
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    timestamp: 1614265330,
+    body: '{"test": 2432232314}',
+    signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+  };
+
+  it("signs the published test vector to the published signature, and verifies it", () => {
+    assert.equal(signWebhook(vector.secret, vector.id, vector.timestamp, vector.body), vector.signature);
+    const headers = { id: vector.id, timestamp: String(vector.timestamp), signature: vector.signature };
+    assert.deepEqual(verifyWebhook(vector.secret, headers, vector.body, vector.timestamp), { ok: true });
+    assert.deepEqual(verifyWebhook(vector.secret, headers, `${vector.body} `, vector.timestamp), {
+      ok: false,
+      reason: "bad-signature",
+    });
+  });
+
+  it("agrees with the reference implementation (standardwebhooks) both ways", () => {
+    const reference = new Webhook(SECRET);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ id: "p1", status: "succeeded", output: ["https://x.test/o.mp4"] });
+
+    // Ours signs, the reference verifies.
+    const ours = signWebhook(SECRET, "msg_ours", nowSeconds, body);
+    const delivery = {
+      "webhook-id": "msg_ours",
+      "webhook-timestamp": String(nowSeconds),
+      "webhook-signature": ours,
+    };
+    assert.doesNotThrow(() => reference.verify(body, delivery));
+    assert.throws(() => reference.verify(`${body} `, delivery), WebhookVerificationError);
+
+    // The reference signs, ours verifies.
+    const theirs = reference.sign("msg_theirs", new Date(nowSeconds * 1000), body);
+    const headers = { id: "msg_theirs", timestamp: String(nowSeconds), signature: theirs };
+    assert.deepEqual(verifyWebhook(SECRET, headers, body, nowSeconds), { ok: true });
+    assert.equal(verifyWebhook(SECRET, { ...headers, id: "msg_other" }, body, nowSeconds).ok, false);
+  });
+});
+
 describe("provider errors", () => {
   it("keeps the provider's message, classifies 4xx as final and 5xx as transient, hides secrets", () => {
-    const response = (status: number) => ({ status }) as Response;
+    const answer = (status: number, body: string) => Object.assign(new Error("answered"), { status, body });
     const e422 = toProviderError(
       "create prediction",
-      Object.assign(
-        new Error(
-          'Request to http://x/v1/models/a/b/predictions failed with status 422 Unprocessable Entity: {"detail":"duration: must be one of 4, 6, 8"}.',
-        ),
-        { response: response(422) },
-      ),
+      answer(422, '{"title":"Input validation failed","detail":"duration: must be one of 4, 6, 8"}'),
     );
     assert.equal(e422.code, "PROVIDER_FAILED");
     assert.equal(e422.transient, false);
     assert.match(e422.message, /duration: must be one of 4, 6, 8/);
+    assert.equal(toProviderError("get", answer(503, "<html>bad gateway</html>")).transient, true);
+    assert.equal(toProviderError("get", answer(429, "")).transient, true);
     assert.equal(
-      toProviderError("get", Object.assign(new Error("x"), { response: response(503) })).transient,
-      true,
+      toProviderError("get", answer(404, '{"title":"Not found"}')).message,
+      "Replicate: get failed (404): Not found",
     );
     assert.equal(toProviderError("get", new TypeError("fetch failed")).transient, true);
     assert.equal(

@@ -7,7 +7,7 @@ import {
   classifyAddress,
   DEFAULT_OUTBOUND_POLICY,
   type OutboundPolicy,
-  parseIPv6,
+  parseIp,
   parseOutboundUrl,
 } from "../../src/media/ssrf-guard.js";
 
@@ -116,10 +116,14 @@ describe("classifyAddress", () => {
   }
 
   it("parses IPv6 text forms to the same bytes", () => {
-    assert.deepEqual(parseIPv6("::ffff:127.0.0.1"), parseIPv6("0:0:0:0:0:ffff:7f00:0001"));
-    assert.deepEqual(parseIPv6("1::"), [0, 1, ...new Array(14).fill(0)]);
-    assert.equal(parseIPv6(":::"), null);
-    assert.equal(parseIPv6("1:2:3:4:5:6:7::8"), null);
+    const bytes = (text: string) => parseIp(text)?.toByteArray() ?? null;
+    assert.deepEqual(bytes("::ffff:127.0.0.1"), bytes("0:0:0:0:0:ffff:7f00:0001"));
+    assert.deepEqual(bytes("::127.0.0.1"), [...new Array(12).fill(0), 127, 0, 0, 1]);
+    assert.deepEqual(bytes("1::"), [0, 1, ...new Array(14).fill(0)]);
+    assert.equal(bytes(":::"), null);
+    assert.equal(bytes("1:2:3:4:5:6:7::8"), null);
+    assert.equal(bytes("::ffff:0x7f.0.0.1"), null, "no hex quads inside IPv6");
+    assert.equal(bytes("::ffff:127.000.0.1"), null, "no leading zeros inside IPv6");
   });
 });
 

@@ -1,7 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import Replicate from "replicate";
 import { AppError, isAppError } from "../../errors.js";
 
 /** The fields of a Replicate prediction we read (GET /v1/predictions/{id}). */
@@ -22,9 +21,9 @@ export const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
 export interface ReplicateClientOptions {
   apiToken: string;
   baseUrl: string;
-  /** Attempts for transient failures (5xx, network) of one call. */
+  /** Requests per call at most, the first included (transient failures only). */
   attempts?: number;
-  /** First backoff delay; doubled each attempt. */
+  /** Wait before the first retry; doubled before each further one. */
   backoffMs?: number;
   /** Per-request timeout. */
   requestTimeoutMs?: number;
@@ -32,20 +31,41 @@ export interface ReplicateClientOptions {
   maxDownloadBytes?: number;
 }
 
+/** A non-2xx answer of the Replicate API: its status and (problem JSON) body. */
+class ReplicateHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`Replicate answered ${status}`);
+  }
+}
+
 /**
- * The Replicate HTTP API through the official SDK, with the policy the adapters need: every
- * failure becomes an AppError (PROVIDER_FAILED, transient for 5xx/429/network, final for 4xx
- * with the provider's own message), 5xx retried with backoff here, the token never in a message.
+ * The Replicate HTTP API (the routes the adapters use) with the one retry layer of this project:
+ * every failure becomes an AppError (PROVIDER_FAILED, transient for 5xx/429/408/network/timeout,
+ * final for 4xx with the provider's own message), the token never in a message.
+ *
+ * Retry schedule, per call: at most `attempts` (3) requests, waiting `backoffMs` (1 s) then twice
+ * that (2 s) between them, each request bounded by `requestTimeoutMs` (30 s), every wait cut short
+ * by the caller's AbortSignal. A failing GET therefore costs 3 requests, a failing create 3 (for
+ * 5xx/429/408 answers) or 1: a create whose request failed without an answer may have created
+ * the prediction, so it is not repeated here; the job's retry adopts it (found among recent
+ * predictions) instead of paying for a second one.
+ *
+ * Not through the `replicate` SDK: its `request()` always adds a retry layer of its own (up to
+ * 6 requests per call, back to back, POSTs included on network errors) that cannot be turned off,
+ * which stacked with this one made a failing GET cost 18 requests.
  */
 export class ReplicateClient {
-  private readonly sdk: Replicate;
+  private readonly baseUrl: string;
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxDownloadBytes: number;
 
   constructor(private readonly options: ReplicateClientOptions) {
-    this.sdk = new Replicate({ auth: options.apiToken, baseUrl: options.baseUrl, useFileOutput: false });
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.attempts = options.attempts ?? 3;
     this.backoffMs = options.backoffMs ?? 1_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -61,43 +81,60 @@ export class ReplicateClient {
     body: { input: Record<string, unknown>; webhook?: string; webhook_events_filter?: string[] },
     options: { cancelAfter?: string; signal?: AbortSignal; version?: string } = {},
   ): Promise<Prediction> {
-    return await this.call("create prediction", options.signal, async (signal) => {
-      const response = await this.sdk.request(
-        options.version ? "/predictions" : `/models/${model}/predictions`,
-        {
-          method: "POST",
-          headers: options.cancelAfter ? { "Cancel-After": options.cancelAfter } : {},
-          data: options.version ? { ...body, version: options.version } : body,
-          signal,
-        },
-      );
-      return (await response.json()) as Prediction;
-    });
+    const route = options.version ? "/predictions" : `/models/${model}/predictions`;
+    const data = options.version ? { ...body, version: options.version } : body;
+    const headers: Record<string, string> = options.cancelAfter
+      ? { "Cancel-After": options.cancelAfter }
+      : {};
+    return await this.call(
+      "create prediction",
+      options.signal,
+      (signal) => this.json<Prediction>("POST", route, signal, data, headers),
+      { retryUnanswered: false },
+    );
   }
 
   async get(id: string, signal?: AbortSignal): Promise<Prediction> {
-    return await this.call("get prediction", signal, async (s) => {
-      const response = await this.sdk.request(`/predictions/${encodeURIComponent(id)}`, {
-        method: "GET",
-        signal: s,
-      });
-      return (await response.json()) as Prediction;
-    });
+    return await this.call("get prediction", signal, (s) =>
+      this.json<Prediction>("GET", `/predictions/${encodeURIComponent(id)}`, s),
+    );
   }
 
   async cancel(id: string): Promise<void> {
-    await this.call("cancel prediction", undefined, async (s) => {
-      await this.sdk.request(`/predictions/${encodeURIComponent(id)}/cancel`, { method: "POST", signal: s });
-    });
+    await this.call("cancel prediction", undefined, (s) =>
+      this.json("POST", `/predictions/${encodeURIComponent(id)}/cancel`, s),
+    );
   }
 
   /** The first page of recent predictions of this account (newest first). */
   async listRecent(signal?: AbortSignal): Promise<Prediction[]> {
     return await this.call("list predictions", signal, async (s) => {
-      const response = await this.sdk.request("/predictions", { method: "GET", signal: s });
-      const page = (await response.json()) as { results?: Prediction[] };
+      const page = await this.json<{ results?: Prediction[] }>("GET", "/predictions", s);
       return page.results ?? [];
     });
+  }
+
+  /** One request to the API; a non-2xx answer throws ReplicateHttpError. */
+  private async json<T>(
+    method: "GET" | "POST",
+    route: string,
+    signal: AbortSignal,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const response = await fetch(`${this.baseUrl}${route}`, {
+      method,
+      signal,
+      headers: {
+        authorization: `Bearer ${this.options.apiToken}`,
+        "content-type": "application/json",
+        "user-agent": "propvid",
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new ReplicateHttpError(response.status, await response.text().catch(() => ""));
+    return (await response.json()) as T;
   }
 
   /** Copies a prediction output to a file at once (Replicate deletes outputs after an hour). */
@@ -126,15 +163,16 @@ export class ReplicateClient {
         });
         await pipeline(Readable.fromWeb(response.body as never), limit, createWriteStream(file));
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
   }
 
+  /** The retry layer (schedule in the class comment). */
   private async call<T>(
     what: string,
     outer: AbortSignal | undefined,
     fn: (signal: AbortSignal) => Promise<T>,
-    timeoutMs = this.requestTimeoutMs,
+    { timeoutMs = this.requestTimeoutMs, retryUnanswered = true } = {},
   ): Promise<T> {
     let last: AppError | undefined;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
@@ -147,7 +185,8 @@ export class ReplicateClient {
       } catch (error) {
         if (outer?.aborted) throw new AppError("CANCELLED", "Cancelled", { cause: outer.reason });
         last = toProviderError(what, error, this.options.apiToken);
-        if (!last.transient) throw last;
+        const answered = last.details?.status !== undefined;
+        if (!last.transient || (!answered && !retryUnanswered)) throw last;
       }
       if (attempt < this.attempts) await sleep(this.backoffMs * 2 ** (attempt - 1), outer);
     }
@@ -155,12 +194,11 @@ export class ReplicateClient {
   }
 }
 
-/** Maps an SDK/fetch failure to an AppError whose message is safe to show (no token, no URL). */
+/** Maps a fetch failure or a non-2xx answer to an AppError whose message is safe to show (no token, no URL). */
 export function toProviderError(what: string, error: unknown, secret?: string): AppError {
   if (isAppError(error)) return error;
-  const response = (error as { response?: Response }).response;
-  const status = response?.status ?? (error as { status?: number }).status;
-  if (status === undefined) {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status !== "number") {
     const timeout = (error as Error)?.name === "TimeoutError";
     return new AppError(
       "PROVIDER_FAILED",
@@ -169,7 +207,8 @@ export function toProviderError(what: string, error: unknown, secret?: string): 
     );
   }
   const transient = status >= 500 || status === 429 || status === 408;
-  const detail = redact(providerDetail((error as Error).message), secret);
+  const body = (error as { body?: unknown }).body;
+  const detail = redact(providerDetail(typeof body === "string" ? body : ""), secret);
   return new AppError(
     "PROVIDER_FAILED",
     `Replicate: ${what} failed (${status})${detail ? `: ${detail}` : ""}`,
@@ -180,11 +219,10 @@ export function toProviderError(what: string, error: unknown, secret?: string): 
   );
 }
 
-/** The `detail` of Replicate's problem JSON inside the SDK's message, else nothing. */
-function providerDetail(message: string): string {
-  const json = message.slice(message.indexOf(": {") + 2).replace(/\.$/, "");
+/** The `detail` (else `title`) of Replicate's problem JSON, else nothing. */
+function providerDetail(body: string): string {
   try {
-    const parsed = JSON.parse(json) as { detail?: unknown; title?: unknown };
+    const parsed = JSON.parse(body) as { detail?: unknown; title?: unknown };
     const detail =
       typeof parsed.detail === "string"
         ? parsed.detail
