@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
 import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.js";
 import type { MediaRow } from "../media/media.store.js";
-import { readCapped } from "../services/asset-ingest.service.js";
+import { readCapped } from "../services/asset-upload.service.js";
 import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
 import { restError } from "./errors.js";
 import { apiKeyGuard } from "./graphql.route.js";
@@ -74,7 +74,7 @@ export async function registerMediaRoutes(
             `Photos may be at most ${services.config.maxUploadBytes} bytes`,
           );
         }
-        const asset = await services.ingest
+        const asset = await services.uploads
           .acceptUpload(
             request.params.assetId,
             request.query.token,
