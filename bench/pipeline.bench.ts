@@ -9,8 +9,6 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { startApp } from "../src/app.js";
-import { parseConfig } from "../src/config.js";
 import type { Services } from "../src/container.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { SceneEntity, VideoJobEntity } from "../src/db/entities/index.js";
@@ -20,6 +18,7 @@ import { concatCopyArgs, concatListContent, concatReencodeArgs } from "../src/me
 import { embeddedProviders } from "../src/providers/registry.js";
 import type { VideoProvider, VideoRenderRequest } from "../src/providers/types.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
+import { startBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const PHOTOS = SEVEN_SCENE_PHOTOS;
@@ -61,15 +60,10 @@ async function harness(
     logger: silentLogger,
     settings: { fsync: "off", synchronous_commit: "off" },
   });
-  const config = parseConfig(
-    { NODE_ENV: "production", RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
-    { secret: () => "bench-secret-".padEnd(40, "x") },
-  );
-  const app = await startApp({
-    config,
-    logger: silentLogger,
+  const app = await startBenchApp({
+    databaseUrl: server.url,
     role: "worker",
-    database: { url: server.url },
+    env: { RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
     poolSize: 10,
     providers: (ffmpeg) =>
       embeddedProviders({ ffmpeg: ffmpeg.ffmpeg }).addVideo({

@@ -10,14 +10,14 @@ import os from "node:os";
 import path from "node:path";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { startApp } from "../src/app.js";
-import { parseConfig } from "../src/config.js";
 import type { Services } from "../src/container.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { VideoJobEntity } from "../src/db/entities/index.js";
 import { appendJobEvent } from "../src/events/job-events.js";
 import { silentLogger } from "../src/logger.js";
+import { embeddedJobOptions } from "../test/helpers/pipeline.js";
 import { childEnv, type ServerProcess, startServerProcess } from "../test/helpers/server-process.js";
+import { startBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const QUERY =
@@ -131,16 +131,11 @@ async function run(): Promise<string[]> {
     logger: silentLogger,
     settings: { fsync: "off", synchronous_commit: "off", max_connections: 200 },
   });
-  const config = parseConfig(
-    { NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0", RATE_LIMIT_PER_MINUTE: "100000" },
-    { secret: () => "bench-secret-".padEnd(40, "x") },
-  );
   // The API in this process: HTTP and WebSocket, no workers (events are appended by the bench).
-  const app = await startApp({
-    config,
-    logger: silentLogger,
+  const app = await startBenchApp({
+    databaseUrl: server.url,
     role: "api",
-    database: { url: server.url },
+    env: { HOST: "127.0.0.1", PORT: "0", RATE_LIMIT_PER_MINUTE: "100000" },
     poolSize: 10,
     bossPoolSize: 2,
   });
@@ -158,15 +153,7 @@ async function run(): Promise<string[]> {
           campaignId: campaign.id,
           status: "RENDERING",
           inputHash: "bench",
-          options: {
-            sceneCount: 1,
-            secondsPerScene: 4,
-            aspectRatio: "LANDSCAPE_16_9",
-            mood: "LUXURY",
-            selector: "heuristic",
-            videoProvider: "local",
-            musicProvider: "local",
-          },
+          options: embeddedJobOptions(1),
         }),
       );
 

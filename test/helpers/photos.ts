@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { after, before } from "node:test";
 import zlib from "node:zlib";
-import type { InProcessApp } from "./app.js";
+import { type InProcessApp, startInProcessApp } from "./app.js";
 import { FIXTURE_PHOTOS_DIR, fixturePhoto } from "./fixtures.js";
 
 export const ASSET_FIELDS = `id filename status rejectionReason contentType byteSize width height roomType roomTypeGuess
@@ -147,6 +148,29 @@ export async function poolMap<T, R>(
   );
   return results;
 }
+
+export interface PhotoSuite {
+  app: InProcessApp;
+  probe: StorageProbe;
+}
+
+/**
+ * The app of the enclosing `describe`, started before its tests (signed URLs point at
+ * http://media.propvid.test unless overridden) and closed after them. Read `suite.app` inside tests.
+ */
+export function photoSuite(configOverrides: Record<string, string> = {}): PhotoSuite {
+  const suite = {} as PhotoSuite;
+  before(async () => {
+    suite.app = await startInProcessApp({ PUBLIC_BASE_URL: "http://media.propvid.test", ...configOverrides });
+    suite.probe = storageProbe(suite.app);
+  });
+  after(async () => {
+    await suite.app?.close();
+  });
+  return suite;
+}
+
+export type StorageProbe = ReturnType<typeof storageProbe>;
 
 /** Row counts of the whole database: tests compare them before and after what they do. */
 export function storageProbe(app: InProcessApp) {

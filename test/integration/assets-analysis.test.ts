@@ -5,40 +5,30 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import sharp from "sharp";
-import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto, fixturePhotoNames, isKeeper } from "../helpers/fixtures.js";
 import {
   type AssetView,
   fixtureFile,
   jpegDeclaring,
+  photoSuite,
   photoTenant,
   pngDeclaring,
   type RestAsset,
   sha256,
-  storageProbe,
 } from "../helpers/photos.js";
 
 describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
-  let app: InProcessApp;
-  let probe: ReturnType<typeof storageProbe>;
-
-  before(async () => {
-    app = await startInProcessApp({ PUBLIC_BASE_URL: "http://media.propvid.test" });
-    probe = storageProbe(app);
-  });
-  after(async () => {
-    await app?.close();
-  });
+  const suite = photoSuite();
 
   it("flags the documented rejects: floor plan DOCUMENT, duplicates DUPLICATE of the keeper, blur, dark", async () => {
-    const photos = await photoTenant(app, "rejects");
+    const photos = await photoTenant(suite.app, "rejects");
     const keepers = ["dining-03.jpg", "living-01.jpg", "kitchen-02.jpg"];
     const byName = await photos.addPhotos(keepers);
     const rejects = fixturePhotoNames().filter((name) => !isKeeper(name));
     assert.equal(rejects.length, 7);
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     const response = await photos.postMultipart(rejects.map((name) => fixtureFile(name)));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.deepEqual(
@@ -69,15 +59,15 @@ describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
     for (const name of keepers) {
       assert.equal((await photos.getAsset(byName.get(name)!.id)).duplicateOfAssetId, null, name);
     }
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.assets, before.assets + 7);
     assert.equal(after.media, before.media + 14);
     assert.equal(after.largeObjects, before.largeObjects + 14);
-    await probe.assertClean();
+    await suite.probe.assertClean();
   });
 
   it("never makes the good take a duplicate of a worse one, whatever the upload order", async () => {
-    const photos = await photoTenant(app, "upload-order");
+    const photos = await photoTenant(suite.app, "upload-order");
     const names = ["reject-blurry-01.jpg", "kitchen-02.jpg", "reject-dup-of-dining-03.jpg", "dining-03.jpg"];
     const response = await photos.postMultipart(names.map((name) => fixtureFile(name)));
     assert.equal(response.status, 200);
@@ -94,10 +84,10 @@ describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
   });
 
   it("stores the same bytes once: a second upload is a DUPLICATE sharing the media row and large object (ABUSE 15)", async () => {
-    const photos = await photoTenant(app, "same-bytes");
+    const photos = await photoTenant(suite.app, "same-bytes");
     const original = (await photos.addPhotos(["kitchen-01.jpg"])).get("kitchen-01.jpg")!;
     const bytes = readFileSync(fixturePhoto("kitchen-01.jpg"));
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     const viaMultipart = await photos.postMultipart([fixtureFile("kitchen-01.jpg", "copy-of-kitchen.jpg")]);
     assert.equal(viaMultipart.status, 200);
     const viaPut = await photos.uploadSigned("kitchen-again.jpg", bytes);
@@ -112,27 +102,27 @@ describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
       assert.equal(copy.duplicateOfAssetId, original.id);
       assert.ok(copy.quality!.flags.includes("DUPLICATE"));
     }
-    const rows = await probe.query(
+    const rows = await suite.probe.query(
       `SELECT DISTINCT media_id, thumbnail_media_id FROM asset WHERE id = ANY($1::uuid[])`,
       [[original.id, ...copies]],
     );
     assert.equal(rows.length, 1, "all three point at the same original and thumbnail");
     assert.equal(
-      await probe.count("SELECT count(*) AS n FROM media WHERE tenant_id = $1 AND sha256 = $2", [
+      await suite.probe.count("SELECT count(*) AS n FROM media WHERE tenant_id = $1 AND sha256 = $2", [
         photos.tenantId,
         sha256(bytes),
       ]),
       1,
     );
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.assets, before.assets + 2);
     assert.equal(after.media, before.media);
     assert.equal(after.largeObjects, before.largeObjects);
   });
 
   it("rejects pixel bombs from the header, fast, with flat memory (ABUSE 13)", async () => {
-    const photos = await photoTenant(app, "pixel-bombs");
-    const before = await probe.storage();
+    const photos = await photoTenant(suite.app, "pixel-bombs");
+    const before = await suite.probe.storage();
     const bombs = [
       { name: "bomb.png", bytes: pngDeclaring(14_000, 14_000) },
       { name: "bomb.jpg", bytes: jpegDeclaring(65_535, 65_535) },
@@ -155,20 +145,20 @@ describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
       { filename: "bomb2.png", contentType: "image/png", bytes: bombs[0]!.bytes },
     ]);
     assert.equal(multi.body.results![0]!.asset!.status, "REJECTED");
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.media, before.media);
     assert.equal(after.largeObjects, before.largeObjects);
   });
 
   it("rejects a truncated JPEG and a PNG with a bad CRC with a reason, storing no media (ABUSE 14)", async () => {
-    const photos = await photoTenant(app, "corrupt");
+    const photos = await photoTenant(suite.app, "corrupt");
     const jpeg = readFileSync(fixturePhoto("living-05.jpg"));
     const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#884422" } })
       .png()
       .toBuffer();
     const badCrc = Buffer.from(png);
     badCrc[29] = badCrc[29]! ^ 0xff; // inside IHDR's CRC
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     for (const [name, bytes] of [
       ["truncated.jpg", jpeg.subarray(0, Math.floor(jpeg.length * 0.6))],
       ["bad-crc.png", badCrc],
@@ -181,7 +171,7 @@ describe("photo analysis: flags, duplicates, bombs and corrupt files", () => {
       assert.equal(asset.url, null);
       assert.equal(asset.thumbnailUrl, null);
     }
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.media, before.media);
     assert.equal(after.largeObjects, before.largeObjects);
   });

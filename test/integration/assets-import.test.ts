@@ -9,9 +9,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
-import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
-import { type PhotoTenant, photoTenant, sha256, storageProbe } from "../helpers/photos.js";
+import { type PhotoTenant, photoSuite, photoTenant, sha256 } from "../helpers/photos.js";
 
 interface ImportView {
   id: string;
@@ -45,18 +44,12 @@ const LISTING_PHOTOS: Record<string, string> = {
 };
 
 describe("photo imports from a local listing server", () => {
-  let app: InProcessApp;
-  let probe: ReturnType<typeof storageProbe>;
+  const suite = photoSuite({ PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1" });
   let server: http.Server;
   let base: string;
   const requested: string[] = [];
 
   before(async () => {
-    app = await startInProcessApp({
-      PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1",
-      PUBLIC_BASE_URL: "http://media.propvid.test",
-    });
-    probe = storageProbe(app);
     // A photo only this listing has.
     const gradient = Buffer.alloc(900 * 600 * 3);
     for (let i = 0; i < gradient.length; i++) gradient[i] = (i * 7) % 251;
@@ -111,13 +104,12 @@ describe("photo imports from a local listing server", () => {
   after(async () => {
     server?.closeAllConnections();
     if (server) await new Promise((resolve) => server.close(resolve));
-    await app?.close();
   });
 
   async function waitForImport(photos: PhotoTenant, id: string): Promise<ImportView> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const result = await app.graphql<{ assetImport: ImportView }>(
+      const result = await suite.app.graphql<{ assetImport: ImportView }>(
         photos.key,
         `query($id: ID!) { assetImport(id: $id) { ${IMPORT_FIELDS} } }`,
         { id },
@@ -130,7 +122,7 @@ describe("photo imports from a local listing server", () => {
   }
 
   async function importListing(photos: PhotoTenant, campaignId: string): Promise<ImportView> {
-    const started = await app.graphql<{ importListing: ImportView }>(
+    const started = await suite.app.graphql<{ importListing: ImportView }>(
       photos.key,
       `mutation($c: ID!, $u: String!) { importListing(campaignId: $c, pageUrl: $u) { ${IMPORT_FIELDS} } }`,
       { c: campaignId, u: `${base}/listing` },
@@ -141,7 +133,7 @@ describe("photo imports from a local listing server", () => {
   }
 
   it("importListing imports the page's photos with their alt texts and blocks the SSRF ones per URL", async () => {
-    const photos = await photoTenant(app, "listing");
+    const photos = await photoTenant(suite.app, "listing");
     const done = await importListing(photos, photos.campaignId);
     assert.equal(done.status, "SUCCEEDED", done.error ?? "");
     assert.ok(done.finishedAt);
@@ -179,7 +171,7 @@ describe("photo imports from a local listing server", () => {
     assert.equal(byUrl.get(`${base}/img/page.jpg`)!.errorCode, "UNSUPPORTED_MEDIA_TYPE");
     assert.equal(done.results.length, 9);
 
-    const imported = await probe.count("SELECT count(*) AS n FROM asset WHERE campaign_id = $1", [
+    const imported = await suite.probe.count("SELECT count(*) AS n FROM asset WHERE campaign_id = $1", [
       photos.campaignId,
     ]);
     assert.equal(imported, 4, "no asset for blocked, missing or non-image URLs");
@@ -192,7 +184,7 @@ describe("photo imports from a local listing server", () => {
   });
 
   it("importAssets records static refusals at once and imports the rest in the background", async () => {
-    const photos = await photoTenant(app, "urls");
+    const photos = await photoTenant(suite.app, "urls");
     // The first URL serves a photo this campaign already has.
     await photos.addPhotos(["kitchen-03.jpg"]);
     const urls = [
@@ -205,7 +197,7 @@ describe("photo imports from a local listing server", () => {
       "not a url",
     ];
     const seenBefore = requested.length;
-    const started = await app.graphql<{ importAssets: ImportView }>(
+    const started = await suite.app.graphql<{ importAssets: ImportView }>(
       photos.key,
       `mutation($c: ID!, $u: [String!]!) { importAssets(campaignId: $c, urls: $u) { ${IMPORT_FIELDS} } }`,
       { c: photos.campaignId, u: urls },
@@ -227,13 +219,13 @@ describe("photo imports from a local listing server", () => {
     }
     assert.deepEqual(requested.slice(seenBefore), ["/img/IMG_1001.jpg"]);
 
-    const refused = await app.graphql(
+    const refused = await suite.app.graphql(
       photos.key,
       `mutation($c: ID!) { importListing(campaignId: $c, pageUrl: "http://169.254.169.254/listing") { id } }`,
       { c: photos.campaignId },
     );
     assert.equal(refused.body.errors?.[0]?.extensions?.code, "URL_NOT_ALLOWED");
-    const empty = await app.graphql(
+    const empty = await suite.app.graphql(
       photos.key,
       `mutation($c: ID!) { importAssets(campaignId: $c, urls: []) { id } }`,
       { c: photos.campaignId },
@@ -242,42 +234,44 @@ describe("photo imports from a local listing server", () => {
   });
 
   it("deleting the campaign removes its photos and the media only it used", async () => {
-    const photos = await photoTenant(app, "campaign-delete");
+    const photos = await photoTenant(suite.app, "campaign-delete");
     // Another campaign of the tenant holds three of the listing's photos (same bytes: shared media).
     await photos.addPhotos(Object.values(LISTING_PHOTOS));
     const importCampaign = await photos.createCampaign("Harbour Rd");
     assert.equal((await importListing(photos, importCampaign)).status, "SUCCEEDED");
 
     const mediaOfCampaign = (
-      await probe.query(
+      await suite.probe.query(
         `SELECT unnest(ARRAY[media_id, thumbnail_media_id]) AS id FROM asset WHERE campaign_id = $1`,
         [importCampaign],
       )
     ).map((row) => String(row["id"]));
-    const shared = await probe.count(
+    const shared = await suite.probe.count(
       `SELECT count(DISTINCT m.id) AS n FROM media m JOIN asset a ON a.media_id = m.id OR a.thumbnail_media_id = m.id
         WHERE m.id = ANY($1::uuid[]) AND a.campaign_id <> $2`,
       [mediaOfCampaign, importCampaign],
     );
     assert.equal(shared, 6, "three originals and three thumbnails are shared");
-    const before = await probe.storage();
-    const deleted = await app.graphql<{ deleteCampaign: boolean }>(
+    const before = await suite.probe.storage();
+    const deleted = await suite.app.graphql<{ deleteCampaign: boolean }>(
       photos.key,
       `mutation($id: ID!) { deleteCampaign(id: $id) }`,
       { id: importCampaign },
     );
     assert.equal(deleted.body.data?.deleteCampaign, true);
     assert.equal(
-      await probe.count("SELECT count(*) AS n FROM asset WHERE campaign_id = $1", [importCampaign]),
+      await suite.probe.count("SELECT count(*) AS n FROM asset WHERE campaign_id = $1", [importCampaign]),
       0,
     );
     assert.equal(
-      await probe.count("SELECT count(*) AS n FROM media WHERE id = ANY($1::uuid[])", [mediaOfCampaign]),
+      await suite.probe.count("SELECT count(*) AS n FROM media WHERE id = ANY($1::uuid[])", [
+        mediaOfCampaign,
+      ]),
       shared,
     );
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.media, before.media - 2, "the terrace photo and its thumbnail are gone");
     assert.equal(after.largeObjects, before.largeObjects - 2);
-    await probe.assertClean();
+    await suite.probe.assertClean();
   });
 });

@@ -8,54 +8,30 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { Readable } from "node:stream";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import sharp from "sharp";
-import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
-import { fixturePhoto, fixturePhotoNames, isKeeper } from "../helpers/fixtures.js";
+import { fixturePhoto, fixturePhotoNames, isKeeper, roomOfKeeper } from "../helpers/fixtures.js";
 import {
   fixtureSizes,
   pathOf,
+  photoSuite,
   photoTenant,
   poolMap,
   type RestAsset,
   sha256,
-  storageProbe,
 } from "../helpers/photos.js";
 
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
 
-const ROOM_OF_PREFIX: Record<string, string> = {
-  exterior: "EXTERIOR",
-  pool: "POOL",
-  living: "LIVING",
-  kitchen: "KITCHEN",
-  bedroom: "BEDROOM",
-  bath: "BATH",
-  dining: "DINING",
-  view: "VIEW",
-};
-
 describe("photo uploads: signed URLs, multipart, refusals", () => {
-  let app: InProcessApp;
-  let probe: ReturnType<typeof storageProbe>;
-
-  before(async () => {
-    app = await startInProcessApp({
-      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-      PUBLIC_BASE_URL: "http://media.propvid.test",
-    });
-    probe = storageProbe(app);
-  });
-  after(async () => {
-    await app?.close();
-  });
+  const suite = photoSuite({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
 
   it("uploads the 30 keeper photos by signed URL: each READY with size, quality and a 512 px thumbnail", async () => {
-    const photos = await photoTenant(app, "keepers");
+    const photos = await photoTenant(suite.app, "keepers");
     const sizes = fixtureSizes();
     const keepers = fixturePhotoNames().filter(isKeeper);
     assert.equal(keepers.length, 30);
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     const started = Date.now();
     const uploaded = await poolMap(keepers, 4, async (name) => {
       const { upload, response } = await photos.uploadSigned(name, readFileSync(fixturePhoto(name)));
@@ -82,7 +58,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       assert.ok(!asset.quality!.flags.includes("DUPLICATE"), `${name} flagged ${asset.quality!.flags}`);
       assert.ok(!asset.quality!.flags.includes("DOCUMENT"), name);
       assert.equal(asset.duplicateOfAssetId, null);
-      assert.equal(asset.roomType, ROOM_OF_PREFIX[name.split("-")[0]!], name);
+      assert.equal(asset.roomType, roomOfKeeper(name), name);
 
       // The original comes back byte for byte; the thumbnail is a JPEG of at most 512 px.
       assert.ok(asset.url?.startsWith("http://media.propvid.test/v1/media/"));
@@ -97,16 +73,16 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       assert.equal(Math.max(meta.width!, meta.height!), 512, name);
       assert.equal(meta.width! > meta.height!, expected.width > expected.height, `${name} orientation`);
     }
-    const stored = await probe.storage();
+    const stored = await suite.probe.storage();
     assert.equal(stored.assets, before.assets + 30);
     assert.equal(stored.media, before.media + 60, "30 originals and 30 thumbnails");
     assert.equal(stored.largeObjects, before.largeObjects + 60);
     assert.ok(elapsed < 30_000, `30 uploads took ${elapsed} ms`);
-    await probe.assertClean();
+    await suite.probe.assertClean();
   });
 
   it("Campaign.assets pages through the photos, newest first, without gaps or repeats", async () => {
-    const photos = await photoTenant(app, "paging");
+    const photos = await photoTenant(suite.app, "paging");
     const colours = ["#102030", "#a03010", "#30a010", "#1030a0", "#a0a010", "#10a0a0", "#a010a0", "#808080"];
     const files = await Promise.all(
       colours.map(async (background, index) => ({
@@ -135,7 +111,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
             };
           };
         };
-      } = await app.graphql(
+      } = await suite.app.graphql(
         photos.key,
         `query($id: ID!, $after: String) { campaign(id: $id) {
           assets(first: 3, after: $after) { edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } } }`,
@@ -156,7 +132,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
   });
 
   it("decides the type by magic bytes: a PNG named .jpg is stored and served as PNG (ABUSE 12)", async () => {
-    const photos = await photoTenant(app, "magic-bytes");
+    const photos = await photoTenant(suite.app, "magic-bytes");
     const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#3a6ea5" } })
       .png()
       .toBuffer();
@@ -172,7 +148,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
   });
 
   it("answers 415 for HTML, SVG, PDF and text sent as images, storing nothing (ABUSE 12)", async () => {
-    const photos = await photoTenant(app, "impostors");
+    const photos = await photoTenant(suite.app, "impostors");
     const impostors = [
       {
         filename: "listing.jpg",
@@ -191,14 +167,14 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       },
       { filename: "notes.jpg", contentType: "image/jpeg", bytes: Buffer.from("just some text") },
     ];
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     const response = await photos.postMultipart(impostors);
     assert.equal(response.status, 415);
     assert.deepEqual(
       response.body.results!.map((result) => result.error?.code),
       impostors.map(() => "UNSUPPORTED_MEDIA_TYPE"),
     );
-    assert.deepEqual(await probe.storage(), before, "no asset, media or large object");
+    assert.deepEqual(await suite.probe.storage(), before, "no asset, media or large object");
 
     // The same through a signed URL: 415, the asset is REJECTED with a reason, no media.
     for (const impostor of impostors) {
@@ -214,7 +190,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       assert.ok(asset.rejectionReason);
       assert.equal(asset.url, null);
     }
-    const after = await probe.storage();
+    const after = await suite.probe.storage();
     assert.equal(after.media, before.media);
     assert.equal(after.largeObjects, before.largeObjects);
 
@@ -228,7 +204,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
   });
 
   it("refuses uploads over the cap with 413, aborting the read early, storing nothing (ABUSE 10)", async () => {
-    const photos = await photoTenant(app, "over-cap");
+    const photos = await photoTenant(suite.app, "over-cap");
     const { key, campaignId } = photos;
     const declared = await photos.createUpload({
       campaignId,
@@ -240,7 +216,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
 
     // The multipart part below starts with a copy of a photo the tenant already has.
     await photos.addPhotos(["pool-02.jpg"]);
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     // A body longer than the announced size: the server stops reading soon after the cap.
     const bytes = readFileSync(fixturePhoto("pool-01.jpg"));
     const created = await photos.createUpload({
@@ -260,7 +236,11 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
         this.push(chunk);
       },
     });
-    const overLong = await app.app.inject({ method: "PUT", url: pathOf(upload.uploadUrl), payload: endless });
+    const overLong = await suite.app.app.inject({
+      method: "PUT",
+      url: pathOf(upload.uploadUrl),
+      payload: endless,
+    });
     assert.equal(overLong.statusCode, 413);
     assert.equal(overLong.headers.connection, "close", "the rest of the body is not drained");
     assert.equal((overLong.json() as { error: { code: string } }).error.code, "PAYLOAD_TOO_LARGE");
@@ -268,7 +248,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     assert.equal((await photos.getAsset(upload.asset.id)).status, "PENDING_UPLOAD", "the URL may be retried");
 
     // A Content-Length over the server's cap is refused before the body is read.
-    const declaredTooBig = await app.app.inject({
+    const declaredTooBig = await suite.app.app.inject({
       method: "PUT",
       url: pathOf(upload.uploadUrl),
       headers: { "content-length": String(MAX_UPLOAD_BYTES + 10) },
@@ -277,7 +257,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     assert.equal(declaredTooBig.statusCode, 413);
 
     // A Content-Length over this URL's announced size is refused before the body is read too.
-    const declaredOverCap = await app.app.inject({
+    const declaredOverCap = await suite.app.app.inject({
       method: "PUT",
       url: pathOf(upload.uploadUrl),
       headers: { "content-length": String(bytes.length + 1) },
@@ -287,7 +267,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     assert.equal(declaredOverCap.headers.connection, "close");
 
     assert.deepEqual(
-      await probe.storage(),
+      await suite.probe.storage(),
       { ...before, assets: before.assets + 1 },
       "only the pending upload's row",
     );
@@ -323,7 +303,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
         }
       },
     });
-    const big = await app.app.inject({
+    const big = await suite.app.app.inject({
       method: "POST",
       url: `/v1/campaigns/${campaignId}/assets`,
       headers: { "content-type": `multipart/form-data; boundary=${boundary}`, "x-api-key": key },
@@ -340,21 +320,25 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     assert.equal(bigBody.results[1]!.error!.code, "PAYLOAD_TOO_LARGE");
     assert.ok(sent < opening.length + MAX_UPLOAD_BYTES + 4 * 1024 * 1024, `read ${sent} bytes of ${total}`);
     assert.deepEqual(
-      await probe.storage(),
+      await suite.probe.storage(),
       { ...before, assets: before.assets + 2 },
       "no row and no bytes for big.jpg",
     );
-    assert.equal(await probe.orphanLargeObjects(), 0);
+    assert.equal(await suite.probe.orphanLargeObjects(), 0);
 
     // The retried URL with the right bytes still works.
-    const retry = await app.app.inject({ method: "PUT", url: pathOf(upload.uploadUrl), payload: bytes });
+    const retry = await suite.app.app.inject({
+      method: "PUT",
+      url: pathOf(upload.uploadUrl),
+      payload: bytes,
+    });
     assert.equal(retry.statusCode, 200, retry.body);
-    await probe.assertClean();
+    await suite.probe.assertClean();
   });
 
   it("keeps nothing when the client disconnects halfway through a PUT; the retry and the next upload work (ABUSE 11)", async () => {
-    const photos = await photoTenant(app, "disconnect");
-    const address = app.baseUrl ?? (await app.app.listen({ port: 0, host: "127.0.0.1" }));
+    const photos = await photoTenant(suite.app, "disconnect");
+    const address = suite.app.baseUrl ?? (await suite.app.app.listen({ port: 0, host: "127.0.0.1" }));
     const bytes = readFileSync(fixturePhoto("bedroom-01.jpg"));
     const created = await photos.createUpload({
       campaignId: photos.campaignId,
@@ -363,7 +347,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       byteSize: bytes.length,
     });
     const upload = created.body.data!.createAssetUpload;
-    const before = await probe.storage();
+    const before = await suite.probe.storage();
     const statusOf = async () => (await photos.getAsset(upload.asset.id)).status;
     const waitForStatus = async (wanted: string) => {
       const deadline = Date.now() + 5_000;
@@ -389,8 +373,12 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     await closed;
     const status = await waitForStatus("PENDING_UPLOAD");
     assert.equal(status, "PENDING_UPLOAD");
-    assert.deepEqual(await probe.storage(), before, "no media and no large object from the aborted transfer");
-    assert.equal(await probe.orphanLargeObjects(), 0);
+    assert.deepEqual(
+      await suite.probe.storage(),
+      before,
+      "no media and no large object from the aborted transfer",
+    );
+    assert.equal(await suite.probe.orphanLargeObjects(), 0);
 
     const retry = await fetch(`${address}${pathOf(upload.uploadUrl)}`, { method: "PUT", body: bytes });
     assert.equal(retry.status, 200);
@@ -402,15 +390,15 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
         .toBuffer(),
     );
     assert.equal(next.response.statusCode, 200);
-    await probe.assertClean();
+    await suite.probe.assertClean();
   });
 
   it("makes upload URLs single-use and bound to their asset; bad tokens get 403 with no body", async () => {
-    const photos = await photoTenant(app, "single-use");
+    const photos = await photoTenant(suite.app, "single-use");
     const bytes = readFileSync(fixturePhoto("exterior-05.jpg"));
     const first = await photos.uploadSigned("exterior-again.jpg", bytes);
     assert.equal(first.response.statusCode, 200);
-    const again = await app.app.inject({
+    const again = await suite.app.app.inject({
       method: "PUT",
       url: pathOf(first.upload.uploadUrl),
       payload: bytes,
@@ -437,7 +425,7 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
       `/v1/uploads/${randomUUID()}?token=${otherToken}`,
       `/v1/uploads/not-a-uuid?token=${otherToken}`,
     ]) {
-      const response = await app.app.inject({ method: "PUT", url, payload: bytes });
+      const response = await suite.app.app.inject({ method: "PUT", url, payload: bytes });
       assert.equal(response.statusCode, 403, url);
       assert.equal(response.body, "", url);
     }

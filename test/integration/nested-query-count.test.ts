@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type pg from "pg";
 import { poolOf } from "../../src/media/media.store.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
+import { embeddedJobOptions } from "../helpers/pipeline.js";
 
 /** The query of issue 9, in the schema's terms. */
 const CAMPAIGN_JOBS_QUERY = `{ campaigns(first: 50) { edges { node { id videoJobs { edges { node {
@@ -109,15 +110,6 @@ describe("nested fields are batched: SQL statements do not grow with rows", () =
       [tenantId, campaigns.map((campaign) => campaign.id)],
     );
 
-    const options = {
-      sceneCount: shape.scenesPerJob,
-      secondsPerScene: 4,
-      aspectRatio: "LANDSCAPE_16_9",
-      mood: "LUXURY",
-      selector: "heuristic",
-      videoProvider: "local",
-      musicProvider: "local",
-    };
     const jobs = await sql<{ id: string; campaign_id: string }>(
       `INSERT INTO video_job (tenant_id, campaign_id, status, options, input_hash, duration_seconds, width, height,
                               cost, estimated_cost)
@@ -127,7 +119,7 @@ describe("nested fields are batched: SQL statements do not grow with rows", () =
       [
         tenantId,
         campaigns.map((campaign) => campaign.id),
-        JSON.stringify(options),
+        JSON.stringify(embeddedJobOptions(shape.scenesPerJob)),
         JSON.stringify([
           {
             kind: "VIDEO",
