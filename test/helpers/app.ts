@@ -7,6 +7,7 @@ import type { ProviderRegistry } from "../../src/providers/registry.js";
 import { testConfig } from "./config.js";
 import { createTestDatabase } from "./db.js";
 
+/** Also exported from here: tests start apps and build configs from one helper. */
 export { testConfig };
 
 export interface InProcessApp {
