@@ -9,21 +9,16 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { parseConfig } from "../src/config.js";
-import { createServices, type Services } from "../src/container.js";
-import { createDataSource, runMigrations } from "../src/db/data-source.js";
+import type { Services } from "../src/container.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { SceneEntity, VideoJobEntity } from "../src/db/entities/index.js";
-import { createBoss } from "../src/jobs/boss.js";
-import { jobHandlers } from "../src/jobs/handlers.js";
-import { createQueues } from "../src/jobs/queues.js";
-import { startWorkers } from "../src/jobs/worker.js";
 import { silentLogger } from "../src/logger.js";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { concatCopyArgs, concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
 import { embeddedProviders } from "../src/providers/registry.js";
 import type { VideoProvider, VideoRenderRequest } from "../src/providers/types.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
+import { startBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const PHOTOS = SEVEN_SCENE_PHOTOS;
@@ -65,21 +60,11 @@ async function harness(
     logger: silentLogger,
     settings: { fsync: "off", synchronous_commit: "off" },
   });
-  const dataSource = createDataSource({ url: server.url, logger: silentLogger, poolSize: 10 });
-  await dataSource.initialize();
-  await runMigrations(dataSource);
-  const boss = createBoss({ url: server.url, applicationName: "propvid-bench" });
-  await boss.start();
-  await createQueues(boss);
-  const config = parseConfig(
-    { NODE_ENV: "production", RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
-    { secret: () => "bench-secret-".padEnd(40, "x") },
-  );
-  const services = createServices({
-    config,
-    logger: silentLogger,
-    dataSource,
-    boss,
+  const app = await startBenchApp({
+    databaseUrl: server.url,
+    role: "worker",
+    env: { RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
+    poolSize: 10,
     providers: (ffmpeg) =>
       embeddedProviders({ ffmpeg: ffmpeg.ffmpeg }).addVideo({
         name: "bench:fixed-3s",
@@ -87,8 +72,11 @@ async function harness(
         price: { unit: "second", unitPriceUsd: 0 },
         create: () => new FixedTimeVideoProvider(readyClip, 3),
       }),
+  }).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
   });
-  await startWorkers(boss, jobHandlers(services), silentLogger, config);
+  const { services } = app;
   const tenant = await services.tenants.ensure("bench");
   const campaign = await services.campaigns.create(tenant.id, { name: "bench house" });
   for (const name of PHOTOS) {
@@ -99,8 +87,7 @@ async function harness(
     tenantId: tenant.id,
     campaignId: campaign.id,
     async close() {
-      await boss.stop({ graceful: false, timeout: 5_000 });
-      await dataSource.destroy();
+      await app.stop({ graceful: false });
       await server.stop();
     },
   };

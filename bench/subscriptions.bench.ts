@@ -9,19 +9,15 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Client, createClient } from "graphql-ws";
-import { PgBoss } from "pg-boss";
 import WebSocket from "ws";
-import { parseConfig } from "../src/config.js";
-import { createServices, type Services } from "../src/container.js";
-import { createDataSource, runMigrations } from "../src/db/data-source.js";
+import type { Services } from "../src/container.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { VideoJobEntity } from "../src/db/entities/index.js";
 import { appendJobEvent } from "../src/events/job-events.js";
-import { createHttpServer } from "../src/http/server.js";
-import { createQueues } from "../src/jobs/queues.js";
 import { silentLogger } from "../src/logger.js";
-import { buildSchema } from "../src/schema/build-schema.js";
+import { embeddedJobOptions } from "../test/helpers/pipeline.js";
 import { childEnv, type ServerProcess, startServerProcess } from "../test/helpers/server-process.js";
+import { startBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const QUERY =
@@ -135,22 +131,19 @@ async function run(): Promise<string[]> {
     logger: silentLogger,
     settings: { fsync: "off", synchronous_commit: "off", max_connections: 200 },
   });
-  const dataSource = createDataSource({ url: server.url, logger: silentLogger, poolSize: 10 });
-  await dataSource.initialize();
-  await runMigrations(dataSource);
-  const boss = new PgBoss({ connectionString: server.url, schema: "pgboss", max: 2 });
-  boss.on("error", () => undefined);
-  await boss.start();
-  await createQueues(boss);
-  const config = parseConfig(
-    { NODE_ENV: "production", HOST: "127.0.0.1", PORT: "0", RATE_LIMIT_PER_MINUTE: "100000" },
-    { secret: () => "bench-secret-".padEnd(40, "x") },
-  );
-  const services = createServices({ config, logger: silentLogger, dataSource, boss });
+  // The API in this process: HTTP and WebSocket, no workers (events are appended by the bench).
+  const app = await startBenchApp({
+    databaseUrl: server.url,
+    role: "api",
+    env: { HOST: "127.0.0.1", PORT: "0", RATE_LIMIT_PER_MINUTE: "100000" },
+    poolSize: 10,
+    bossPoolSize: 2,
+  });
+  const { services } = app;
+  const { dataSource } = services;
   let child: ServerProcess | undefined;
-  const http = await createHttpServer({ services, schema: await buildSchema() });
   try {
-    const local = await http.listen();
+    const local = app.address!;
     const { key, tenant } = await services.tenants.createKeyForTenant("bench", "bench key", ["read"]);
     const campaign = await services.campaigns.create(tenant.id, { name: "bench house" });
     const newJob = async () =>
@@ -160,15 +153,7 @@ async function run(): Promise<string[]> {
           campaignId: campaign.id,
           status: "RENDERING",
           inputHash: "bench",
-          options: {
-            sceneCount: 1,
-            secondsPerScene: 4,
-            aspectRatio: "LANDSCAPE_16_9",
-            mood: "LUXURY",
-            selector: "heuristic",
-            videoProvider: "local",
-            musicProvider: "local",
-          },
+          options: embeddedJobOptions(1),
         }),
       );
 
@@ -237,9 +222,7 @@ async function run(): Promise<string[]> {
     await Promise.all(subscribers.map((sub) => sub.client.dispose()));
   } finally {
     await child?.stop("SIGTERM");
-    await http.close();
-    await boss.stop({ graceful: false, timeout: 5_000 });
-    await dataSource.destroy();
+    await app.stop({ graceful: false });
     await server.stop();
     rmSync(scratch, { recursive: true, force: true });
   }

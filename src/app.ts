@@ -1,83 +1,161 @@
 import { createServer } from "node:net";
 import type { PgBoss } from "pg-boss";
+import type { DataSource } from "typeorm";
 import type { Config, Role } from "./config.js";
 import { createServices, type Services } from "./container.js";
-import { runMigrations } from "./db/data-source.js";
+import { createDataSource, runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
 import { startWorkers } from "./jobs/worker.js";
-import type { Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { FfmpegBinaries } from "./media/ffmpeg-binaries.js";
+import type { ProviderRegistry } from "./providers/registry.js";
 import { buildSchema } from "./schema/build-schema.js";
 
+/** What a process runs: `none` is the database, pg-boss and the services without workers or HTTP. */
+export type AppRole = Role | "none";
+
+export interface StartAppOptions {
+  config: Config;
+  /** Defaults to a pino logger at `config.logLevel`. */
+  logger?: Logger;
+  /** Defaults to `config.role`. */
+  role?: AppRole;
+  /**
+   * The database to use. Unset: `DATABASE_URL`, or the embedded PostgreSQL under the data dir
+   * (started if needed). `{ url }`: a pool of our own on that database. `{ url, dataSource }`:
+   * the caller's initialised data source, which `stop()` leaves open.
+   */
+  database?: { url: string; dataSource?: DataSource };
+  /** Replaces the provider registry (tests and benchmarks inject their own providers). */
+  providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+  /** For the api and all roles: listen on `config.host:config.port` (default), or only build the server (`inject`). */
+  listen?: boolean;
+  /** Runs pending migrations first (default true; a no-op on an up-to-date database). */
+  migrate?: boolean;
+  /** Creates the `default` tenant and its admin key when there is no tenant yet (`serve`). */
+  bootstrap?: boolean;
+  /** Schedules the hourly media sweep (`serve` with workers). */
+  maintenance?: boolean;
+  /** Size of the TypeORM pool when this call opens it. Media streams hold a connection while they read. */
+  poolSize?: number;
+  /** Size of pg-boss's own pool. */
+  bossPoolSize?: number;
+}
+
 export interface RunningApp {
+  /** The configuration in effect (with the concrete port when `PORT=0`). */
+  config: Config;
   services: Services;
-  database: Database;
+  database: { url: string; dataSource: DataSource };
   boss: PgBoss;
   http?: HttpServer;
-  /** Where the HTTP server listens (api and all roles). */
+  /** Where the HTTP server listens (api and all roles with `listen`). */
   address?: string;
-  /** The admin key created on first start, if this start created it. */
+  /** The admin key created on first start, if this start created it (`bootstrap`). */
   bootstrapKey?: string;
-  stop(): Promise<void>;
+  /** Undoes the start in reverse order. `graceful: false` stops pg-boss without waiting for running jobs. */
+  stop(options?: { graceful?: boolean }): Promise<void>;
 }
 
 /**
- * Starts propvid: database (embedded unless DATABASE_URL), migrations, pg-boss, and — for the
- * api and all roles — the HTTP server. `stop()` undoes it in reverse order, gracefully.
+ * The one boot sequence of every propvid process (`serve`, `render`, tests, benchmarks):
+ * database → migrations → pg-boss → queues → services → workers → HTTP. `stop()` undoes it in
+ * reverse; a failure half-way undoes what was started and rethrows.
  */
-export async function startApp(
-  config: Config,
-  logger: Logger,
-  options: { role?: Role } = {},
-): Promise<RunningApp> {
-  config = await withConcretePort(config);
-  const role = options.role ?? config.role;
-  // Media streams hold a connection while they read; leave room for the API beside them.
-  const database = await openDatabase(config, logger, { poolSize: 25 });
-  const cleanups: (() => Promise<void>)[] = [() => database.close()];
-  const stopAll = async () => {
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const role = options.role ?? options.config.role;
+  const serves = role === "api" || role === "all";
+  const listen = serves && options.listen !== false;
+  const config = listen ? await withConcretePort(options.config) : options.config;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const poolSize = options.poolSize ?? 25;
+
+  const cleanups: ((graceful: boolean) => Promise<void>)[] = [];
+  const stop = async ({ graceful = true }: { graceful?: boolean } = {}) => {
     for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error: unknown) => logger.error({ err: error }, "shutdown step failed"));
+      await cleanup(graceful).catch((error: unknown) => logger.error({ err: error }, "shutdown step failed"));
     }
     cleanups.length = 0;
   };
   try {
-    const applied = await runMigrations(database.dataSource);
-    if (applied.length > 0) logger.info({ applied }, "migrations applied");
-
-    const boss = createBoss({ url: database.url, applicationName: `propvid-${role}`, logger });
-    await boss.start();
-    cleanups.push(() => boss.stop({ graceful: true, timeout: 20_000 }));
-
-    await createQueues(boss);
-    const services = createServices({ config, logger, dataSource: database.dataSource, boss });
-    if (role !== "api") {
-      await startWorkers(boss, jobHandlers(services), logger, config);
-      await boss
-        .schedule("media.sweep", "17 * * * *", {})
-        .catch((error: unknown) => logger.warn({ err: error }, "could not schedule the media sweep"));
+    const database = await connect(options.database, config, logger, poolSize);
+    cleanups.push(() => database.close());
+    if (options.migrate !== false) {
+      const applied = await runMigrations(database.dataSource);
+      if (applied.length > 0) logger.info({ applied }, "migrations applied");
     }
-    const bootstrap = await services.tenants.bootstrapIfEmpty();
+
+    const boss = createBoss({
+      url: database.url,
+      applicationName: `propvid-${role}`,
+      logger,
+      max: options.bossPoolSize,
+    });
+    await boss.start();
+    cleanups.push((graceful) => boss.stop({ graceful, timeout: graceful ? 20_000 : 5_000 }));
+    await createQueues(boss);
+
+    const services = createServices({
+      config,
+      logger,
+      dataSource: database.dataSource,
+      boss,
+      providers: options.providers,
+    });
+    if (role === "worker" || role === "all") {
+      await startWorkers(boss, jobHandlers(services), logger, config);
+      if (options.maintenance) {
+        await boss
+          .schedule("media.sweep", "17 * * * *", {})
+          .catch((error: unknown) => logger.warn({ err: error }, "could not schedule the media sweep"));
+      }
+    }
+    const bootstrap = options.bootstrap ? await services.tenants.bootstrapIfEmpty() : undefined;
 
     let http: HttpServer | undefined;
     let address: string | undefined;
-    if (role !== "worker") {
+    if (serves) {
       // The one LISTEN connection of this API process: job events from any worker reach its subscribers.
       await services.jobEvents.start();
       cleanups.push(() => services.jobEvents.stop());
-      const schema = await buildSchema();
-      http = await createHttpServer({ services, schema });
-      address = await http.listen();
-      cleanups.push(() => http!.close());
+      const server = await createHttpServer({ services, schema: await buildSchema() });
+      http = server;
+      cleanups.push(() => server.close());
+      if (listen) address = await server.listen();
+      else await server.app.ready();
     }
-    return { services, database, boss, http, address, bootstrapKey: bootstrap?.key, stop: stopAll };
+    return {
+      config,
+      services,
+      database: { url: database.url, dataSource: database.dataSource },
+      boss,
+      http,
+      address,
+      bootstrapKey: bootstrap?.key,
+      stop,
+    };
   } catch (error) {
-    await stopAll();
+    await stop({ graceful: false });
     throw error;
   }
+}
+
+/** The database the options name, or the configured one; `close()` releases only what this opened. */
+async function connect(
+  given: StartAppOptions["database"],
+  config: Config,
+  logger: Logger,
+  poolSize: number,
+): Promise<Pick<Database, "url" | "dataSource" | "close">> {
+  if (!given) return await openDatabase(config, logger, { poolSize });
+  if (given.dataSource) return { url: given.url, dataSource: given.dataSource, close: async () => {} };
+  const dataSource = createDataSource({ url: given.url, logger, poolSize });
+  await dataSource.initialize();
+  return { url: given.url, dataSource, close: () => dataSource.destroy() };
 }
 
 /**

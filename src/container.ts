@@ -11,6 +11,7 @@ import { ApiKeyService } from "./services/api-key.service.js";
 import { AssetService } from "./services/asset.service.js";
 import { AssetImportService } from "./services/asset-import.service.js";
 import { AssetIngestService } from "./services/asset-ingest.service.js";
+import { AssetUploadService } from "./services/asset-upload.service.js";
 import { CampaignService } from "./services/campaign.service.js";
 import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
@@ -29,7 +30,10 @@ export interface Services {
   videoJobs: VideoJobService;
   media: MediaStore;
   tokens: TokenService;
+  /** Bytes in hand → an analysed asset. */
   ingest: AssetIngestService;
+  /** Signed upload URLs and the bytes PUT to them. */
+  uploads: AssetUploadService;
   imports: AssetImportService;
   boss: PgBoss;
   ffmpeg: FfmpegBinaries;
@@ -67,7 +71,7 @@ export function createServices(deps: {
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
-  const ingest = new AssetIngestService({ dataSource, config, logger, media, tokens, campaigns });
+  const ingest = new AssetIngestService({ dataSource, config, logger, media });
   const jobEvents = new JobEventListener({
     connectionString: (dataSource.options as { url?: string }).url ?? "",
     dataSource,
@@ -85,6 +89,7 @@ export function createServices(deps: {
     media,
     tokens,
     ingest,
+    uploads: new AssetUploadService({ dataSource, config, tokens, campaigns, ingest }),
     imports: new AssetImportService({ dataSource, config, logger, boss, campaigns, ingest }),
     boss,
     ffmpeg,

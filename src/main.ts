@@ -65,8 +65,14 @@ async function serve(args: string[]): Promise<number> {
   }
   const config = loadConfig(role ? { PROPVID_ROLE: role } : {});
   const logger = createLogger({ level: config.logLevel });
-  const app = await startApp(config, logger, { role: role as Role | undefined });
-  if (app.bootstrapKey) printBootstrapBanner(app.bootstrapKey, config.publicBaseUrl);
+  const app = await startApp({
+    config,
+    logger,
+    role: role as Role | undefined,
+    bootstrap: true,
+    maintenance: true,
+  });
+  if (app.bootstrapKey) printBootstrapBanner(app.bootstrapKey, app.config.publicBaseUrl);
   logger.info({ address: app.address, role: role ?? config.role }, "propvid is up");
 
   let stopping = false;

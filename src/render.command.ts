@@ -2,16 +2,10 @@ import { createWriteStream, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline as pipe } from "node:stream/promises";
+import { startApp } from "./app.js";
 import type { Config } from "./config.js";
-import { createServices } from "./container.js";
-import { runMigrations } from "./db/data-source.js";
-import { openDatabase } from "./db/database.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
 import { AppError, isAppError } from "./errors.js";
-import { createBoss } from "./jobs/boss.js";
-import { jobHandlers } from "./jobs/handlers.js";
-import { createQueues } from "./jobs/queues.js";
-import { startWorkers } from "./jobs/worker.js";
 import type { Logger } from "./logger.js";
 import type { AspectRatio, MusicMood } from "./providers/types.js";
 
@@ -35,15 +29,10 @@ export async function renderCommand(config: Config, logger: Logger, options: Ren
     .sort();
   if (files.length === 0) throw new AppError("BAD_USER_INPUT", `no photos in ${options.photosDir}`);
 
-  const database = await openDatabase(config, logger, { poolSize: 10 });
-  const boss = createBoss({ url: database.url, applicationName: "propvid-render", logger });
+  // A worker without a port: the job runs through the same queues and handlers as in the service.
+  const app = await startApp({ config, logger, role: "worker", poolSize: 10 });
   try {
-    await runMigrations(database.dataSource);
-    await boss.start();
-    await createQueues(boss);
-    const services = createServices({ config, logger, dataSource: database.dataSource, boss });
-    await startWorkers(boss, jobHandlers(services), logger, config);
-
+    const { services } = app;
     const tenant = await services.tenants.ensure("cli");
     const campaign = await services.campaigns.create(tenant.id, {
       name: path.basename(path.resolve(options.photosDir)),
@@ -88,8 +77,7 @@ export async function renderCommand(config: Config, logger: Logger, options: Ren
     );
     return path.resolve(options.output);
   } finally {
-    await boss.stop({ graceful: false, timeout: 10_000 }).catch(() => undefined);
-    await database.close();
+    await app.stop({ graceful: false });
   }
 }
 

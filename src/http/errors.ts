@@ -2,14 +2,29 @@ import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError } from "graphql";
 import { AppError, isAppError } from "../errors.js";
 
-/** The one body every authentication failure gets, whatever the reason. */
+/** The body of every REST error: a code, a message a person can read, and safe extras. */
+export interface RestErrorBody {
+  error: { code: string; message: string } & Record<string, unknown>;
+}
+
+/** The one place the REST error shape is written (`{ error: { code, message, ...extra } }`). */
+export function restError(code: string, message: string, extra: Record<string, unknown> = {}): RestErrorBody {
+  return { error: { code, message, ...extra } };
+}
+
+/** An AppError as a REST reply: the status its code maps to, and its message and safe details. */
+export function restErrorOf(error: AppError): { status: number; body: RestErrorBody } {
+  return {
+    status: error.httpStatus,
+    body: restError(error.code, error.message, error.details ? { details: error.details } : {}),
+  };
+}
+
+/** The one body every authentication failure gets, whatever the reason: GraphQL and REST. */
 export const UNAUTHENTICATED_GRAPHQL_BODY = JSON.stringify({
   errors: [{ message: "Unauthenticated", extensions: { code: "UNAUTHENTICATED" } }],
 });
-
-export function restErrorBody(code: string, message: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ error: { code, message, ...extra } });
-}
+export const UNAUTHENTICATED_REST_BODY = JSON.stringify(restError("UNAUTHENTICATED", "Unauthenticated"));
 
 /** Finds the AppError behind a GraphQL error (resolver throw, or class-validator's argument error). */
 function appErrorOf(error: unknown): AppError | undefined {

@@ -11,7 +11,12 @@ import type { GraphQLContext } from "../resolvers/context.js";
 import { createLoaders } from "../resolvers/loaders.js";
 import type { Principal } from "../services/api-key.service.js";
 import { presentedApiKey } from "./auth.js";
-import { formatGraphQLError, UNAUTHENTICATED_GRAPHQL_BODY } from "./errors.js";
+import {
+  formatGraphQLError,
+  restError,
+  UNAUTHENTICATED_GRAPHQL_BODY,
+  UNAUTHENTICATED_REST_BODY,
+} from "./errors.js";
 import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { currentRequestId } from "./request-context.js";
@@ -30,10 +35,7 @@ export function apiKeyGuard(services: Services, limiter: RateLimiter, format: "g
       request.principal = await services.apiKeys.authenticate(presentedApiKey(request.headers));
     } catch (error) {
       if (!isAppError(error) || error.code !== "UNAUTHENTICATED") throw error;
-      const body =
-        format === "graphql"
-          ? UNAUTHENTICATED_GRAPHQL_BODY
-          : JSON.stringify({ error: { code: "UNAUTHENTICATED", message: "Unauthenticated" } });
+      const body = format === "graphql" ? UNAUTHENTICATED_GRAPHQL_BODY : UNAUTHENTICATED_REST_BODY;
       await reply
         .code(401)
         .header("content-type", "application/json; charset=utf-8")
@@ -53,9 +55,7 @@ export function apiKeyGuard(services: Services, limiter: RateLimiter, format: "g
                 },
               ],
             })
-          : JSON.stringify({
-              error: { code: "RATE_LIMITED", message: "Rate limit exceeded", retryAfterSeconds: wait },
-            });
+          : JSON.stringify(restError("RATE_LIMITED", "Rate limit exceeded", { retryAfterSeconds: wait }));
       await reply
         .code(429)
         .header("retry-after", String(wait))

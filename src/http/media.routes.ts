@@ -1,10 +1,11 @@
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
-import { AppError, isAppError } from "../errors.js";
+import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.js";
 import type { MediaRow } from "../media/media.store.js";
-import { readCapped } from "../services/asset-ingest.service.js";
+import { readCapped } from "../services/asset-upload.service.js";
 import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
+import { restError } from "./errors.js";
 import { apiKeyGuard } from "./graphql.route.js";
 import {
   contentDisposition,
@@ -73,7 +74,7 @@ export async function registerMediaRoutes(
             `Photos may be at most ${services.config.maxUploadBytes} bytes`,
           );
         }
-        const asset = await services.ingest
+        const asset = await services.uploads
           .acceptUpload(
             request.params.assetId,
             request.query.token,
@@ -92,7 +93,7 @@ export async function registerMediaRoutes(
         return await reply.code(status).send({
           asset: assetJson(asset),
           ...(asset.status === "REJECTED"
-            ? { error: { code: "MEDIA_REJECTED", message: asset.rejectionReason ?? "rejected" } }
+            ? restError("MEDIA_REJECTED", asset.rejectionReason ?? "rejected")
             : {}),
         });
       },
@@ -132,13 +133,14 @@ export async function registerMediaRoutes(
           if (!isAppError(error) || error.code !== "PAYLOAD_TOO_LARGE") throw error;
           // Read no further: answer 413 and close the connection (busboy would otherwise read and
           // discard the rest of the body). The body lists what the files before this one became.
-          results.push({ filename: part.filename, error: { code: error.code, message: error.message } });
+          const refusal = restError(error.code, error.message);
+          results.push({ filename: part.filename, ...refusal });
           request.raw.unpipe();
           request.raw.pause();
           return await reply
             .code(error.httpStatus)
             .header("connection", "close")
-            .send({ error: { code: error.code, message: error.message }, results });
+            .send({ ...refusal, results });
         }
         try {
           const asset = await services.ingest.ingestNew(
@@ -150,13 +152,15 @@ export async function registerMediaRoutes(
           results.push({ filename: part.filename, asset: assetJson(asset) });
         } catch (error) {
           if (!isAppError(error)) throw error;
-          results.push({ filename: part.filename, error: { code: error.code, message: error.message } });
+          results.push({ filename: part.filename, ...restError(error.code, error.message) });
         }
       }
       if (results.length === 0) throw new AppError("BAD_USER_INPUT", "No files in the request");
+      // Every file failed: the status of the first failure (they are usually all alike).
       const failures = results.filter((result) => result.error);
-      const only = failures.length === results.length ? (failures[0]!.error as { code: string }) : undefined;
-      const status = only ? new AppError(only.code as never, "").httpStatus : 200;
+      const only =
+        failures.length === results.length ? (failures[0]!.error as { code: ErrorCode }) : undefined;
+      const status = only ? httpStatusFor(only.code) : 200;
       return await reply.code(status).send({ results });
     });
   });
@@ -253,7 +257,7 @@ async function authorizeMedia(
   const principal = request.principal!;
   const media = await services.media.byId(principal.tenantId, request.params.id);
   if (!media) {
-    await reply.code(404).send({ error: { code: "NOT_FOUND", message: "Media not found" } });
+    await reply.code(404).send(restError("NOT_FOUND", "Media not found"));
     return undefined;
   }
   return media;

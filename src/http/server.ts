@@ -4,6 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
 import { migrationsApplied } from "../db/data-source.js";
 import { AppError, isAppError } from "../errors.js";
+import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -43,24 +44,19 @@ export async function createHttpServer(deps: {
 
   app.setErrorHandler(async (error, request, reply) => {
     if (isAppError(error)) {
-      return await reply.code(error.httpStatus).send({
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.details ? { details: error.details } : {}),
-        },
-      });
+      const { status, body } = restErrorOf(error);
+      return await reply.code(status).send(body);
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       const code =
         status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
-      return await reply.code(status).send({ error: { code, message: (error as Error).message } });
+      return await reply.code(status).send(restError(code, (error as Error).message));
     }
     request.log.error({ err: error }, "unhandled error");
-    return await reply.code(500).send({
-      error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: request.id },
-    });
+    return await reply
+      .code(500)
+      .send(restError("INTERNAL_SERVER_ERROR", "Internal server error", { requestId: request.id }));
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));

@@ -6,7 +6,7 @@ import type { JobHandler } from "./worker.js";
 export const sweepMediaJob =
   (services: Services): JobHandler<"media.sweep"> =>
   async () => {
-    const uploads = await services.ingest.sweepExpiredUploads();
+    const uploads = await services.uploads.sweepExpiredUploads();
     const swept = await sweepMedia(services.dataSource.manager);
     services.logger.info({ expiredUploads: uploads, ...swept }, "media sweep done");
   };

@@ -29,7 +29,7 @@ export class AssetResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<AssetUpload> {
     const tenantId = tenantOf(context, "write");
-    const created = await context.services.ingest.createUpload(tenantId, input);
+    const created = await context.services.uploads.createUpload(tenantId, input);
     return { uploadUrl: created.uploadUrl, expiresAt: created.expiresAt, asset: toAsset(created.asset) };
   }
 
@@ -40,13 +40,13 @@ export class AssetResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<Asset> {
     const tenantId = tenantOf(context, "write");
-    return toAsset(await context.services.ingest.update(tenantId, id, input));
+    return toAsset(await context.services.assets.update(tenantId, id, input));
   }
 
   @Mutation(() => Boolean, { description: "Deletes the photo (and its bytes when nothing else uses them)." })
   async deleteAsset(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<boolean> {
     const tenantId = tenantOf(context, "write");
-    return await context.services.ingest.delete(tenantId, id);
+    return await context.services.assets.delete(tenantId, id);
   }
 
   @Mutation(() => AssetImport, {

@@ -7,6 +7,7 @@ import type {
   TenantEntity,
   VideoJobEntity,
 } from "../db/entities/index.js";
+import type { MediaRow } from "../media/media.store.js";
 import type { Page, PageArgs } from "../services/pagination.js";
 
 /** Per-request DataLoaders, scoped to the caller's tenant: a list of 50 campaigns is a handful of queries. */
@@ -16,6 +17,8 @@ export interface Loaders {
   asset: DataLoader<string, AssetEntity | null>;
   videoJob: DataLoader<string, VideoJobEntity | null>;
   scenesByJob: DataLoader<string, SceneEntity[]>;
+  /** Media rows (size, type) behind media-backed fields such as `VideoJob.video`. */
+  media: DataLoader<string, MediaRow | null>;
   assetPage: DataLoader<PagedKey, Page<string>, string>;
   videoJobPage: DataLoader<PagedKey, Page<string>, string>;
 }
@@ -62,9 +65,12 @@ export function createLoaders(services: Services, tenantId: string): Loaders {
     asset: new DataLoader(async (ids) => byId(ids, await services.assets.byIds(tenantId, ids))),
     videoJob: new DataLoader(async (ids) => byId(ids, await services.videoJobs.byIds(tenantId, ids))),
     scenesByJob: new DataLoader(async (jobIds) => {
-      const scenes = await services.videoJobs.scenesByJobIds(tenantId, jobIds);
-      return jobIds.map((jobId) => scenes.filter((scene) => scene.jobId === jobId));
+      const byJob = new Map<string, SceneEntity[]>(jobIds.map((jobId) => [jobId, []]));
+      for (const scene of await services.videoJobs.scenesByJobIds(tenantId, jobIds))
+        byJob.get(scene.jobId)?.push(scene);
+      return jobIds.map((jobId) => byJob.get(jobId)!);
     }),
+    media: new DataLoader(async (ids) => byId(ids, await services.media.byIds(tenantId, ids))),
     assetPage: pagedLoader((ids, args) => services.assets.pageIdsByCampaigns(tenantId, ids, args)),
     videoJobPage: pagedLoader((ids, args) => services.videoJobs.pageIdsByCampaigns(tenantId, ids, args)),
   };

@@ -80,7 +80,7 @@ export class VideoJobResolver {
   async video(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
     if (!entity?.videoMediaId) return null;
-    const media = await context.services.media.byId(entity.tenantId, entity.videoMediaId);
+    const media = await context.loaders.media.load(entity.videoMediaId);
     if (!media) return null;
     return {
       url: context.services.mediaUrl(entity.tenantId, media.id),

@@ -1,18 +1,29 @@
 import type { DataSource } from "typeorm";
 import { AssetEntity } from "../db/entities/index.js";
+import { AppError } from "../errors.js";
+import { deleteUnreferencedMedia } from "../media/media-references.js";
+import { guessRoomType } from "../media/room-type.js";
+import { ROOM_TYPES, type RoomType } from "../providers/types.js";
+import { promoteCopiesOf } from "./asset-duplicates.js";
 import { pagedChildIds } from "./paged-children.js";
 import type { PageArgs } from "./pagination.js";
 import { isUuid, type Page } from "./pagination.js";
 
-/** Photos of a campaign. Ingest (upload, import, analysis) lives in the media layer. */
+/**
+ * Photos of a campaign once they exist: reads for the API, edits and deletion. Getting photos
+ * in is elsewhere (`asset-upload.service.ts`, `asset-ingest.service.ts`, `asset-import.service.ts`).
+ */
 export class AssetService {
   constructor(private readonly dataSource: DataSource) {}
+
+  private get repository() {
+    return this.dataSource.getRepository(AssetEntity);
+  }
 
   async byIds(tenantId: string, ids: readonly string[]): Promise<AssetEntity[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    return await this.dataSource
-      .getRepository(AssetEntity)
+    return await this.repository
       .createQueryBuilder("a")
       .where("a.tenant_id = :tenantId AND a.id = ANY(:ids)", { tenantId, ids: valid })
       .getMany();
@@ -30,6 +41,55 @@ export class AssetService {
       parentIds: campaignIds,
       first: args.first,
       after: args.after,
+    });
+  }
+
+  /** Sets the room type (null: back to the guess) or the tags (the guess follows them). */
+  async update(
+    tenantId: string,
+    id: string,
+    input: { roomType?: string | null; tags?: string[] | null },
+  ): Promise<AssetEntity> {
+    const asset = isUuid(id) ? await this.repository.findOne({ where: { tenantId, id } }) : null;
+    if (!asset) throw new AppError("NOT_FOUND", "Asset not found");
+    const changes: Partial<AssetEntity> = {};
+    if (input.roomType !== undefined) {
+      if (input.roomType !== null && !ROOM_TYPES.includes(input.roomType as RoomType)) {
+        throw new AppError("BAD_USER_INPUT", "Unknown room type");
+      }
+      changes.roomType = input.roomType;
+    }
+    if (input.tags !== undefined && input.tags !== null) {
+      const tags = [...new Set(input.tags.map((tag) => tag.trim()).filter(Boolean))];
+      if (tags.length > 50 || tags.some((tag) => tag.length > 100)) {
+        throw new AppError("BAD_USER_INPUT", "At most 50 tags of at most 100 characters");
+      }
+      changes.tags = tags;
+      changes.roomTypeGuess = guessRoomType({
+        filename: asset.filename,
+        tags,
+        altText: asset.altText,
+      }).roomType;
+    }
+    if (Object.keys(changes).length > 0) await this.repository.update({ id }, changes as never);
+    return await this.repository.findOneOrFail({ where: { id } });
+  }
+
+  /** Deletes the asset; its original and thumbnail go too when nothing else references them. */
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    if (!isUuid(id)) throw new AppError("NOT_FOUND", "Asset not found");
+    return await this.dataSource.transaction(async (manager) => {
+      const asset = await manager
+        .getRepository(AssetEntity)
+        .findOne({ where: { tenantId, id }, lock: { mode: "pessimistic_write" } });
+      if (!asset) throw new AppError("NOT_FOUND", "Asset not found");
+      await manager.getRepository(AssetEntity).delete({ id });
+      await promoteCopiesOf(manager, id);
+      await deleteUnreferencedMedia(
+        manager,
+        [asset.mediaId, asset.thumbnailMediaId].filter((mediaId): mediaId is string => mediaId !== null),
+      );
+      return true;
     });
   }
 }

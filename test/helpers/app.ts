@@ -1,23 +1,14 @@
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { type Config, parseConfig } from "../../src/config.js";
-import { createServices, type Services } from "../../src/container.js";
-import { createHttpServer } from "../../src/http/server.js";
-import { createBoss } from "../../src/jobs/boss.js";
-import { jobHandlers } from "../../src/jobs/handlers.js";
-import { createQueues } from "../../src/jobs/queues.js";
-import { startWorkers } from "../../src/jobs/worker.js";
+import { type RunningApp, startApp } from "../../src/app.js";
+import type { Services } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
-import { buildSchema } from "../../src/schema/build-schema.js";
-import { openTestDataSource } from "./db.js";
+import type { FfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
+import type { ProviderRegistry } from "../../src/providers/registry.js";
+import { testConfig } from "./config.js";
+import { createTestDatabase } from "./db.js";
 
-/** Test configuration: no environment read, a fixed test secret, overridable settings. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
-  return parseConfig(
-    { NODE_ENV: "test", LOG_LEVEL: "silent", ...overrides },
-    { secret: () => "test-secret-".padEnd(48, "x") },
-  );
-}
+/** Also exported from here: tests start apps and build configs from one helper. */
+export { testConfig };
 
 export interface InProcessApp {
   app: FastifyInstance;
@@ -40,47 +31,49 @@ export interface InProcessApp {
   baseUrl?: string;
 }
 
-/** A free loopback port (reserved and released; good enough for tests). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The real HTTP stack on a fresh database, driven with `inject` (no socket). */
+/** The real app (HTTP stack, pg-boss, workers) on a fresh database cloned for this test file. */
 export async function startInProcessApp(
   configOverrides: Record<string, string> = {},
-  /** `listen`: also serve on a real loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
-  options: { workers?: boolean; listen?: boolean } = {},
+  options: {
+    /** `false`: the api role (no pg-boss workers). */
+    workers?: boolean;
+    /** Also serve on a loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
+    listen?: boolean;
+    providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+  } = {},
 ): Promise<InProcessApp> {
-  let baseUrl: string | undefined;
-  if (options.listen) {
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    configOverrides = { PUBLIC_BASE_URL: baseUrl, ...configOverrides, PORT: String(port), HOST: "127.0.0.1" };
+  const database = await createTestDatabase();
+  let running: RunningApp;
+  try {
+    running = await startApp({
+      config: testConfig({
+        ...(options.listen ? { PORT: "0", HOST: "127.0.0.1" } : {}),
+        ...configOverrides,
+      }),
+      logger: silentLogger,
+      role: options.workers === false ? "api" : "all",
+      database: { url: database.url },
+      providers: options.providers,
+      listen: options.listen ?? false,
+      poolSize: 5,
+      bossPoolSize: 3,
+    });
+  } catch (error) {
+    await database.drop();
+    throw error;
   }
-  const db = await openTestDataSource();
-  const config = testConfig(configOverrides);
-  const boss = createBoss({ url: db.database.url, applicationName: "propvid-test", max: 3 });
-  await boss.start();
-  await createQueues(boss);
-  const services = createServices({ config, logger: silentLogger, dataSource: db.dataSource, boss });
-  if (options.workers !== false) await startWorkers(boss, jobHandlers(services), silentLogger, config);
-  const http = await createHttpServer({ services, schema: await buildSchema() });
-  await http.app.ready();
-  if (baseUrl) await http.app.listen({ port: Number(new URL(baseUrl).port), host: "127.0.0.1" });
+  const { services } = running;
+  const app = running.http!.app;
   return {
-    app: http.app,
+    app,
     services,
-    baseUrl,
+    baseUrl: running.address,
     async newTenant(name, scopes = ["admin"]) {
       const created = await services.tenants.createKeyForTenant(name, "test key", scopes);
       return { key: created.key, tenantId: created.tenant.id };
     },
     async graphql(key, query, variables) {
-      const response = await http.app.inject({
+      const response = await app.inject({
         method: "POST",
         url: "/graphql",
         headers: { "content-type": "application/json", ...(key ? { "x-api-key": key } : {}) },
@@ -89,9 +82,8 @@ export async function startInProcessApp(
       return { status: response.statusCode, body: response.json() };
     },
     async close() {
-      await http.close();
-      await boss.stop({ graceful: false, timeout: 5_000 });
-      await db.close();
+      await running.stop({ graceful: false });
+      await database.drop();
     },
   };
 }

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
-import { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
-import { createDataSource, runMigrations } from "../../src/db/data-source.js";
+import { startApp } from "../../src/app.js";
+import { createDataSource } from "../../src/db/data-source.js";
 import { startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
-import { createQueues } from "../../src/jobs/queues.js";
 import { type Logger, silentLogger } from "../../src/logger.js";
+import { testConfig } from "./config.js";
 
 /**
  * One PostgreSQL server for the whole test run (scripts/test.mjs starts it), and one fresh
@@ -47,20 +47,17 @@ export async function prepareTestDatabaseServer(options: {
   } finally {
     await admin.end();
   }
-  const dataSource = createDataSource({
-    url: withDatabase(adminUrl, TEMPLATE),
+  // The app's own boot, without workers or HTTP: migrations, and pg-boss's schema and queues,
+  // once, so that every test database cloned from the template starts ready.
+  const template = await startApp({
+    config: testConfig(),
     logger: silentLogger,
+    role: "none",
+    database: { url: withDatabase(adminUrl, TEMPLATE) },
     poolSize: 1,
+    bossPoolSize: 2,
   });
-  await dataSource.initialize();
-  await runMigrations(dataSource);
-  await dataSource.destroy();
-  // pg-boss installs its schema on first start; do it once here so every test database has it.
-  const boss = new PgBoss({ connectionString: withDatabase(adminUrl, TEMPLATE), schema: "pgboss", max: 2 });
-  boss.on("error", () => undefined);
-  await boss.start();
-  await createQueues(boss);
-  await boss.stop({ graceful: false, timeout: 5_000 });
+  await template.stop({ graceful: false });
   return {
     env: { PROPVID_TEST_ADMIN_URL: adminUrl, PROPVID_TEST_TEMPLATE: TEMPLATE },
     async stop() {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RoomType } from "../../src/providers/types.js";
 
 /** Project root: this file compiles to dist/test/helpers/fixtures.js. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -21,3 +22,17 @@ export function fixturePhotoNames(): string[] {
 }
 
 export const isKeeper = (name: string): boolean => !name.startsWith("reject-");
+
+const ROOM_OF_PREFIX: Record<string, RoomType> = {
+  exterior: "EXTERIOR",
+  pool: "POOL",
+  living: "LIVING",
+  kitchen: "KITCHEN",
+  bedroom: "BEDROOM",
+  bath: "BATH",
+  dining: "DINING",
+  view: "VIEW",
+};
+
+/** The room a keeper fixture shows, from its name (`kitchen-02.jpg` → KITCHEN). */
+export const roomOfKeeper = (name: string): RoomType | undefined => ROOM_OF_PREFIX[name.split("-")[0]!];

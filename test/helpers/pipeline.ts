@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Services } from "../../src/container.js";
 import { VideoJobEntity } from "../../src/db/entities/index.js";
+import type { VideoJobOptions } from "../../src/db/entities/video-job.entity.js";
 import { fixturePhoto } from "./fixtures.js";
 
 /** Creates a campaign and ingests the given fixture photos into it. */
@@ -21,6 +22,19 @@ export async function campaignWithPhotos(
     assetIds.push(asset.id);
   }
   return { campaignId: campaign.id, assetIds };
+}
+
+/** The options of a job on the embedded providers, for rows written straight into video_job. */
+export function embeddedJobOptions(sceneCount: number): VideoJobOptions {
+  return {
+    sceneCount,
+    secondsPerScene: 4,
+    aspectRatio: "LANDSCAPE_16_9",
+    mood: "LUXURY",
+    selector: "heuristic",
+    videoProvider: "local",
+    musicProvider: "local",
+  };
 }
 
 /** Waits until the job reaches a terminal status (or the timeout passes). */

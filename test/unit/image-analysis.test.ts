@@ -327,24 +327,22 @@ describe("analyzeImage on the fixture photos", () => {
 });
 
 describe("analyzeImage rejections", () => {
+  // The header alone carries no decodable pixels: PIXEL_LIMIT (not CORRUPT) shows the declared
+  // size was refused before any decode. How fast that is, is measured at the integration tier.
   it("rejects a PNG declaring 14000×14000 before decoding", async () => {
-    const started = performance.now();
     await rejects(
       analyzeImage(pngHeader(14000, 14000), { maxPixels: MAX_PIXELS }),
       "MEDIA_REJECTED",
       "PIXEL_LIMIT",
     );
-    assert.ok(performance.now() - started < 100);
   });
 
   it("rejects a tiny JPEG whose SOF declares 65535×65535 before decoding", async () => {
-    const started = performance.now();
     await rejects(
       analyzeImage(jpegHeader(65535, 65535), { maxPixels: MAX_PIXELS }),
       "MEDIA_REJECTED",
       "PIXEL_LIMIT",
     );
-    assert.ok(performance.now() - started < 100);
   });
 
   it("rejects a real photo over a small pixel limit", async () => {

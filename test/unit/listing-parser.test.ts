@@ -276,14 +276,6 @@ describe("extractListingPhotos edge cases", () => {
       (error: unknown) => error instanceof AppError && error.code === "BAD_USER_INPUT",
     );
   });
-
-  it("stays linear on hostile markup", () => {
-    const hostile = `${"<img ".repeat(20_000)}${"<!--".repeat(20_000)}${"<a b='".repeat(20_000)}`;
-    const started = Date.now();
-    extractListingPhotos(hostile, "https://x.test/");
-    extractListingPhotos(`<script>${"</scrip".repeat(50_000)}`, "https://x.test/");
-    assert.ok(Date.now() - started < 2000);
-  });
 });
 
 describe("readTags", () => {

@@ -1,0 +1,168 @@
+import type { Readable } from "node:stream";
+import type { DataSource } from "typeorm";
+import type { Config } from "../config.js";
+import { AssetEntity } from "../db/entities/index.js";
+import { returnedRows } from "../db/sql.js";
+import { AppError } from "../errors.js";
+import { type AssetIngestService, sanitizeFilename } from "./asset-ingest.service.js";
+import type { CampaignService } from "./campaign.service.js";
+import { isUuid } from "./pagination.js";
+import type { TokenService } from "./token.service.js";
+
+/** How long a signed upload URL stays valid. */
+export const UPLOAD_URL_LIFETIME_SECONDS = 3600;
+
+/** Reads a stream into memory, stopping as soon as it passes `maxBytes` (bounded memory). */
+export async function readCapped(source: Readable, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  // Stopping early leaves the source paused, not destroyed: destroying an HTTP request kills its
+  // socket, and the client would get a reset instead of our 413 (the route closes the connection).
+  for await (const chunk of source.iterator({ destroyOnReturn: false })) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    total += buffer.length;
+    if (total > maxBytes) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${maxBytes} bytes`, {
+        details: { maxBytes },
+      });
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Signed uploads: a pending photo and a single-use URL for its bytes (`createUpload`), then the
+ * `PUT` of those bytes (`acceptUpload`), which hands them to ingest. The hourly sweep clears
+ * what uploads leave behind.
+ */
+export class AssetUploadService {
+  constructor(
+    private readonly deps: {
+      dataSource: DataSource;
+      config: Config;
+      tokens: TokenService;
+      campaigns: CampaignService;
+      ingest: AssetIngestService;
+    },
+  ) {}
+
+  private get repository() {
+    return this.deps.dataSource.getRepository(AssetEntity);
+  }
+
+  async createUpload(
+    tenantId: string,
+    input: { campaignId: string; filename: string; contentType: string; byteSize: number },
+  ): Promise<{ asset: AssetEntity; uploadUrl: string; expiresAt: Date }> {
+    await this.deps.campaigns.require(tenantId, input.campaignId);
+    const max = this.deps.config.maxUploadBytes;
+    if (!Number.isSafeInteger(input.byteSize) || input.byteSize <= 0) {
+      throw new AppError("BAD_USER_INPUT", "byteSize must be a positive integer");
+    }
+    if (input.byteSize > max) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `Photos may be at most ${max} bytes`, {
+        details: { maxBytes: max },
+      });
+    }
+    if (!/^image\//i.test(input.contentType)) {
+      throw new AppError(
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Only images can be uploaded (JPEG, PNG, WebP, AVIF, HEIC)",
+      );
+    }
+    const expiresAt = new Date(Date.now() + UPLOAD_URL_LIFETIME_SECONDS * 1000);
+    const asset = await this.repository.save(
+      this.repository.create({
+        tenantId,
+        campaignId: input.campaignId,
+        filename: sanitizeFilename(input.filename),
+        byteSize: String(input.byteSize),
+        status: "PENDING_UPLOAD",
+        uploadExpiresAt: expiresAt,
+        tags: [],
+      }),
+    );
+    const { token } = this.deps.tokens.sign(
+      { id: asset.id, purpose: "upload", tenantId, extra: `cap=${input.byteSize}` },
+      UPLOAD_URL_LIFETIME_SECONDS,
+    );
+    return {
+      asset,
+      uploadUrl: `${this.deps.config.publicBaseUrl}/v1/uploads/${asset.id}?token=${token}`,
+      expiresAt,
+    };
+  }
+
+  /**
+   * `PUT` to a signed upload URL. The URL is single-use: the asset moves from PENDING_UPLOAD
+   * to PROCESSING atomically; a failed or aborted transfer moves it back so the client can retry.
+   * Returns null for a bad token or unknown asset (the route answers 403 with no body).
+   */
+  async acceptUpload(
+    assetId: string,
+    token: string | undefined,
+    body: Readable,
+    declaredBytes?: number,
+  ): Promise<AssetEntity | null> {
+    if (!isUuid(assetId)) return null;
+    const asset = await this.repository.findOne({ where: { id: assetId } });
+    if (!asset) return null;
+    const cap = Number(asset.byteSize ?? 0);
+    if (
+      !this.deps.tokens.verify(token, {
+        id: asset.id,
+        purpose: "upload",
+        tenantId: asset.tenantId,
+        extra: `cap=${cap}`,
+      })
+    ) {
+      return null;
+    }
+    // A Content-Length over this URL's cap is refused before a byte of the body is read.
+    if (declaredBytes !== undefined && declaredBytes > cap) {
+      throw new AppError("PAYLOAD_TOO_LARGE", `This upload URL accepts at most ${cap} bytes`, {
+        details: { maxBytes: cap },
+      });
+    }
+    const claimed = returnedRows(
+      await this.deps.dataSource.query(
+        `UPDATE asset SET status = 'PROCESSING', updated_at = now()
+          WHERE id = $1 AND status = 'PENDING_UPLOAD' AND upload_expires_at > now() RETURNING id`,
+        [asset.id],
+      ),
+    );
+    if (claimed.length === 0) {
+      throw new AppError("CONFLICT", "This upload URL has been used or has expired");
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readCapped(body, Math.min(cap, this.deps.config.maxUploadBytes));
+    } catch (error) {
+      await this.repository.update({ id: asset.id, status: "PROCESSING" }, { status: "PENDING_UPLOAD" });
+      throw error;
+    }
+    return await this.deps.ingest.ingestClaimed(asset, bytes);
+  }
+
+  /**
+   * Removes pending uploads whose URL expired long ago (they hold no media), and records as
+   * REJECTED the photos whose processing was cut short (a crash mid-ingest), so that none stays
+   * PROCESSING for ever. Returns how many rows it touched.
+   */
+  async sweepExpiredUploads(): Promise<number> {
+    const deleted = returnedRows(
+      await this.deps.dataSource.query(
+        `DELETE FROM asset WHERE status = 'PENDING_UPLOAD' AND upload_expires_at < now() - interval '1 hour' RETURNING id`,
+      ),
+    );
+    const interrupted = returnedRows(
+      await this.deps.dataSource.query(
+        `UPDATE asset SET status = 'REJECTED', rejection_reason = $1, upload_expires_at = NULL, updated_at = now()
+          WHERE status = 'PROCESSING' AND updated_at < now() - interval '1 hour' RETURNING id`,
+        ["Processing was interrupted; upload the photo again"],
+      ),
+    );
+    return deleted.length + interrupted.length;
+  }
+}
