@@ -237,7 +237,7 @@ function pillLayer(
 ): OverlayLayer {
   const { u, palette } = options;
   const padX = Math.round(22 * u);
-  const padY = Math.round(10 * u);
+  const padY = Math.round(14 * u);
   const accent = Math.round(6 * u);
   const width = region.width - padX * 2 - accent;
   const row = textRow(text, {
