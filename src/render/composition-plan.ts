@@ -5,7 +5,8 @@
  * - a clip that carries no overlay is used as it is, in both cuts (never re-encoded);
  * - the overlays both cuts share (title, room captions, AI disclosure) are burned once into the
  *   clips that carry them, and only into the GOPs they touch: house clips have a keyframe every
- *   2 s, so a caption that ends by 2 s costs a 2 s encode and the clip's tail is copied;
+ *   2 s, so a caption that ends by 2 s costs a 2 s encode and the rest of the clip is the
+ *   source itself, from that keyframe (an `inpoint` in the concat script: no encode, no copy);
  * - the outro is its own short clip, rendered once per cut (once in all when there is no agent,
  *   logo or listing URL, as both cuts then show the same card);
  * - each cut is then a stream-copy concat of its segment list.
@@ -86,8 +87,11 @@ export interface CompositionPlan {
   cuts: Record<Cut, string[]>;
   timeline: Record<Cut, TimedOverlay[]>;
   durationSeconds: number;
-  /** Seconds of video encoded beyond the scene clips, per segment kind (what the overlays cost). */
-  encodedSeconds: { burn: number; outro: number; copiedTail: number; untouched: number };
+  /**
+   * What the overlays cost, in seconds of video: encoded by burning and by outros; reused as
+   * they are (clip tails after a burned head, clips without overlays).
+   */
+  encodedSeconds: { burn: number; outro: number; reusedTail: number; untouched: number };
 }
 
 export const DEFAULT_COMPOSITION = Object.freeze({
@@ -144,7 +148,7 @@ export function planComposition(scenes: readonly SceneClip[], options: Compositi
   const segments: PlannedSegment[] = [];
   const shared: string[] = [];
   const timeline: TimedOverlay[] = [];
-  const encoded = { burn: 0, outro: 0, copiedTail: 0, untouched: 0 };
+  const encoded = { burn: 0, outro: 0, reusedTail: 0, untouched: 0 };
   let clock = 0;
   const ordered = [...scenes].sort((a, b) => a.index - b.index);
   ordered.forEach((scene, position) => {
@@ -191,7 +195,7 @@ export function planComposition(scenes: readonly SceneClip[], options: Compositi
           seconds: tailSeconds,
         });
         shared.push(`scene-${scene.index}-tail`);
-        encoded.copiedTail += tailSeconds;
+        encoded.reusedTail += tailSeconds;
       }
     }
     clock += totalFrames / fps;

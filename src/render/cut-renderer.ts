@@ -1,7 +1,7 @@
 /**
  * Carries out a composition plan: renders each distinct overlay once (PNG), burns the shared
- * overlays into the clips that carry them, copies clip tails, renders the outro per cut, and
- * writes each cut's concat list. What it returns is what assembly joins by stream copy (and the
+ * overlays into the clips that carry them, renders the outro per cut, and writes each cut's
+ * concat script (untouched clips and clip tails are referenced, not copied). What it returns is what assembly joins by stream copy (and the
  * WebVTT captions of each cut). Every FFmpeg run goes through the one runner, with a timeout and
  * the caller's abort signal; all files land in `workDir` (the caller's temp dir).
  */
@@ -9,7 +9,6 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../logger.js";
 import { runFfmpeg } from "../media/ffmpeg.runner.js";
-import { concatListContent } from "../media/ffmpeg-commands.js";
 import {
   type CompositionPlan,
   CUTS,
@@ -18,7 +17,7 @@ import {
   type PlannedSegment,
 } from "./composition-plan.js";
 import { type Cut, outroLayer } from "./outro-card.js";
-import { burnOverlaysArgs, copyTailArgs, outroClipArgs } from "./overlay-commands.js";
+import { burnOverlaysArgs, type CutListEntry, cutListContent, outroClipArgs } from "./overlay-commands.js";
 import { captionLayer, disclosureLayer, type OverlayLayer, titleLayer } from "./overlay-layers.js";
 import { outroBackground, rasteriseLayer } from "./overlay-raster.js";
 import type { OverlaySpec } from "./overlay-spec.js";
@@ -39,9 +38,9 @@ export interface RenderCutsOptions {
 }
 
 export interface RenderedCut {
-  /** Segment files in play order. */
-  files: string[];
-  /** Concat script of `files` (for concatCopyArgs / muxCopyArgs). */
+  /** What plays, in order: files, with an in-point for a clip's tail. */
+  entries: CutListEntry[];
+  /** Concat script of the entries (for concatCopyArgs / muxCopyArgs). */
   listFile: string;
   /** WebVTT of the cut's overlays. */
   captions: string;
@@ -50,7 +49,7 @@ export interface RenderedCut {
 export interface RenderedCuts {
   cuts: Record<Cut, RenderedCut>;
   /** Wall time spent per segment kind, ms (what the overlays cost). */
-  timingsMs: { layers: number; burn: number; tail: number; outro: number };
+  timingsMs: { layers: number; burn: number; outro: number };
 }
 
 interface PlacedLayer {
@@ -85,7 +84,7 @@ export async function renderCuts(
       signal: options.signal,
       logger: options.logger,
     });
-  const timings = { layers: 0, burn: 0, tail: 0, outro: 0 };
+  const timings = { layers: 0, burn: 0, outro: 0 };
   const time = async (kind: keyof typeof timings, fn: () => Promise<unknown>) => {
     const started = performance.now();
     await fn();
@@ -111,8 +110,8 @@ export async function renderCuts(
     }
   });
 
-  // 2. segments
-  const files = new Map<string, string>();
+  // 2. segments: burns and outros are encoded; clips and tails are referenced as they are
+  const entries = new Map<string, CutListEntry>();
   const background = path.join(workDir, "outro-background.png");
   if (outros.size > 0) await writeFile(background, await outroBackground(options.outroPhoto, spec.format));
   const { width, height } = FRAME_SIZE[spec.format];
@@ -120,7 +119,14 @@ export async function renderCuts(
     const outFile = path.join(workDir, `${segment.id}.mp4`);
     switch (segment.kind) {
       case "clip":
-        files.set(segment.id, segment.file);
+        entries.set(segment.id, { file: segment.file, duration: segment.seconds });
+        return;
+      case "tail":
+        entries.set(segment.id, {
+          file: segment.inFile,
+          inpoint: segment.fromSeconds,
+          duration: segment.seconds,
+        });
         return;
       case "burn": {
         const layers = segment.layers.map((planned) => {
@@ -134,24 +140,16 @@ export async function renderCuts(
             fadeSeconds: planned.fadeSeconds,
           };
         });
-        await time("burn", () =>
-          run(
-            burnOverlaysArgs({
-              inFile: segment.inFile,
-              outFile,
-              layers,
-              frames: segment.frames,
-              fps: plan.fps,
-            }),
-          ),
-        );
+        const argv = burnOverlaysArgs({
+          inFile: segment.inFile,
+          outFile,
+          layers,
+          frames: segment.frames,
+          fps: plan.fps,
+        });
+        await time("burn", () => run(argv));
         break;
       }
-      case "tail":
-        await time("tail", () =>
-          run(copyTailArgs({ inFile: segment.inFile, outFile, fromSeconds: segment.fromSeconds })),
-        );
-        break;
       case "outro": {
         const { layer, pngFile } = outros.get(segment.id)!;
         const argv = outroClipArgs({
@@ -169,7 +167,7 @@ export async function renderCuts(
         break;
       }
     }
-    files.set(segment.id, outFile);
+    entries.set(segment.id, { file: outFile, duration: segment.seconds });
   });
   await inParallel(tasks, options.concurrency ?? 2);
 
@@ -177,9 +175,9 @@ export async function renderCuts(
   const layerText = (ref: OverlayRef) => placed.get(overlayKey(ref))?.layer.text ?? [];
   const cuts = {} as Record<Cut, RenderedCut>;
   for (const cut of CUTS) {
-    const cutFiles = plan.cuts[cut].map((id) => files.get(id)!);
+    const cutEntries = plan.cuts[cut].map((id) => entries.get(id)!);
     const listFile = path.join(workDir, `${cut}.ffconcat`);
-    await writeFile(listFile, concatListContent(cutFiles));
+    await writeFile(listFile, cutListContent(cutEntries));
     const cues: CaptionCue[] = plan.timeline[cut].map((item) => ({
       start: item.start,
       end: item.end,
@@ -188,7 +186,7 @@ export async function renderCuts(
           ? (outros.get(`outro-${item.ref.cut}`) ?? outros.get("outro-shared"))!.layer.text
           : layerText(item.ref),
     }));
-    cuts[cut] = { files: cutFiles, listFile, captions: buildWebVtt(cues) };
+    cuts[cut] = { entries: cutEntries, listFile, captions: buildWebVtt(cues) };
   }
   return { cuts, timingsMs: timings };
 }

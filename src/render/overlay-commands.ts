@@ -99,15 +99,31 @@ export function burnOverlaysArgs(options: BurnOverlaysOptions): string[] {
     ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(options.outFile)}`;
 }
 
+/** One entry of a cut's concat script. */
+export interface CutListEntry {
+  file: string;
+  /** Start this far into the file — a keyframe (house clips have one every GOP). */
+  inpoint?: number;
+  /** How long the entry plays. */
+  duration: number;
+}
+
 /**
- * The rest of a clip from `fromSeconds` — which must be a keyframe (house clips have one every
- * GOP) — copied, not re-encoded: the part of a clip after its last overlay costs nothing.
+ * The concat script of a cut. A clip's tail after its burned head is the source clip itself
+ * from the GOP boundary (`inpoint`): no encode, not even a copy. Every entry states its
+ * duration, so the join does not depend on how each FFmpeg version reads container durations
+ * (FFmpeg 4.1 reads a stream-copied tail as its source's full length).
  */
-export function copyTailArgs(options: { inFile: string; outFile: string; fromSeconds: number }): string[] {
-  if (!(options.fromSeconds > 0)) throw new Error(`fromSeconds must be positive: ${options.fromSeconds}`);
-  return args`${head()} -ss ${seconds(options.fromSeconds)} ${fileInput(options.inFile, ALLOWED_DEMUXERS)}
-    -map 0:v:0 -c copy -an -video_track_timescale ${HOUSE_VIDEO.timescale}
-    -f mp4 ${fileUrl(options.outFile)}`;
+export function cutListContent(entries: readonly CutListEntry[]): string {
+  const lines = ["ffconcat version 1.0"];
+  for (const entry of entries) {
+    fileUrl(entry.file); // validates: absolute, no control characters
+    lines.push(`file '${entry.file.replaceAll("'", "'\\''")}'`);
+    if (entry.inpoint !== undefined) lines.push(`inpoint ${seconds(entry.inpoint)}`);
+    if (!(entry.duration > 0)) throw new Error(`duration must be positive: ${entry.duration}`);
+    lines.push(`duration ${seconds(entry.duration)}`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
 export interface OutroClipOptions {

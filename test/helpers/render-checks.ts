@@ -149,3 +149,13 @@ export async function frameDifference(
 /** Whitespace-insensitive "contains" (OCR splits and joins words at will). */
 export const ocrContains = (text: string, expected: string): boolean =>
   text.replace(/\s+/g, "").includes(expected.toLowerCase().replace(/\s+/g, ""));
+
+/** Mean R, G, B of a region of a PNG (sharp's stats() reads the whole input, so extract first). */
+export async function regionMean(
+  file: string,
+  region: { left: number; top: number; width: number; height: number },
+): Promise<number[]> {
+  const crop = await sharp(file).extract(region).png().toBuffer();
+  const stats = await sharp(crop).stats();
+  return stats.channels.slice(0, 3).map((channel) => Math.round(channel.mean));
+}

@@ -119,8 +119,10 @@ async function renderBoth(workDir: string): Promise<void> {
 describe("two cuts from one set of clips", () => {
   it("share every segment but the outro, and join by stream copy into 15 s of house video", async () => {
     const { branded, unbranded } = rendered.cuts;
-    assert.deepEqual(branded.files.slice(0, -1), unbranded.files.slice(0, -1));
-    assert.notEqual(branded.files.at(-1), unbranded.files.at(-1));
+    assert.deepEqual(branded.entries.slice(0, -1), unbranded.entries.slice(0, -1));
+    assert.notEqual(branded.entries.at(-1)!.file, unbranded.entries.at(-1)!.file);
+    // the kitchen clip's tail is the source clip itself from its 2 s keyframe
+    assert.ok(branded.entries.some((entry) => entry.file.endsWith("clip-1.mp4") && entry.inpoint === 2));
     for (const video of [videos.branded, videos.unbranded]) {
       const info = await probeMedia(bins.ffprobe, video, { timeoutMs: 30_000 });
       const stream = info.streams.find((s) => s.type === "video")!;

@@ -35,7 +35,7 @@ describe("composition plan", () => {
     assert.deepEqual(new Set([...branded, ...unbranded]), new Set(ids), "nothing produced that no cut uses");
   });
 
-  it("burns the title into the first scene, captions into the first GOP of the others, and copies their tails", () => {
+  it("burns the title into the first scene, captions into the first GOP of the others, and reuses their tails", () => {
     const plan = planComposition(scenes(), { brandedOutro: true });
     const first = plan.segments.find((segment) => segment.id === "scene-0-burn");
     assert.ok(first?.kind === "burn");
@@ -51,7 +51,7 @@ describe("composition plan", () => {
     const tail = plan.segments.find((segment) => segment.id === "scene-2-tail");
     assert.ok(tail?.kind === "tail");
     assert.equal(tail.fromSeconds, 2);
-    assert.deepEqual(plan.encodedSeconds, { burn: 4 + 6 * 2, outro: 6, copiedTail: 12, untouched: 0 });
+    assert.deepEqual(plan.encodedSeconds, { burn: 4 + 6 * 2, outro: 6, reusedTail: 12, untouched: 0 });
   });
 
   it("never re-encodes a clip without overlays", () => {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assertSafeArgv } from "../../src/media/ffmpeg.runner.js";
-import { HOUSE_VIDEO, houseVideoCodecArgs } from "../../src/media/ffmpeg-commands.js";
+import { houseVideoCodecArgs } from "../../src/media/ffmpeg-commands.js";
 import {
   burnOverlaysArgs,
-  copyTailArgs,
+  cutListContent,
   halfEven,
   layerFilter,
   outroClipArgs,
@@ -19,7 +19,6 @@ const burn = burnOverlaysArgs({
     { pngFile: "/w/caption.png", x: 96, y: 54, start: 0.4, end: 1.9, fadeSeconds: 0.3 },
   ],
 });
-const tail = copyTailArgs({ inFile: "/w/scene-1.mp4", outFile: "/w/scene-1-tail.mp4", fromSeconds: 2 });
 const outro = outroClipArgs({
   backgroundFile: "/w/bg.png",
   cardFile: "/w/card.png",
@@ -36,7 +35,7 @@ const inputs = (argv: string[]) => argv.filter((_, i) => argv[i - 1] === "-i");
 
 describe("overlay FFmpeg builders", () => {
   it("every input is whitelisted to local files and formats, paths as file: URLs", () => {
-    for (const argv of [burn, tail, outro]) {
+    for (const argv of [burn, outro]) {
       assertSafeArgv(argv);
       for (const input of inputs(argv)) assert.match(input, /^file:\//);
       const formats = argv.filter((_, i) => argv[i - 1] === "-format_whitelist");
@@ -81,13 +80,16 @@ describe("overlay FFmpeg builders", () => {
     assert.throws(() => layerFilter({ start: 2, end: 2, fadeIn: 0, fadeOut: 0 }));
   });
 
-  it("tail: seeks to the keyframe and copies, no encoder", () => {
-    assert.equal(tail[tail.indexOf("-ss") + 1], "2");
-    assert.ok(tail.indexOf("-ss") < tail.indexOf("-i"), "input seeking");
-    assert.equal(argAfter(tail, "-c"), "copy");
-    assert.ok(!tail.includes(HOUSE_VIDEO.codec));
-    assert.equal(argAfter(tail, "-video_track_timescale"), String(HOUSE_VIDEO.timescale));
-    assert.throws(() => copyTailArgs({ inFile: "/w/a.mp4", outFile: "/w/b.mp4", fromSeconds: 0 }));
+  it("cut list: files with their durations, a clip's tail by in-point", () => {
+    assert.equal(
+      cutListContent([
+        { file: "/w/scene-1-burn.mp4", duration: 2 },
+        { file: "/w/it's.mp4", inpoint: 2, duration: 2 },
+        { file: "/w/outro.mp4", duration: 3 },
+      ]),
+      "ffconcat version 1.0\nfile '/w/scene-1-burn.mp4'\nduration 2\nfile '/w/it'\\''s.mp4'\ninpoint 2\nduration 2\nfile '/w/outro.mp4'\nduration 3\n",
+    );
+    assert.throws(() => cutListContent([{ file: "/w/a.mp4", duration: 0 }]));
   });
 
   it("outro: a push at half size, scaled to the frame, the card on top, exact frame count", () => {
@@ -128,10 +130,8 @@ describe("overlay FFmpeg builders", () => {
     );
   });
 
-  it("refuses relative paths and URLs as files", () => {
-    assert.throws(() => copyTailArgs({ inFile: "scene.mp4", outFile: "/w/b.mp4", fromSeconds: 2 }));
-    assert.throws(() =>
-      copyTailArgs({ inFile: "/w/a.mp4\nfile:/etc/passwd", outFile: "/w/b.mp4", fromSeconds: 2 }),
-    );
+  it("refuses relative paths and control characters in file names", () => {
+    assert.throws(() => cutListContent([{ file: "scene.mp4", duration: 1 }]));
+    assert.throws(() => cutListContent([{ file: "/w/a.mp4\nfile '/etc/passwd'", duration: 1 }]));
   });
 });
