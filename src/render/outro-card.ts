@@ -7,21 +7,15 @@
  * Landscape sets the QR code in a right-hand column; the narrow formats stack everything.
  */
 import { rasteriseBrandImage } from "./brand-image.js";
-import {
-  gapRow,
-  type Row,
-  renderStack,
-  roundedRect,
-  stackHeight,
-  stackText,
-  textRow,
-} from "./card-layout.js";
+import { gapRow, type Row, renderStack, stackHeight, stackText, textRow } from "./card-layout.js";
 import { OUTRO_CALLS } from "./listing-format.js";
 import {
   type OverlayImage,
   type OverlayLayer,
   overlayRegions,
   paletteOf,
+  panelBackground,
+  panelLayer,
   svgDocument,
   titleRows,
   unitOf,
@@ -56,23 +50,7 @@ function unbrandedOutro(spec: OverlaySpec): OverlayLayer {
   const pad = Math.round(56 * u);
   const rows = titleRows(spec, region.width - pad * 2, "center", u * 1.1, palette);
   const box = centredBox(region, stackHeight(rows) + pad * 2);
-  const inner =
-    roundedRect({
-      x: 0,
-      y: 0,
-      width: box.width,
-      height: box.height,
-      radius: 22 * u,
-      fill: palette.panel,
-      opacity: 0.9,
-    }) + renderStack(rows, pad, pad);
-  return {
-    kind: "outro",
-    box,
-    svg: svgDocument(box.width, box.height, inner),
-    images: [],
-    text: stackText(rows),
-  };
+  return panelLayer("outro", box, rows, { pad, radius: 22 * u, palette });
 }
 
 function agentRows(agent: AgentSpec, width: number, u: number, fill: { text: string; muted: string }): Row[] {
@@ -159,17 +137,7 @@ async function brandedOutro(spec: OverlaySpec, agent: AgentSpec | null): Promise
     : mainHeight + (qrCaption ? s(32) + qrHeight : 0);
   const box = centredBox(region, contentHeight + pad * 2);
 
-  svgParts.push(
-    roundedRect({
-      x: 0,
-      y: 0,
-      width: box.width,
-      height: box.height,
-      radius: 22 * u,
-      fill: palette.panel,
-      opacity: 0.92,
-    }),
-  );
+  svgParts.push(panelBackground(box, 22 * u, palette, 0.92));
   let y = pad + (wide ? Math.round((contentHeight - mainHeight) / 2) : 0);
   if (logoBox && spec.brand?.logo) {
     const logo = await rasteriseBrandImage(spec.brand.logo, {

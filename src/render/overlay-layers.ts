@@ -16,6 +16,7 @@ import {
   stackText,
   textRow,
 } from "./card-layout.js";
+import type { FontWeight } from "./fonts.js";
 import { disclosureText, type OverlaySpec, titleContent } from "./overlay-spec.js";
 import { FRAME_SIZE, isLandscape, type Rect, type RenderFormat, safeZone } from "./render-formats.js";
 import type { TextAlign } from "./text-layout.js";
@@ -108,89 +109,54 @@ export function titleRows(
 ): Row[] {
   const content = titleContent(spec);
   const s = (px: number) => Math.round(px * scale);
+  /** One text row: [weight, largest px, smallest px, lines] at this width and alignment. */
+  const line = (
+    text: string,
+    [weight, max, min, maxLines]: [FontWeight, number, number, number],
+    fill = palette.text,
+    strike = false,
+  ) => textRow(text, { width, weight, maxSize: s(max), minSize: s(min), maxLines, fill, align, strike });
   const rows: Row[] = [
-    textRow(content.headline.toUpperCase(), {
-      width,
-      weight: "bold",
-      maxSize: s(38),
-      minSize: s(24),
-      maxLines: 1,
-      fill: palette.accent,
-      align,
-    }),
+    line(content.headline.toUpperCase(), ["bold", 38, 24, 1], palette.accent),
     gapRow(s(10)),
     ruleRow({ width: s(72), boxWidth: width, height: s(6), fill: palette.accent, align }),
     gapRow(s(18)),
   ];
-  if (content.openHouse) {
-    rows.push(
-      textRow(content.openHouse, {
-        width,
-        weight: "semibold",
-        maxSize: s(36),
-        minSize: s(22),
-        maxLines: 2,
-        fill: palette.text,
-        align,
-      }),
-      gapRow(s(10)),
-    );
-  }
-  rows.push(
-    textRow(content.address, {
-      width,
-      weight: "bold",
-      maxSize: s(60),
-      minSize: s(30),
-      maxLines: 2,
-      fill: palette.text,
-      align,
-    }),
-  );
+  if (content.openHouse) rows.push(line(content.openHouse, ["semibold", 36, 22, 2]), gapRow(s(10)));
+  rows.push(line(content.address, ["bold", 60, 30, 2]));
   if (content.previousPrice) {
-    rows.push(
-      gapRow(s(12)),
-      textRow(content.previousPrice, {
-        width,
-        weight: "medium",
-        maxSize: s(34),
-        minSize: s(24),
-        maxLines: 1,
-        fill: palette.muted,
-        align,
-        strike: true,
-      }),
-    );
+    rows.push(gapRow(s(12)), line(content.previousPrice, ["medium", 34, 24, 1], palette.muted, true));
   }
-  if (content.price) {
-    rows.push(
-      gapRow(s(content.previousPrice ? 4 : 14)),
-      textRow(content.price, {
-        width,
-        weight: "bold",
-        maxSize: s(56),
-        minSize: s(30),
-        maxLines: 1,
-        fill: palette.text,
-        align,
-      }),
-    );
-  }
-  if (content.facts) {
-    rows.push(
-      gapRow(s(12)),
-      textRow(content.facts, {
-        width,
-        weight: "medium",
-        maxSize: s(34),
-        minSize: s(22),
-        maxLines: 2,
-        fill: palette.text,
-        align,
-      }),
-    );
-  }
+  if (content.price)
+    rows.push(gapRow(s(content.previousPrice ? 4 : 14)), line(content.price, ["bold", 56, 30, 1]));
+  if (content.facts) rows.push(gapRow(s(12)), line(content.facts, ["medium", 34, 22, 2]));
   return rows;
+}
+
+/** A rounded panel of the palette's colour behind rows of text, as a layer filling `box`. */
+export function panelLayer(
+  kind: OverlayKind,
+  box: Rect,
+  rows: readonly Row[],
+  options: { pad: number; radius: number; palette: OverlayPalette; opacity?: number },
+): OverlayLayer {
+  const inner =
+    panelBackground(box, options.radius, options.palette, options.opacity) +
+    renderStack(rows, options.pad, options.pad);
+  return { kind, box, svg: svgDocument(box.width, box.height, inner), images: [], text: stackText(rows) };
+}
+
+/** The panel's background: the whole box, rounded, 90 % opaque so text contrast holds over any photo. */
+export function panelBackground(box: Rect, radius: number, palette: OverlayPalette, opacity = 0.9): string {
+  return roundedRect({
+    x: 0,
+    y: 0,
+    width: box.width,
+    height: box.height,
+    radius,
+    fill: palette.panel,
+    opacity,
+  });
 }
 
 /** The title panel (first seconds of the video): property facts only, the same in both cuts. */
@@ -202,23 +168,7 @@ export function titleLayer(spec: OverlaySpec): OverlayLayer {
   const rows = titleRows(spec, region.width - pad * 2, "left", u, palette);
   const height = Math.min(region.height, Math.ceil(stackHeight(rows) + pad * 2));
   const box: Rect = { x: region.x, y: region.y + region.height - height, width: region.width, height };
-  const inner =
-    roundedRect({
-      x: 0,
-      y: 0,
-      width: box.width,
-      height: box.height,
-      radius: 18 * u,
-      fill: palette.panel,
-      opacity: 0.9,
-    }) + renderStack(rows, pad, pad);
-  return {
-    kind: "title",
-    box,
-    svg: svgDocument(box.width, box.height, inner),
-    images: [],
-    text: stackText(rows),
-  };
+  return panelLayer("title", box, rows, { pad, radius: 18 * u, palette });
 }
 
 /** A pill with one line of text in a region's top-left (caption) or bottom-left (disclosure) corner. */

@@ -7,10 +7,11 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
 import sharp from "sharp";
-import { runFfmpeg } from "../../src/media/ffmpeg.runner.js";
-import { findOnPath } from "../../src/media/ffmpeg-binaries.js";
+import { runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
+import { type FfmpegBinaries, findOnPath, resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { args, fileUrl, normaliseClipArgs } from "../../src/media/ffmpeg-commands.js";
 
 const run = promisify(execFile);
@@ -158,4 +159,45 @@ export async function regionMean(
   const crop = await sharp(file).extract(region).png().toBuffer();
   const stats = await sharp(crop).stats();
   return stats.channels.slice(0, 3).map((channel) => Math.round(channel.mean));
+}
+
+/**
+ * A temp dir for a whole test file: made and filled by `setup` before the first test, removed
+ * after the last (withTempDir's cleanup, held open in between).
+ */
+export function tempDirForFile(prefix: string, setup: (dir: string) => Promise<void>): { path(): string } {
+  let dir = "";
+  let release: () => void = () => {};
+  let done: Promise<unknown> = Promise.resolve();
+  before(async () => {
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await new Promise<void>((ready, failed) => {
+      done = withTempDir(prefix, async (created) => {
+        dir = created;
+        try {
+          await setup(created);
+          ready();
+        } catch (error) {
+          failed(error);
+        }
+        await held;
+      });
+    });
+  });
+  after(async () => {
+    release();
+    await done;
+  });
+  return { path: () => dir };
+}
+
+/** FFmpeg for the render tests: PROPVID_TEST_FFMPEG/FFPROBE if set, else PATH, else the bundled build. */
+export function testFfmpegBinaries(): FfmpegBinaries {
+  return resolveFfmpegBinaries({
+    ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
+    ffprobePath: process.env.PROPVID_TEST_FFPROBE,
+    searchPath: process.env.PATH,
+  });
 }

@@ -8,14 +8,12 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { probeMedia, runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
-import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
+import { describe, it } from "node:test";
+import { probeMedia, runFfmpeg } from "../../src/media/ffmpeg.runner.js";
 import { concatCopyArgs } from "../../src/media/ffmpeg-commands.js";
 import { planComposition } from "../../src/render/composition-plan.js";
 import { type RenderedCuts, renderCuts } from "../../src/render/cut-renderer.js";
 import { hasBrandedOutro } from "../../src/render/outro-card.js";
-import type { OverlaySpec } from "../../src/render/overlay-spec.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import {
   extractFrame,
@@ -23,51 +21,19 @@ import {
   ocrContains,
   readFrame,
   stillClips,
+  tempDirForFile,
+  testFfmpegBinaries,
 } from "../helpers/render-checks.js";
+import { SAMPLE_AGENT, SAMPLE_LISTING_URL, sampleSpec } from "../helpers/render-fixtures.js";
 
-const bins = resolveFfmpegBinaries({
-  ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
-  ffprobePath: process.env.PROPVID_TEST_FFPROBE,
-  searchPath: process.env.PATH,
-});
+const bins = testFfmpegBinaries();
 
-const LISTING_URL = "https://homes.example.com/l/1847-willow-creek";
-const AGENT = {
-  name: "Jordan Avery",
-  phone: "(707) 555-0142",
-  email: "jordan@seaside.example",
-  brokerage: "Seaside Realty",
-  licenseNumber: "01234567",
-};
-const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 100"><rect width="300" height="100" rx="12" fill="#fff"/><path d="M20 80 L60 20 L100 80 Z" fill="#c0392b"/></svg>`;
+const LISTING_URL = SAMPLE_LISTING_URL;
+const AGENT = SAMPLE_AGENT;
 
-let dir = "";
 let rendered: RenderedCuts;
 const videos = { branded: "", unbranded: "" };
-let release: () => void = () => {};
-let done: Promise<unknown> = Promise.resolve();
-
-before(async () => {
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await new Promise<void>((ready, failed) => {
-    done = withTempDir("propvid-render-cuts-test", async (created) => {
-      dir = created;
-      try {
-        await renderBoth(created);
-        ready();
-      } catch (error) {
-        failed(error);
-      }
-      await held;
-    });
-  });
-});
-after(async () => {
-  release();
-  await done;
-});
+const scratch = tempDirForFile("propvid-render-cuts-test", renderBoth);
 
 async function renderBoth(workDir: string): Promise<void> {
   const clips = await stillClips(
@@ -76,23 +42,8 @@ async function renderBoth(workDir: string): Promise<void> {
     ["exterior-01.jpg", "kitchen-02.jpg", "bedroom-01.jpg"].map(fixturePhoto),
     { width: 1920, height: 1080, seconds: 4 },
   );
-  const spec: OverlaySpec = {
-    format: "LANDSCAPE_16_9",
-    template: "JUST_LISTED",
-    locale: "en-US",
-    timeZone: "America/Los_Angeles",
-    listing: {
-      address: "1847 Willow Creek Lane, Sonoma, CA 95476",
-      price: "1250000.00",
-      currency: "USD",
-      bedrooms: 4,
-      bathrooms: "3",
-      areaSqft: 2850,
-      listingUrl: LISTING_URL,
-    },
-    agent: { ...AGENT, photo: await readFile(fixturePhoto("living-01.jpg")) },
-    brand: { primaryColor: "#0e3b43", secondaryColor: "#f2b705", logo: Buffer.from(LOGO) },
-  };
+  const spec = sampleSpec();
+  spec.agent = { ...AGENT, photo: await readFile(fixturePhoto("living-01.jpg")) };
   const plan = planComposition(
     clips.map((clipFile, index) => ({
       index,
@@ -135,16 +86,16 @@ describe("two cuts from one set of clips", () => {
 
   it("the title shows the address and the formatted price", async () => {
     for (const video of [videos.branded, videos.unbranded]) {
-      const frame = await readFrame(bins.ffmpeg, video, 1.5, dir);
+      const frame = await readFrame(bins.ffmpeg, video, 1.5, scratch.path());
       assert.ok(ocrContains(frame.text, "1847 Willow Creek Lane"), frame.text);
       assert.ok(ocrContains(frame.text, "$1,250,000"), frame.text);
     }
   });
 
   it("room captions are burned in their window; the rest of the clip is the source, bit for bit", async () => {
-    const source = path.join(dir, "clip-1.mp4");
+    const source = path.join(scratch.path(), "clip-1.mp4");
     const frame = async (video: string, at: number) =>
-      extractFrame(bins.ffmpeg, video, at, path.join(dir, `${path.basename(video)}-${at}.png`));
+      extractFrame(bins.ffmpeg, video, at, path.join(scratch.path(), `${path.basename(video)}-${at}.png`));
     // 5.2 s of the video is 1.2 s into the kitchen clip: the caption is on screen
     const captioned = await frameDifference(await frame(videos.branded, 5.2), await frame(source, 1.2));
     assert.ok(captioned.worstBlock > 40, `caption visible: ${JSON.stringify(captioned)}`);
@@ -154,12 +105,12 @@ describe("two cuts from one set of clips", () => {
   });
 
   it("a generated scene carries a legible AI disclosure", async () => {
-    const frame = await readFrame(bins.ffmpeg, videos.branded, 9.2, dir);
+    const frame = await readFrame(bins.ffmpeg, videos.branded, 9.2, scratch.path());
     assert.ok(ocrContains(frame.text, "virtually enhanced"), frame.text);
   });
 
   it("the branded outro shows the agent and a QR code to the listing", async () => {
-    const frame = await readFrame(bins.ffmpeg, videos.branded, 13.5, dir);
+    const frame = await readFrame(bins.ffmpeg, videos.branded, 13.5, scratch.path());
     assert.ok(ocrContains(frame.text, AGENT.name), frame.text);
     assert.ok(ocrContains(frame.text, AGENT.phone), frame.text);
     assert.equal(frame.qr, LISTING_URL);
@@ -168,7 +119,7 @@ describe("two cuts from one set of clips", () => {
   it("no frame of the unbranded cut names the agent or carries a QR code", async () => {
     let last = "";
     for (const at of [1.5, 5.2, 9.2, 12.1, 14.9]) {
-      const frame = await readFrame(bins.ffmpeg, videos.unbranded, at, dir);
+      const frame = await readFrame(bins.ffmpeg, videos.unbranded, at, scratch.path());
       for (const value of [AGENT.name, "avery", AGENT.phone, "555-0142", AGENT.brokerage, "seaside"]) {
         assert.ok(!ocrContains(frame.text, value), `${value} at ${at}s: ${frame.text}`);
       }

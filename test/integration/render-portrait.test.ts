@@ -5,22 +5,24 @@
  */
 import assert from "node:assert/strict";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
-import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
+import { describe, it } from "node:test";
+import { runFfmpeg } from "../../src/media/ffmpeg.runner.js";
 import { concatCopyArgs } from "../../src/media/ffmpeg-commands.js";
 import { planComposition } from "../../src/render/composition-plan.js";
 import { renderCuts } from "../../src/render/cut-renderer.js";
 import type { OverlaySpec } from "../../src/render/overlay-spec.js";
 import { FRAME_SIZE, SAFE_MARGINS } from "../../src/render/render-formats.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
-import { type OcrWord, ocrContains, readFrame, stillClips } from "../helpers/render-checks.js";
+import {
+  type OcrWord,
+  ocrContains,
+  readFrame,
+  stillClips,
+  tempDirForFile,
+  testFfmpegBinaries,
+} from "../helpers/render-checks.js";
 
-const bins = resolveFfmpegBinaries({
-  ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
-  ffprobePath: process.env.PROPVID_TEST_FFPROBE,
-  searchPath: process.env.PATH,
-});
+const bins = testFfmpegBinaries();
 
 const ADDRESS = "12345 Pacific Coast Highway Unit 4B, Malibu, California 9026";
 const SPEC: OverlaySpec = {
@@ -65,29 +67,7 @@ const TOKENS = new Set(
 );
 
 const frames: Array<{ label: string; words: OcrWord[]; text: string }> = [];
-let release: () => void = () => {};
-let done: Promise<unknown> = Promise.resolve();
-
-before(async () => {
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await new Promise<void>((ready, failed) => {
-    done = withTempDir("propvid-render-portrait-test", async (created) => {
-      try {
-        await render(created);
-        ready();
-      } catch (error) {
-        failed(error);
-      }
-      await held;
-    });
-  });
-});
-after(async () => {
-  release();
-  await done;
-});
+tempDirForFile("propvid-render-portrait-test", render);
 
 async function render(workDir: string): Promise<void> {
   const { width, height } = FRAME_SIZE.PORTRAIT_9_16;

@@ -66,6 +66,7 @@ describe("safe zones", () => {
 
 describe("text layout", () => {
   const font = loadFont("bold");
+  const BOX = { font, maxWidth: 600, maxHeight: 100, maxFontSize: 50, minFontSize: 20 };
 
   it("wraps at spaces and never returns a line wider than the box", () => {
     const lines = wrapText(font, LONG_ADDRESS, 60, 500);
@@ -121,32 +122,14 @@ describe("text layout", () => {
   });
 
   it("is deterministic: the same text gives the same outlines", () => {
-    const a = layoutTextBox("1847 Willow Creek Lane", {
-      font,
-      maxWidth: 600,
-      maxHeight: 100,
-      maxFontSize: 50,
-      minFontSize: 20,
-    });
-    const b = layoutTextBox("1847 Willow Creek Lane", {
-      font,
-      maxWidth: 600,
-      maxHeight: 100,
-      maxFontSize: 50,
-      minFontSize: 20,
-    });
+    const a = layoutTextBox("1847 Willow Creek Lane", BOX);
+    const b = layoutTextBox("1847 Willow Creek Lane", BOX);
     assert.deepEqual(a, b);
     assert.match(a.lines[0]!.pathData, /^M[\d.-]+ [\d.-]+/);
   });
 
   it("removes control characters and collapses whitespace", () => {
-    const block = layoutTextBox("Main\u0000 St\u001b\n\n  12", {
-      font,
-      maxWidth: 600,
-      maxHeight: 100,
-      maxFontSize: 50,
-      minFontSize: 20,
-    });
+    const block = layoutTextBox("Main\u0000 St\u001b\n\n  12", BOX);
     assert.equal(block.lines[0]!.text, "Main St 12");
   });
 });
