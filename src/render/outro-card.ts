@@ -84,22 +84,53 @@ function agentRows(agent: AgentSpec, width: number, u: number, fill: { text: str
   return rows;
 }
 
-async function brandedOutro(spec: OverlaySpec, agent: AgentSpec | null): Promise<OverlayLayer> {
+/** The branded card measured at a density `k` (1: the designed sizes); drawn by brandedOutro. */
+export interface BrandedOutroMeasure {
+  k: number;
+  pad: number;
+  /** Width of the main column (everything but the QR column in 16:9). */
+  main: number;
+  qrColumn: number;
+  columnGap: number;
+  logoBox: { width: number; height: number } | null;
+  call: Row;
+  photoSize: number;
+  textX: number;
+  details: Row[];
+  agentHeight: number;
+  mainHeight: number;
+  qrCaption: Row | null;
+  qrSize: number;
+  qrHeight: number;
+  contentHeight: number;
+  /** Gaps between blocks. */
+  gap: number;
+  fits: boolean;
+}
+
+/**
+ * Measures the branded card; when its content is taller than the card region (a two-line name,
+ * a long call to action, a logo and a QR code in a 9:16 frame), everything is measured again
+ * 10 % smaller, down to 60 %, so the card never overflows its panel.
+ */
+export function measureBrandedOutro(spec: OverlaySpec, agent: AgentSpec | null): BrandedOutroMeasure {
+  let measure = measureAt(spec, agent, 1);
+  for (let k = 0.9; !measure.fits && k >= 0.6 - 1e-9; k -= 0.1) measure = measureAt(spec, agent, k);
+  return measure;
+}
+
+function measureAt(spec: OverlaySpec, agent: AgentSpec | null, k: number): BrandedOutroMeasure {
   const region = overlayRegions(spec.format).card;
-  const u = unitOf(spec.format);
+  const u = unitOf(spec.format) * k;
   const s = (px: number) => Math.round(px * u);
   const palette = paletteOf(spec);
   const wide = isLandscape(spec.format);
   const pad = s(48);
+  const gap = s(28);
   const inner = region.width - pad * 2;
   const qrColumn = wide && spec.listing.listingUrl ? Math.round(inner * 0.3) : 0;
   const columnGap = qrColumn ? s(48) : 0;
   const main = inner - qrColumn - columnGap;
-  const images: OverlayImage[] = [];
-  const svgParts: string[] = [];
-  const text: string[] = [];
-
-  // measure first, draw second: the card is centred on its content
   const logoBox = spec.brand?.logo ? { width: Math.round(main * (wide ? 0.5 : 0.6)), height: s(110) } : null;
   const call = textRow(OUTRO_CALLS[spec.template], {
     width: main,
@@ -125,59 +156,99 @@ async function brandedOutro(spec: OverlaySpec, agent: AgentSpec | null): Promise
         align: "center",
       })
     : null;
-  const mainHeight = (logoBox ? logoBox.height + s(28) : 0) + call.height + s(28) + agentHeight;
+  const mainHeight = (logoBox ? logoBox.height + gap : 0) + call.height + gap + agentHeight;
   let qrSize = 0;
   if (qrCaption) {
     const room = region.height - pad * 2 - (wide ? 0 : mainHeight + s(32)) - qrCaption.height - s(10);
-    qrSize = Math.max(s(180), Math.min(wide ? qrColumn : s(300), room));
+    // below ~180 px at 1080p a phone struggles to read the code through video compression
+    qrSize = Math.floor(
+      Math.max(
+        Math.round(180 * unitOf(spec.format)),
+        Math.min(wide ? Math.min(qrColumn, s(380)) : s(300), room),
+      ),
+    );
   }
   const qrHeight = qrCaption ? qrSize + s(10) + qrCaption.height : 0;
   const contentHeight = wide
     ? Math.max(mainHeight, qrHeight)
     : mainHeight + (qrCaption ? s(32) + qrHeight : 0);
-  const box = centredBox(region, contentHeight + pad * 2);
+  const fits = contentHeight + pad * 2 <= region.height;
+  return {
+    k,
+    pad,
+    main,
+    qrColumn,
+    columnGap,
+    logoBox,
+    call,
+    photoSize,
+    textX,
+    details,
+    agentHeight,
+    mainHeight,
+    qrCaption,
+    qrSize,
+    qrHeight,
+    contentHeight,
+    gap,
+    fits,
+  };
+}
+
+async function brandedOutro(spec: OverlaySpec, agent: AgentSpec | null): Promise<OverlayLayer> {
+  const region = overlayRegions(spec.format).card;
+  const u = unitOf(spec.format);
+  const palette = paletteOf(spec);
+  const wide = isLandscape(spec.format);
+  const m = measureBrandedOutro(spec, agent);
+  const s = (px: number) => Math.round(px * u * m.k);
+  const { pad, main, details, agentHeight, qrCaption, qrSize } = m;
+  const images: OverlayImage[] = [];
+  const svgParts: string[] = [];
+  const text: string[] = [];
+  const box = centredBox(region, m.contentHeight + pad * 2);
 
   svgParts.push(panelBackground(box, 22 * u, palette, 0.92));
-  let y = pad + (wide ? Math.round((contentHeight - mainHeight) / 2) : 0);
-  if (logoBox && spec.brand?.logo) {
+  let y = pad + (wide ? Math.round((m.contentHeight - m.mainHeight) / 2) : 0);
+  if (m.logoBox && spec.brand?.logo) {
     const logo = await rasteriseBrandImage(spec.brand.logo, {
-      ...logoBox,
+      ...m.logoBox,
       fit: "contain",
       gravity: wide ? "left" : "centre",
     });
     images.push({
       input: logo,
-      left: wide ? pad : pad + Math.round((main - logoBox.width) / 2),
+      left: wide ? pad : pad + Math.round((main - m.logoBox.width) / 2),
       top: Math.round(y),
     });
-    y += logoBox.height + s(28);
+    y += m.logoBox.height + m.gap;
   }
-  svgParts.push(call.render(pad, y));
-  text.push(call.text);
-  y += call.height + s(28);
+  svgParts.push(m.call.render(pad, y));
+  text.push(m.call.text);
+  y += m.call.height + m.gap;
   // the photo and the details side by side, the block centred in the narrow formats
   const detailsWidth = Math.max(0, ...details.map((row) => row.contentWidth));
-  const blockX = pad + (wide ? 0 : Math.max(0, Math.round((main - textX - detailsWidth) / 2)));
+  const blockX = pad + (wide ? 0 : Math.max(0, Math.round((main - m.textX - detailsWidth) / 2)));
   if (agent?.photo) {
     const photo = await rasteriseBrandImage(agent.photo, {
-      width: photoSize,
-      height: photoSize,
+      width: m.photoSize,
+      height: m.photoSize,
       fit: "cover",
       circle: true,
     });
-    images.push({ input: photo, left: blockX, top: Math.round(y + (agentHeight - photoSize) / 2) });
+    images.push({ input: photo, left: blockX, top: Math.round(y + (agentHeight - m.photoSize) / 2) });
   }
   svgParts.push(
-    renderStack(details, blockX + textX, y + Math.round((agentHeight - stackHeight(details)) / 2)),
+    renderStack(details, blockX + m.textX, y + Math.round((agentHeight - stackHeight(details)) / 2)),
   );
   text.push(...stackText(details));
   if (qrCaption && spec.listing.listingUrl) {
     const qrX = wide
-      ? pad + main + columnGap + Math.round((qrColumn - qrSize) / 2)
+      ? pad + main + m.columnGap + Math.round((m.qrColumn - qrSize) / 2)
       : pad + Math.round((main - qrSize) / 2);
-    const qrY = wide ? pad + Math.round((contentHeight - qrHeight) / 2) : y + agentHeight + s(32);
+    const qrY = wide ? pad + Math.round((m.contentHeight - m.qrHeight) / 2) : y + agentHeight + s(32);
     svgParts.push(qrCodeSvg(spec.listing.listingUrl, { x: qrX, y: qrY, size: qrSize }).markup);
-    svgParts.push(qrCaption.render(wide ? pad + main + columnGap : pad, qrY + qrSize + s(10)));
+    svgParts.push(qrCaption.render(wide ? pad + main + m.columnGap : pad, qrY + qrSize + s(10)));
     text.push(qrCaption.text);
   }
   return { kind: "outro", box, svg: svgDocument(box.width, box.height, svgParts.join("")), images, text };

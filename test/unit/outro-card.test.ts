@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hasBrandedOutro, outroLayer } from "../../src/render/outro-card.js";
+import { hasBrandedOutro, measureBrandedOutro, outroLayer } from "../../src/render/outro-card.js";
 import type { OverlaySpec } from "../../src/render/overlay-spec.js";
 import { RENDER_FORMATS, rectContains, safeZone } from "../../src/render/render-formats.js";
 
@@ -57,6 +57,25 @@ describe("outro card", () => {
       assert.equal(layer.images.length, 0, "no logo, no photo");
     });
   }
+
+  it("the fullest card (logo, photo, two-line name, long brokerage, QR) fits its panel in every format", () => {
+    for (const format of RENDER_FORMATS) {
+      const full: OverlaySpec = {
+        ...spec(format),
+        template: "UNDER_CONTRACT",
+        agent: {
+          ...agent,
+          name: "Maximilian Alexander Featherstonehaugh-Worthington",
+          brokerage: "Pacific Coast Luxury Properties & Estates International",
+          photo: Buffer.from("photo bytes (only their presence is measured)"),
+        },
+        brand: { logo: Buffer.from("logo bytes") },
+      };
+      const measure = measureBrandedOutro(full, full.agent!);
+      assert.ok(measure.fits, `${format}: ${measure.contentHeight} at ${measure.k}`);
+      assert.ok(measure.qrSize >= 180, `${format}: QR ${measure.qrSize} px`);
+    }
+  });
 
   it("a job without agent, logo or listing URL has one outro for both cuts", async () => {
     const bare: OverlaySpec = {
