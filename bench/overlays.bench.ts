@@ -1,7 +1,8 @@
 /**
  * What the overlays cost (issue 12), measured side by side in one run on one 1080p scene clip
  * rendered by the embedded provider (a real camera move, not a still):
- * - the baselines: rendering the 4 s clip, and a plain decode + re-encode of it;
+ * - the baselines: rendering the 4 s clip, and a plain decode + encode of it (house settings,
+ *   no filter);
  * - burning the title into the whole clip, a room caption into its first GOP only, the AI
  *   disclosure + caption into the whole clip; rendering a 3 s outro;
  * - a 7-scene composition of both cuts (title, 6 captions, 2 outros) vs the 7 scene renders.
@@ -12,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { resolveFfmpegBinaries } from "../src/media/ffmpeg-binaries.js";
-import { normaliseClipArgs } from "../src/media/ffmpeg-commands.js";
+import { concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
 import { LocalVideoProvider } from "../src/providers/local/local-video.provider.js";
 import type { SceneType } from "../src/providers/types.js";
 import { planComposition } from "../src/render/composition-plan.js";
@@ -61,18 +62,11 @@ async function run(): Promise<string[]> {
         workDir: dir,
       });
     const scene = await median(3, renderScene);
+    // a plain decode + encode of the clip at the house settings, no filter: what any burn adds to
+    const list = path.join(dir, "one.ffconcat");
+    writeFileSync(list, concatListContent([clip]));
     const reencode = await median(3, () =>
-      runFfmpeg(
-        ffmpeg,
-        normaliseClipArgs({
-          inFile: clip,
-          outFile: path.join(dir, "plain.mp4"),
-          width: 1920,
-          height: 1080,
-          seconds: 4,
-        }),
-        timeout,
-      ),
+      runFfmpeg(ffmpeg, concatReencodeArgs(list, path.join(dir, "plain.mp4")), timeout),
     );
 
     const png = async (name: string, layer: Parameters<typeof rasteriseLayer>[0]) => {
@@ -153,7 +147,7 @@ async function run(): Promise<string[]> {
     const s = (value: number) => `${value.toFixed(2)} s`;
     const x = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
     lines.push(
-      `baseline: render one 4 s 1080p scene (embedded camera move): ${s(scene)}; plain decode + re-encode of it: ${s(reencode)}`,
+      `baseline: render one 4 s 1080p scene (embedded camera move): ${s(scene)}; plain decode + encode of it: ${s(reencode)}`,
       `overlay PNGs (title, caption, disclosure) rasterised: ${s(layers)}`,
       `burn title into the whole 4 s clip: ${s(titleBurn)} = ${x(titleBurn, reencode)} a plain re-encode, ${x(titleBurn, scene)} a scene render`,
       `burn a caption into the first GOP (2 s) only: ${s(captionBurn)} = ${x(captionBurn, reencode)} a plain re-encode`,

@@ -59,6 +59,29 @@ export function normaliseText(text: string): string {
     .trim();
 }
 
+/**
+ * The text in characters the font can draw: a character it lacks is replaced by its NFKC form
+ * when the font has that (the fullwidth yen "￥" that ja-JP prices use becomes "¥"), else left
+ * out — a missing glyph would otherwise show as an empty box. Inter covers Latin, Greek and
+ * Cyrillic; other scripts would need a second packaged font.
+ */
+export function drawableText(font: Font, text: string): string {
+  let out = "";
+  for (const char of text) {
+    if (font.hasGlyphForCodePoint(char.codePointAt(0)!)) out += char;
+    else {
+      const compatible = char.normalize("NFKC");
+      if (
+        compatible !== char &&
+        Array.from(compatible).every((c) => font.hasGlyphForCodePoint(c.codePointAt(0)!))
+      ) {
+        out += compatible;
+      }
+    }
+  }
+  return out;
+}
+
 /** Advance width of `text` at `size` pixels (kerning included, as laid out by the font). */
 export function measureText(font: Font, text: string, size: number): number {
   if (!text) return 0;
@@ -129,7 +152,7 @@ export function layoutTextBox(text: string, options: TextBoxOptions): TextBlock 
   const { font, maxWidth, minFontSize, maxFontSize } = options;
   if (!(maxWidth > 0 && options.maxHeight > 0)) throw new Error("text box must have a positive size");
   if (!(minFontSize > 0 && maxFontSize >= minFontSize)) throw new Error("font size range is invalid");
-  const clean = normaliseText(text);
+  const clean = normaliseText(drawableText(font, text));
   let low = Math.ceil(minFontSize);
   let high = Math.floor(maxFontSize);
   let best: { size: number; lines: string[] } | null = null;
@@ -160,7 +183,7 @@ export function layoutTextBox(text: string, options: TextBoxOptions): TextBlock 
 
 /** A single line at a fixed size, no wrapping (for short labels whose box is computed from it). */
 export function layoutLine(font: Font, text: string, size: number): TextBlock {
-  return blockOf(font, [normaliseText(text)], size, 1.2, false);
+  return blockOf(font, [normaliseText(drawableText(font, text))], size, 1.2, false);
 }
 
 function blockOf(

@@ -128,6 +128,13 @@ describe("text layout", () => {
     assert.match(a.lines[0]!.pathData, /^M[\d.-]+ [\d.-]+/);
   });
 
+  it("draws only characters the font has: compatibility forms replace the others", () => {
+    const yen = layoutTextBox("￥98,000,000", BOX);
+    assert.equal(yen.lines[0]!.text, "¥98,000,000");
+    const mixed = layoutTextBox("Shibuya 渋谷 1-2-3", BOX);
+    assert.equal(mixed.lines[0]!.text, "Shibuya 1-2-3");
+  });
+
   it("removes control characters and collapses whitespace", () => {
     const block = layoutTextBox("Main\u0000 St\u001b\n\n  12", BOX);
     assert.equal(block.lines[0]!.text, "Main St 12");
