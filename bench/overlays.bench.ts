@@ -6,9 +6,12 @@
  * - burning the title into the whole clip, a room caption into its first GOP only, the AI
  *   disclosure + caption into the whole clip; rendering a 3 s outro;
  * - a 7-scene composition of both cuts (title, 6 captions, 2 outros) vs the 7 scene renders.
- * Each figure is the median of 3 runs.
+ * The steps run in rounds (each step once per round, 3 rounds) so that load from other work on
+ * a shared machine spreads over all of them; each figure is a median. Besides wall time it
+ * reports CPU seconds (this process and the FFmpeg children it waited for), which other load
+ * hardly moves.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
@@ -19,32 +22,69 @@ import type { SceneType } from "../src/providers/types.js";
 import { planComposition } from "../src/render/composition-plan.js";
 import { renderCuts } from "../src/render/cut-renderer.js";
 import { outroLayer } from "../src/render/outro-card.js";
-import { burnOverlaysArgs, outroClipArgs } from "../src/render/overlay-commands.js";
-import { captionLayer, disclosureLayer, titleLayer } from "../src/render/overlay-layers.js";
+import { type BurnLayer, burnOverlaysArgs, outroClipArgs } from "../src/render/overlay-commands.js";
+import {
+  captionLayer,
+  disclosureLayer,
+  type OverlayLayer,
+  titleLayer,
+} from "../src/render/overlay-layers.js";
 import { outroBackground, rasteriseLayer } from "../src/render/overlay-raster.js";
 import { sampleSpec } from "../test/helpers/render-fixtures.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/photos");
 const photo = (name: string) => path.join(FIXTURES, name);
-
 const SPEC = sampleSpec();
+const ROUNDS = 3;
 
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const started = performance.now();
-    await fn();
-    times.push((performance.now() - started) / 1000);
+/** CPU seconds of this process plus its waited-for children (Linux /proc; CLK_TCK 100). */
+function cpuSeconds(): number {
+  const own = process.cpuUsage();
+  let children = 0;
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    // after "pid (comm) ": state is field 0, cutime and cstime are fields 13 and 14
+    children = (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    children = Number.NaN;
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return (own.user + own.system) / 1e6 + children;
+}
+
+interface Figure {
+  wall: number;
+  cpu: number;
+}
+
+type Step = () => Promise<unknown>;
+
+/** Runs every step once per round; returns each step's median wall and CPU seconds. */
+async function inRounds(steps: Record<string, Step>): Promise<Record<string, Figure>> {
+  const samples: Record<string, Figure[]> = {};
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [name, step] of Object.entries(steps)) {
+      const wall = performance.now();
+      const cpu = cpuSeconds();
+      await step();
+      const list = samples[name] ?? [];
+      list.push({ wall: (performance.now() - wall) / 1000, cpu: cpuSeconds() - cpu });
+      samples[name] = list;
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, list]) => [
+      name,
+      { wall: median(list.map((f) => f.wall)), cpu: median(list.map((f) => f.cpu)) },
+    ]),
+  );
 }
 
 async function run(): Promise<string[]> {
   const { ffmpeg } = resolveFfmpegBinaries({ searchPath: process.env.PATH });
   const dir = mkdtempSync(path.join(os.tmpdir(), "propvid-bench-overlays-"));
-  const lines: string[] = [];
-  const timeout = { timeoutMs: 300_000 };
+  const timeout = { timeoutMs: 600_000 };
   try {
     const provider = new LocalVideoProvider({ ffmpeg });
     const clip = path.join(dir, "scene.mp4");
@@ -61,107 +101,97 @@ async function run(): Promise<string[]> {
         outFile: clip,
         workDir: dir,
       });
-    const scene = await median(3, renderScene);
-    // a plain decode + encode of the clip at the house settings, no filter: what any burn adds to
+    await renderScene(); // the clip every other step reads
     const list = path.join(dir, "one.ffconcat");
     writeFileSync(list, concatListContent([clip]));
-    const reencode = await median(3, () =>
-      runFfmpeg(ffmpeg, concatReencodeArgs(list, path.join(dir, "plain.mp4")), timeout),
-    );
 
-    const png = async (name: string, layer: Parameters<typeof rasteriseLayer>[0]) => {
+    const placed = async (name: string, layer: OverlayLayer) => {
       const file = path.join(dir, `${name}.png`);
       writeFileSync(file, await rasteriseLayer(layer));
       return { file, layer };
     };
-    let title!: Awaited<ReturnType<typeof png>>;
-    let caption!: Awaited<ReturnType<typeof png>>;
-    let disclosure!: Awaited<ReturnType<typeof png>>;
-    const layers = await median(3, async () => {
-      title = await png("title", titleLayer(SPEC));
-      caption = await png("caption", captionLayer(SPEC, "Kitchen"));
-      disclosure = await png("disclosure", disclosureLayer(SPEC));
+    const title = await placed("title", titleLayer(SPEC));
+    const caption = await placed("caption", captionLayer(SPEC, "Kitchen"));
+    const disclosure = await placed("disclosure", disclosureLayer(SPEC));
+    const at = (item: typeof title, start: number, end: number): BurnLayer => ({
+      pngFile: item.file,
+      x: item.layer.box.x,
+      y: item.layer.box.y,
+      start,
+      end,
+      fadeSeconds: 0.3,
     });
-    const burn = (name: string, frames: number, items: Array<[typeof title, number, number]>) =>
-      median(3, () =>
-        runFfmpeg(
-          ffmpeg,
-          burnOverlaysArgs({
-            inFile: clip,
-            outFile: path.join(dir, `${name}.mp4`),
-            frames,
-            layers: items.map(([{ file, layer }, start, end]) => ({
-              pngFile: file,
-              x: layer.box.x,
-              y: layer.box.y,
-              start,
-              end,
-              fadeSeconds: 0.3,
-            })),
-          }),
-          timeout,
-        ),
+    const burn = (name: string, frames: number, layers: BurnLayer[]) => () =>
+      runFfmpeg(
+        ffmpeg,
+        burnOverlaysArgs({ inFile: clip, outFile: path.join(dir, `${name}.mp4`), frames, layers }),
+        timeout,
       );
-    const titleBurn = await burn("title", 120, [[title, 0, 3]]);
-    const captionBurn = await burn("caption", 60, [[caption, 0.4, 1.9]]);
-    const aiBurn = await burn("ai", 120, [
-      [disclosure, 0, 4],
-      [caption, 0.4, 1.9],
-    ]);
     const card = await outroLayer(SPEC, "branded");
     const cardFile = path.join(dir, "card.png");
     writeFileSync(cardFile, await rasteriseLayer(card));
     const background = path.join(dir, "background.png");
     writeFileSync(background, await outroBackground(photo("pool-01.jpg"), "LANDSCAPE_16_9"));
-    const outro = await median(3, () =>
-      runFfmpeg(
-        ffmpeg,
-        outroClipArgs({
-          backgroundFile: background,
-          cardFile,
-          cardX: card.box.x,
-          cardY: card.box.y,
-          width: 1920,
-          height: 1080,
-          seconds: 3,
-          outFile: path.join(dir, "outro.mp4"),
-        }),
-        timeout,
-      ),
-    );
-
+    const outroArgs = outroClipArgs({
+      backgroundFile: background,
+      cardFile,
+      cardX: card.box.x,
+      cardY: card.box.y,
+      width: 1920,
+      height: 1080,
+      seconds: 3,
+      outFile: path.join(dir, "outro.mp4"),
+    });
     // a 7-scene job's composition, both cuts (the same clip stands in for all seven)
     const types: SceneType[] = ["EXTERIOR", "LIVING", "KITCHEN", "DINING", "BEDROOM", "BATH", "OUTDOOR"];
     const plan = planComposition(
       types.map((sceneType, index) => ({ index, clipFile: clip, seconds: 4, sceneType, aiGenerated: false })),
       { brandedOutro: true },
     );
-    let timings = { layers: 0, burn: 0, outro: 0 };
-    const compose = await median(3, async () => {
-      const work = mkdtempSync(path.join(dir, "cuts-"));
-      timings = (await renderCuts(plan, SPEC, { ffmpeg, workDir: work, outroPhoto: photo("pool-01.jpg") }))
-        .timingsMs;
-    });
-    const sevenScenes = 7 * scene;
 
-    const s = (value: number) => `${value.toFixed(2)} s`;
-    const x = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
-    lines.push(
-      `baseline: render one 4 s 1080p scene (embedded camera move): ${s(scene)}; plain decode + encode of it: ${s(reencode)}`,
-      `overlay PNGs (title, caption, disclosure) rasterised: ${s(layers)}`,
-      `burn title into the whole 4 s clip: ${s(titleBurn)} = ${x(titleBurn, reencode)} a plain re-encode, ${x(titleBurn, scene)} a scene render`,
-      `burn a caption into the first GOP (2 s) only: ${s(captionBurn)} = ${x(captionBurn, reencode)} a plain re-encode`,
-      `burn disclosure + caption into the whole clip (a generated scene): ${s(aiBurn)} = ${x(aiBurn, reencode)} a plain re-encode`,
-      `render a 3 s outro (push + card): ${s(outro)} = ${x(outro, reencode)} a plain 4 s re-encode`,
-      `7-scene composition, both cuts (plan: ${JSON.stringify(plan.encodedSeconds)} s of video): ${s(compose)} wall ` +
-        `(layers ${s(timings.layers / 1000)}, burns ${s(timings.burn / 1000)}, outros ${s(timings.outro / 1000)} summed over 2 parallel runs)`,
-      `composition vs rendering the 7 scenes one after another (${s(sevenScenes)}): ${x(compose, sevenScenes)}; ` +
-        `per cut ${s(compose / 2)}`,
-    );
+    const figures = await inRounds({
+      scene: renderScene,
+      plain: () => runFfmpeg(ffmpeg, concatReencodeArgs(list, path.join(dir, "plain.mp4")), timeout),
+      layers: async () => {
+        for (const layer of [titleLayer(SPEC), captionLayer(SPEC, "Kitchen"), disclosureLayer(SPEC)]) {
+          await rasteriseLayer(layer);
+        }
+      },
+      title: burn("title", 120, [at(title, 0, 3)]),
+      caption: burn("caption", 60, [at(caption, 0.4, 1.9)]),
+      generated: burn("generated", 120, [{ ...at(disclosure, 0, 4), fadeSeconds: 0 }, at(caption, 0.4, 1.9)]),
+      outro: () => runFfmpeg(ffmpeg, outroArgs, timeout),
+      composition: async () => {
+        const work = mkdtempSync(path.join(dir, "cuts-"));
+        await renderCuts(plan, SPEC, { ffmpeg, workDir: work, outroPhoto: photo("pool-01.jpg") });
+        rmSync(work, { recursive: true, force: true });
+      },
+    });
+
+    const { scene, plain } = figures;
+    const show = (name: string, what: string) => {
+      const f = figures[name]!;
+      return (
+        `${what}: ${f.wall.toFixed(2)} s wall, ${f.cpu.toFixed(2)} s CPU = ` +
+        `${(f.cpu / plain!.cpu).toFixed(2)}× the plain encode's CPU, ${(f.cpu / scene!.cpu).toFixed(2)}× a scene render's`
+      );
+    };
+    const compose = figures.composition!;
+    return [
+      `baselines: render one 4 s 1080p scene (embedded camera move) ${scene!.wall.toFixed(2)} s wall, ${scene!.cpu.toFixed(2)} s CPU; ` +
+        `plain decode + encode of it ${plain!.wall.toFixed(2)} s wall, ${plain!.cpu.toFixed(2)} s CPU`,
+      show("layers", "rasterise the title, caption and disclosure PNGs"),
+      show("title", "burn the title into the whole 4 s clip"),
+      show("caption", "burn a caption into the first GOP (2 s) only"),
+      show("generated", "burn disclosure + caption into the whole clip (a generated scene)"),
+      show("outro", "render a 3 s outro (push + card)"),
+      `${show("composition", "7-scene job, both cuts")} (plan, seconds of video: ${JSON.stringify(plan.encodedSeconds)})`,
+      `7-scene job, both cuts vs rendering its 7 scenes: ${(compose.cpu / (7 * scene!.cpu)).toFixed(2)}× the CPU ` +
+        `(${compose.cpu.toFixed(1)} s vs ${(7 * scene!.cpu).toFixed(1)} s); per cut ${(compose.cpu / 2).toFixed(1)} s CPU`,
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return lines;
 }
 
 export const overlaysBenchmark: Benchmark = {
