@@ -5,6 +5,8 @@
  *   no filter);
  * - burning the title into the whole clip, a room caption into its first GOP only, the AI
  *   disclosure + caption into the whole clip; rendering a 3 s outro;
+ * - blending the title into 120 raw 1080p frames in JS (frame-compositor.ts): what the title
+ *   costs when it rides on the clip's own encode instead;
  * - a 7-scene composition of both cuts (title, 6 captions, 2 outros) vs the 7 scene renders.
  * The steps run in rounds (each step once per round, 3 rounds) so that load from other work on
  * a shared machine spreads over all of them; each figure is a median. Besides wall time it
@@ -21,6 +23,7 @@ import { LocalVideoProvider } from "../src/providers/local/local-video.provider.
 import type { SceneType } from "../src/providers/types.js";
 import { planComposition } from "../src/render/composition-plan.js";
 import { renderCuts } from "../src/render/cut-renderer.js";
+import { blendYuvLayer, layerOpacityAt, yuvLayerFromPng } from "../src/render/frame-compositor.js";
 import { outroLayer } from "../src/render/outro-card.js";
 import { type BurnLayer, burnOverlaysArgs, outroClipArgs } from "../src/render/overlay-commands.js";
 import {
@@ -149,6 +152,8 @@ async function run(): Promise<string[]> {
       { brandedOutro: true },
     );
 
+    const titleYuv = await yuvLayerFromPng(readFileSync(title.file), title.layer.box);
+    const rawFrame = new Uint8Array(1920 * 1080 * 1.5);
     const figures = await inRounds({
       scene: renderScene,
       plain: () => runFfmpeg(ffmpeg, concatReencodeArgs(list, path.join(dir, "plain.mp4")), timeout),
@@ -161,6 +166,17 @@ async function run(): Promise<string[]> {
       caption: burn("caption", 60, [at(caption, 0.4, 1.9)]),
       generated: burn("generated", 120, [{ ...at(disclosure, 0, 4), fadeSeconds: 0 }, at(caption, 0.4, 1.9)]),
       outro: () => runFfmpeg(ffmpeg, outroArgs, timeout),
+      blend: async () => {
+        for (let frame = 0; frame < 120; frame += 1) {
+          blendYuvLayer(
+            rawFrame,
+            1920,
+            1080,
+            titleYuv,
+            layerOpacityAt(frame / 30, { start: 0, end: 3, fadeSeconds: 0.3 }),
+          );
+        }
+      },
       composition: async () => {
         const work = mkdtempSync(path.join(dir, "cuts-"));
         await renderCuts(plan, SPEC, { ffmpeg, workDir: work, outroPhoto: photo("pool-01.jpg") });
@@ -185,6 +201,7 @@ async function run(): Promise<string[]> {
       show("caption", "burn a caption into the first GOP (2 s) only"),
       show("generated", "burn disclosure + caption into the whole clip (a generated scene)"),
       show("outro", "render a 3 s outro (push + card)"),
+      show("blend", "blend the title into 120 raw 1080p YUV frames in JS (no extra encode)"),
       `${show("composition", "7-scene job, both cuts")} (plan, seconds of video: ${JSON.stringify(plan.encodedSeconds)})`,
       `7-scene job, both cuts vs rendering its 7 scenes: ${(compose.cpu / (7 * scene!.cpu)).toFixed(2)}× the CPU ` +
         `(${compose.cpu.toFixed(1)} s vs ${(7 * scene!.cpu).toFixed(1)} s); per cut ${(compose.cpu / 2).toFixed(1)} s CPU`,

@@ -30,7 +30,7 @@ export function fontLicenceFile(): string {
   return require.resolve(`${PACKAGE}/LICENSE_FONT`);
 }
 
-/** The subset of a fontkit font that layout uses (kept small so tests can read it). */
+/** A parsed font (fontkit). */
 export type Font = fontkit.Font;
 
 const cache = new Map<FontWeight, Font>();
