@@ -1,4 +1,5 @@
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
+import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 
@@ -9,4 +10,9 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [mediaStreamingBenchmark, pipelineBenchmark, subscriptionsBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  mediaStreamingBenchmark,
+  pipelineBenchmark,
+  subscriptionsBenchmark,
+  overlaysBenchmark,
+];

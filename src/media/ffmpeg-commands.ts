@@ -109,21 +109,21 @@ export function fileUrl(path: string): string {
 }
 
 /** Common head of every ffmpeg argv: quiet banner, no keyboard, overwrite, machine progress. */
-function head(logLevel: "error" | "warning" | "info" = "warning"): string[] {
+export function head(logLevel: "error" | "warning" | "info" = "warning"): string[] {
   return args`-hide_banner -nostdin -y -loglevel ${logLevel} -nostats -progress pipe:2`;
 }
 
-function fileInput(path: string, formats?: readonly string[]): string[] {
+export function fileInput(path: string, formats?: readonly string[]): string[] {
   const allow = formats ? args`-format_whitelist ${formats.join(",")}` : [];
   return args`-protocol_whitelist ${FILE_ONLY} ${allow} -i ${fileUrl(path)}`;
 }
 
-const seconds = (value: number): string => {
+export const seconds = (value: number): string => {
   if (!Number.isFinite(value) || value < 0) throw new Error(`invalid seconds: ${value}`);
   return value.toFixed(6).replace(/\.?0+$/, "") || "0";
 };
 
-const even = (value: number, what: string): number => {
+export const even = (value: number, what: string): number => {
   if (!Number.isInteger(value) || value <= 0 || value % 2 !== 0) {
     throw new Error(`${what} must be a positive even integer, got ${value}`);
   }

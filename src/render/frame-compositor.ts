@@ -1,0 +1,149 @@
+/**
+ * Overlays blended straight into raw BT.709 YUV 4:2:0 frames, for a renderer that produces its
+ * own frames (the embedded provider pipes yuv420p into x264): the title, caption and disclosure
+ * then ride on the one encode the clip gets anyway, instead of a second decode + encode
+ * (burnOverlaysArgs). A layer is converted to YUV and premultiplied once; blending a frame
+ * touches only the layer's box.
+ */
+import sharp from "sharp";
+import type { Rect } from "./render-formats.js";
+
+export interface YuvLayer {
+  /** Top-left in the frame, even (4:2:0 chroma sites). */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Premultiplied planes: value × alpha / 255, at luma and chroma resolution. */
+  luma: Uint16Array;
+  cb: Uint16Array;
+  cr: Uint16Array;
+  /** Alpha 0…255 at luma resolution, and the mean of each 2×2 block at chroma resolution. */
+  alpha: Uint8Array;
+  alphaChroma: Uint8Array;
+}
+
+const KR = 0.2126;
+const KB = 0.0722;
+const KG = 1 - KR - KB;
+
+/**
+ * An RGBA image (sRGB, straight alpha) placed at (x, y) as a YUV layer. An odd x or y is moved
+ * one pixel left/up so chroma samples line up; the box is clipped to the frame.
+ */
+export function prepareYuvLayer(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  at: { x: number; y: number },
+): YuvLayer {
+  if (rgba.length !== width * height * 4) throw new Error("RGBA buffer does not match its size");
+  const x = at.x - (at.x & 1);
+  const y = at.y - (at.y & 1);
+  const w = width + (width & 1);
+  const h = height + (height & 1);
+  const luma = new Uint16Array(w * h);
+  const alpha = new Uint8Array(w * h);
+  const cw = w / 2;
+  const ch = h / 2;
+  const cb = new Uint16Array(cw * ch);
+  const cr = new Uint16Array(cw * ch);
+  const alphaChroma = new Uint8Array(cw * ch);
+  const sum = { cb: new Float64Array(cw * ch), cr: new Float64Array(cw * ch), a: new Float64Array(cw * ch) };
+  for (let j = 0; j < height; j += 1) {
+    for (let i = 0; i < width; i += 1) {
+      const p = (j * width + i) * 4;
+      const a = rgba[p + 3]!;
+      if (a === 0) continue;
+      const r = rgba[p]! / 255;
+      const g = rgba[p + 1]! / 255;
+      const b = rgba[p + 2]! / 255;
+      const ey = KR * r + KG * g + KB * b;
+      const q = j * w + i;
+      alpha[q] = a;
+      luma[q] = Math.round(((16 + 219 * ey) * a) / 255);
+      const c = (j >> 1) * cw + (i >> 1);
+      sum.cb[c]! += (128 + (224 * (b - ey)) / (2 * (1 - KB))) * a;
+      sum.cr[c]! += (128 + (224 * (r - ey)) / (2 * (1 - KR))) * a;
+      sum.a[c]! += a;
+    }
+  }
+  for (let c = 0; c < cw * ch; c += 1) {
+    const total = sum.a[c]!;
+    if (total === 0) continue;
+    const meanAlpha = total / 4;
+    alphaChroma[c] = Math.round(meanAlpha);
+    // premultiplied by the block's mean alpha: the colour is the alpha-weighted mean
+    cb[c] = Math.round((sum.cb[c]! / total) * (meanAlpha / 255));
+    cr[c] = Math.round((sum.cr[c]! / total) * (meanAlpha / 255));
+  }
+  return { x, y, width: w, height: h, luma, cb, cr, alpha, alphaChroma };
+}
+
+/**
+ * Blends a layer into a yuv420p frame in place at `opacity` (0…1): out = in × (1 − αo) + layer × o.
+ * Parts of the layer outside the frame are skipped.
+ */
+export function blendYuvLayer(
+  frame: Uint8Array,
+  frameWidth: number,
+  frameHeight: number,
+  layer: YuvLayer,
+  opacity: number,
+): void {
+  const o = Math.min(1, Math.max(0, opacity));
+  if (o === 0) return;
+  const lumaSize = frameWidth * frameHeight;
+  const fcw = frameWidth >> 1;
+  const fch = frameHeight >> 1;
+  if (frame.length < lumaSize + 2 * fcw * fch) throw new Error("frame buffer too small for yuv420p");
+  const blend = (
+    plane: number,
+    fw: number,
+    fh: number,
+    lx: number,
+    ly: number,
+    lw: number,
+    lh: number,
+    values: Uint16Array,
+    alphas: Uint8Array,
+  ) => {
+    for (let j = Math.max(0, -ly); j < lh && ly + j < fh; j += 1) {
+      const row = plane + (ly + j) * fw;
+      for (let i = Math.max(0, -lx); i < lw && lx + i < fw; i += 1) {
+        const a = alphas[j * lw + i]!;
+        if (a === 0) continue;
+        const q = row + lx + i;
+        frame[q] = Math.round(frame[q]! * (1 - (a / 255) * o) + values[j * lw + i]! * o);
+      }
+    }
+  };
+  blend(0, frameWidth, frameHeight, layer.x, layer.y, layer.width, layer.height, layer.luma, layer.alpha);
+  const cw = layer.width / 2;
+  const ch = layer.height / 2;
+  blend(lumaSize, fcw, fch, layer.x / 2, layer.y / 2, cw, ch, layer.cb, layer.alphaChroma);
+  blend(lumaSize + fcw * fch, fcw, fch, layer.x / 2, layer.y / 2, cw, ch, layer.cr, layer.alphaChroma);
+}
+
+/** A layer's opacity at time `t` of its clip: the same fades as burnOverlaysArgs' filter. */
+export function layerOpacityAt(
+  t: number,
+  window: { start: number; end: number; fadeSeconds: number },
+): number {
+  const { start, end } = window;
+  if (t < start || t >= end) return 0;
+  const fade = Math.min(Math.max(window.fadeSeconds, 0), (end - start) / 2);
+  if (fade === 0) return 1;
+  return Math.min(1, (t - start) / fade, (end - t) / fade);
+}
+
+/** A rasterised layer PNG (overlay-raster.ts) as a YUV layer at its box. */
+export async function yuvLayerFromPng(png: Buffer, box: Pick<Rect, "x" | "y">): Promise<YuvLayer> {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return prepareYuvLayer(
+    new Uint8Array(data.buffer, data.byteOffset, data.length),
+    info.width,
+    info.height,
+    box,
+  );
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { blendYuvLayer, layerOpacityAt, prepareYuvLayer } from "../../src/render/frame-compositor.js";
+
+const W = 8;
+const H = 8;
+/** A black yuv420p frame (BT.709 limited range: Y 16, Cb/Cr 128). */
+function blackFrame(): Uint8Array {
+  const frame = new Uint8Array(W * H * 1.5);
+  frame.fill(16, 0, W * H);
+  frame.fill(128, W * H);
+  return frame;
+}
+function solid(width: number, height: number, rgba: [number, number, number, number]): Uint8Array {
+  const out = new Uint8Array(width * height * 4);
+  for (let p = 0; p < out.length; p += 4) out.set(rgba, p);
+  return out;
+}
+const lumaAt = (frame: Uint8Array, x: number, y: number) => frame[y * W + x]!;
+const cbAt = (frame: Uint8Array, x: number, y: number) => frame[W * H + (y >> 1) * (W / 2) + (x >> 1)]!;
+const crAt = (frame: Uint8Array, x: number, y: number) =>
+  frame[W * H * 1.25 + (y >> 1) * (W / 2) + (x >> 1)]!;
+
+describe("frame compositor", () => {
+  it("an opaque white layer turns its box white and leaves the rest", () => {
+    const frame = blackFrame();
+    blendYuvLayer(frame, W, H, prepareYuvLayer(solid(4, 4, [255, 255, 255, 255]), 4, 4, { x: 2, y: 2 }), 1);
+    assert.equal(lumaAt(frame, 2, 2), 235);
+    assert.equal(lumaAt(frame, 5, 5), 235);
+    assert.equal(lumaAt(frame, 1, 1), 16);
+    assert.equal(lumaAt(frame, 6, 6), 16);
+    assert.equal(cbAt(frame, 2, 2), 128);
+    assert.equal(crAt(frame, 2, 2), 128);
+  });
+
+  it("converts colour with the BT.709 limited-range matrix", () => {
+    const frame = blackFrame();
+    blendYuvLayer(frame, W, H, prepareYuvLayer(solid(2, 2, [255, 0, 0, 255]), 2, 2, { x: 0, y: 0 }), 1);
+    // pure red in BT.709: Y = 16 + 219 × 0.2126, Cr = 128 + 112
+    assert.equal(lumaAt(frame, 0, 0), Math.round(16 + 219 * 0.2126));
+    assert.equal(crAt(frame, 0, 0), 240);
+    assert.ok(cbAt(frame, 0, 0) < 128);
+  });
+
+  it("honours the layer's alpha and the opacity of a fade", () => {
+    const half = blackFrame();
+    blendYuvLayer(half, W, H, prepareYuvLayer(solid(2, 2, [255, 255, 255, 128]), 2, 2, { x: 0, y: 0 }), 1);
+    assert.ok(Math.abs(lumaAt(half, 0, 0) - (16 + (219 * 128) / 255)) <= 1);
+    const faded = blackFrame();
+    blendYuvLayer(faded, W, H, prepareYuvLayer(solid(2, 2, [255, 255, 255, 255]), 2, 2, { x: 0, y: 0 }), 0.5);
+    assert.ok(Math.abs(lumaAt(faded, 0, 0) - 125.5) <= 1);
+    const none = blackFrame();
+    blendYuvLayer(none, W, H, prepareYuvLayer(solid(2, 2, [255, 255, 255, 255]), 2, 2, { x: 0, y: 0 }), 0);
+    assert.deepEqual(none, blackFrame());
+  });
+
+  it("aligns odd positions to chroma sites and clips at the frame's edge", () => {
+    const layer = prepareYuvLayer(solid(3, 3, [255, 255, 255, 255]), 3, 3, { x: 7, y: 5 });
+    assert.deepEqual([layer.x, layer.y, layer.width, layer.height], [6, 4, 4, 4]);
+    const frame = blackFrame();
+    blendYuvLayer(frame, W, H, layer, 1);
+    // the 3×3 content now covers x 6–8 (8 is off the frame) and y 4–6
+    assert.equal(lumaAt(frame, 7, 6), 235);
+    assert.equal(lumaAt(frame, 6, 4), 235);
+    assert.equal(lumaAt(frame, 7, 7), 16);
+    assert.equal(lumaAt(frame, 5, 5), 16);
+  });
+
+  it("fades like the FFmpeg filter: in from start, out before end, nothing outside", () => {
+    const window = { start: 0.4, end: 1.9, fadeSeconds: 0.3 };
+    assert.equal(layerOpacityAt(0.3, window), 0);
+    assert.ok(Math.abs(layerOpacityAt(0.55, window) - 0.5) < 1e-9);
+    assert.equal(layerOpacityAt(1, window), 1);
+    assert.ok(Math.abs(layerOpacityAt(1.75, window) - 0.5) < 1e-9);
+    assert.equal(layerOpacityAt(1.9, window), 0);
+    assert.equal(layerOpacityAt(2, { start: 0, end: 4, fadeSeconds: 0 }), 1);
+  });
+});
