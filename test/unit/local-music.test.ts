@@ -10,13 +10,8 @@ import { promisify } from "node:util";
 import { isAppError } from "../../src/errors.js";
 import { LocalMusicProvider, pumpGain } from "../../src/providers/local/local-music.provider.js";
 import { moodProfile } from "../../src/providers/local/music-theory.js";
-import {
-  composeScore,
-  intensityAt,
-  LAYERS,
-  planTimeline,
-  scoreSeed,
-} from "../../src/providers/local/score-composer.js";
+import { composeScore, scoreSeed } from "../../src/providers/local/score-composer.js";
+import { intensityAt, LAYERS, planTimeline } from "../../src/providers/local/score-timeline.js";
 import { type DecodedWav, encodeWav, readWav, wavHeader } from "../../src/providers/local/wav.js";
 import { MUSIC_MOODS, type MusicMood, type MusicSegment, SCENE_TYPES } from "../../src/providers/types.js";
 

@@ -8,18 +8,13 @@ import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { AppError, badInput, isAppError } from "../../errors.js";
 import type { MusicProvider, MusicRequest } from "../types.js";
-import { composeScore, intensityAt, type Score, scoreSeed } from "./score-composer.js";
-import {
-  BUS_IDS,
-  type BusId,
-  createVoice,
-  OnePole,
-  PingPongDelay,
-  Reverb,
-  StateVariableFilter,
-  softLimit,
-  type Voice,
-} from "./synth.js";
+import type { Voice } from "./mono-voice.js";
+import { BUS_IDS, type BusId } from "./note-event.js";
+import { composeScore, type Score, scoreSeed } from "./score-composer.js";
+import { intensityAt } from "./score-timeline.js";
+import { createVoice } from "./synth.js";
+import { OnePole, StateVariableFilter, softLimit } from "./synth-dsp.js";
+import { PingPongDelay, Reverb } from "./synth-effects.js";
 import { encodeFrames, type WavSampleFormat, wavHeader } from "./wav.js";
 
 /** Longest score we agree to render; far beyond any listing video, short of a runaway request. */
