@@ -80,8 +80,8 @@ async function harness(
     logger: silentLogger,
     dataSource,
     boss,
-    providers: (ffmpeg) =>
-      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg }).addVideo({
+    providers: (ffmpeg, workers) =>
+      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers }).addVideo({
         name: "bench:fixed-3s",
         description: "benchmark: exactly 3 s per clip",
         price: { unit: "second", unitPriceUsd: 0 },
@@ -100,6 +100,7 @@ async function harness(
     campaignId: campaign.id,
     async close() {
       await boss.stop({ graceful: false, timeout: 5_000 });
+      await services.workers.close();
       await dataSource.destroy();
       await server.stop();
     },

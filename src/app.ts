@@ -54,6 +54,7 @@ export async function startApp(
 
     await createQueues(boss);
     const services = createServices({ config, logger, dataSource: database.dataSource, boss });
+    cleanups.push(() => services.workers.close());
     if (role !== "api") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       await boss

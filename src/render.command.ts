@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline as pipe } from "node:stream/promises";
 import type { Config } from "./config.js";
-import { createServices } from "./container.js";
+import { createServices, type Services } from "./container.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
@@ -37,11 +37,12 @@ export async function renderCommand(config: Config, logger: Logger, options: Ren
 
   const database = await openDatabase(config, logger, { poolSize: 10 });
   const boss = createBoss({ url: database.url, applicationName: "propvid-render", logger });
+  let services: Services | undefined;
   try {
     await runMigrations(database.dataSource);
     await boss.start();
     await createQueues(boss);
-    const services = createServices({ config, logger, dataSource: database.dataSource, boss });
+    services = createServices({ config, logger, dataSource: database.dataSource, boss });
     await startWorkers(boss, jobHandlers(services), logger, config);
 
     const tenant = await services.tenants.ensure("cli");
@@ -89,6 +90,7 @@ export async function renderCommand(config: Config, logger: Logger, options: Ren
     return path.resolve(options.output);
   } finally {
     await boss.stop({ graceful: false, timeout: 10_000 }).catch(() => undefined);
+    await services?.workers.close();
     await database.close();
   }
 }

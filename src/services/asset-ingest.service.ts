@@ -7,12 +7,14 @@ import { AssetEntity } from "../db/entities/index.js";
 import { returnedRows } from "../db/sql.js";
 import { AppError, isAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { analyzeImage, hammingDistance, type ImageAnalysis } from "../media/image-analysis.js";
+import { analyzeImage, type ImageAnalysis } from "../media/image-analysis.js";
 import { IMAGE_CONTENT_TYPES, sniffImageFormat } from "../media/image-format.js";
+import { hammingDistance } from "../media/image-metrics.js";
 import type { MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
 import { ROOM_TYPES, type RoomType } from "../providers/types.js";
+import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import type { CampaignService } from "./campaign.service.js";
 import { isUuid } from "./pagination.js";
 import type { TokenService } from "./token.service.js";
@@ -79,6 +81,8 @@ export class AssetIngestService {
       media: MediaStore;
       tokens: TokenService;
       campaigns: CampaignService;
+      /** Runs image analysis's pixel math off the API's thread. */
+      workers: MediaWorkerPool;
     },
   ) {}
 
@@ -218,7 +222,10 @@ export class AssetIngestService {
     }
     let analysis: ImageAnalysis;
     try {
-      analysis = await analyzeImage(bytes, { maxPixels: this.deps.config.maxImagePixels });
+      analysis = await analyzeImage(bytes, {
+        maxPixels: this.deps.config.maxImagePixels,
+        workers: this.deps.workers,
+      });
     } catch (error) {
       if (isAppError(error) && (error.code === "MEDIA_REJECTED" || error.code === "UNSUPPORTED_MEDIA_TYPE")) {
         return await this.reject(asset, error.message);

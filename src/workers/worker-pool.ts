@@ -177,7 +177,9 @@ export class WorkerPool<T extends TaskMap> {
   /** Terminates every thread; running tasks fail, later ones are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.threads].map((thread) => this.terminate(thread, "the worker pool closed")));
+    await Promise.all(
+      [...this.threads].map((thread) => this.terminate(thread, "the worker pool closed", { quiet: true })),
+    );
   }
 
   private start(kind: string, input: unknown, transfer: ArrayBuffer[] = [], events: TaskEvents): Task {
@@ -268,11 +270,11 @@ export class WorkerPool<T extends TaskMap> {
   }
 
   /** Stops a thread on purpose; its other tasks fail (transient: a retry runs on a fresh thread). */
-  private terminate(thread: Thread, why: string): Promise<number> {
+  private terminate(thread: Thread, why: string, options: { quiet?: boolean } = {}): Promise<number> {
     this.forget(thread);
     thread.stopping = true;
     this.failAll(thread, why, "the worker thread was stopped");
-    this.options.logger?.warn({ thread: thread.index, why }, "worker thread terminated");
+    if (!options.quiet) this.options.logger?.warn({ thread: thread.index, why }, "worker thread terminated");
     return thread.worker.terminate();
   }
 

@@ -91,6 +91,7 @@ export async function startInProcessApp(
     async close() {
       await http.close();
       await boss.stop({ graceful: false, timeout: 5_000 });
+      await services.workers.close();
       await db.close();
     },
   };

@@ -1,13 +1,20 @@
 /**
  * The worker pool against real threads: sizes, transfer, pulled streams, cancellation (cooperative
  * and of a stuck task), crashes (a clear error, a fresh thread next time), close. The tasks are
- * test-tasks.worker.ts, served by the real task host.
+ * test-tasks.worker.ts, served by the real task host; the media tasks are checked against the
+ * same code run on this thread.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, describe, it } from "node:test";
+import sharp from "sharp";
 import { AppError } from "../../src/errors.js";
+import { pixelMetrics } from "../../src/media/image-metrics.js";
+import { cameraPath } from "../../src/providers/local/camera-move.js";
+import { FrameSampler, type FramesRequest } from "../../src/providers/local/frame-sampler.js";
+import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { WorkerPool } from "../../src/workers/worker-pool.js";
+import { fixturePhoto } from "../helpers/fixtures.js";
 import type { TestTasks } from "../helpers/test-tasks.worker.js";
 
 const SCRIPT = new URL("../helpers/test-tasks.worker.js", import.meta.url);
@@ -186,5 +193,46 @@ describe("WorkerPool", () => {
     const [error] = (await once(refused, "error")) as [unknown];
     assert.ok(isCode("PROVIDER_FAILED", /closed/)(error));
     assert.equal(two.stats().threads, 0);
+  });
+});
+
+describe("the media pool", () => {
+  const media = createMediaWorkerPool({ size: 2 });
+  after(() => media.close());
+
+  it("samples the same frames in a worker thread as on this one", async () => {
+    const output = { width: 320, height: 180 };
+    const photo = async (name: string) => {
+      const { data, info } = await sharp(fixturePhoto(name))
+        .resize(480, 270)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return {
+        rgb: data,
+        width: info.width,
+        height: info.height,
+        path: cameraPath("ORBIT_RIGHT", { width: info.width, height: info.height }, output),
+      };
+    };
+    const request: FramesRequest = {
+      first: await photo("living-01.jpg"),
+      last: await photo("kitchen-01.jpg"),
+      output,
+      frameCount: 24,
+    };
+    const frames = await readAll(media.stream("video-frames", request));
+    const here = new FrameSampler(request);
+    assert.equal(frames.length, 24);
+    for (const [index, frame] of frames.entries())
+      assert.ok(frame.equals(here.frame(index)), `frame ${index}`);
+  });
+
+  it("computes the same image metrics in a worker thread as on this one", async () => {
+    const { data, info } = await sharp(fixturePhoto("bath-01.jpg"))
+      .resize(800, 800, { fit: "inside" })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const pixels = { data, width: info.width, height: info.height, channels: info.channels };
+    assert.deepEqual(await media.run("image-metrics", pixels), pixelMetrics(pixels));
   });
 });
