@@ -162,7 +162,9 @@ export class WorkerPool<T extends TaskMap> {
       task = this.start(kind, input, options.transfer, {
         chunk: (data) => {
           options.onChunk?.(data.byteLength);
-          readable.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+          // An empty push would not ask for more: ask the worker directly instead.
+          if (data.byteLength === 0) this.post(task!.thread, { type: "credit", id: task!.id });
+          else readable.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         },
         progress: (fraction) => options.onProgress?.(fraction),
         done: () => readable.push(null),
@@ -190,7 +192,13 @@ export class WorkerPool<T extends TaskMap> {
     const task: Task = { id: this.nextTaskId++, kind, thread, events, settled: false };
     thread.tasks.set(task.id, task);
     if (thread.tasks.size === 1) thread.worker.ref();
-    this.post(thread, { type: "start", id: task.id, kind, input }, transfer);
+    try {
+      this.post(thread, { type: "start", id: task.id, kind, input }, transfer);
+    } catch (error) {
+      // e.g. an input that cannot be cloned: nothing reached the thread
+      this.finish(task);
+      throw error;
+    }
     return task;
   }
 

@@ -82,6 +82,8 @@ describe("WorkerPool", () => {
     );
     // each chunk arrived as its own buffer (the task fails if its copy was not detached on sending)
     for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, 4096);
+    // empty chunks carry nothing but must not stall the stream
+    assert.deepEqual(await readAll(two.stream("chunks", { count: 3, bytes: 0 })), []);
   });
 
   it("streams with backpressure: the worker is at most a chunk or two ahead of a slow reader", async () => {

@@ -11,6 +11,7 @@
  */
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import sharp from "sharp";
 import { AppError, isAppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
@@ -75,6 +76,7 @@ export class LocalVideoProvider implements VideoProvider {
     };
 
     const started = Date.now();
+    let frames: Readable | undefined;
     try {
       checkpoint();
       const output = { width, height };
@@ -90,7 +92,7 @@ export class LocalVideoProvider implements VideoProvider {
       // two ahead of the encoder. The decoded photos are copied to it once (sharp's buffers
       // cannot be moved); every frame comes back moved, not copied.
       let framesDone = 0;
-      const frames = this.workers.stream(
+      frames = this.workers.stream(
         "video-frames",
         { first, last, output, frameCount },
         {
@@ -136,6 +138,8 @@ export class LocalVideoProvider implements VideoProvider {
         throw new AppError("CANCELLED", "local render cancelled", { cause: error });
       throw error;
     } finally {
+      // Stops the worker's task if FFmpeg never got to read (a no-op once the frames are all out).
+      frames?.destroy();
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
     }
