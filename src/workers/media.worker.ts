@@ -1,17 +1,19 @@
 /**
  * The media worker thread's entry: the CPU-heavy media code, served to the pool (media-tasks.ts).
- * Only pure computation runs here — no sharp, no files, no database — so terminating a thread
- * at any moment is safe.
+ * No database and no writes: computation, plus sharp decoding a clip's photos from their files
+ * (a cancelled task is acknowledged at once by the task host, so a thread is only terminated
+ * when its JavaScript is stuck, never in the middle of a libvips call).
  */
 import { pixelMetrics } from "../media/image-metrics.js";
 import { FrameSampler } from "../providers/local/frame-sampler.js";
+import { decodeClipPhotos } from "../providers/local/photo-decoder.js";
 import { scoreWav } from "../providers/local/score-renderer.js";
 import type { MediaTasks } from "./media-tasks.js";
 import { serveTasks } from "./task-host.js";
 
 serveTasks<MediaTasks>({
   async "video-frames"(request, task) {
-    const sampler = new FrameSampler(request);
+    const sampler = new FrameSampler(await decodeClipPhotos(request));
     for (let index = 0; index < sampler.frameCount; index += 1) {
       await task.demand();
       task.emit(sampler.frame(index));

@@ -30,6 +30,7 @@ const cancelled = (): AppError => new AppError("CANCELLED", "task cancelled");
 
 class HostedTask implements TaskContext {
   private readonly controller = new AbortController();
+  private answered = false;
   private credits = 0;
   private waiting: { resolve: () => void; reject: (error: AppError) => void } | null = null;
 
@@ -51,10 +52,24 @@ class HostedTask implements TaskContext {
     }
   }
 
+  /**
+   * Stops the task and answers the pool at once, even if the handler is still awaiting something
+   * (a sharp decode): the pool then never has to terminate a thread that is merely busy
+   * elsewhere. The handler ends at its next checkpoint; its late answer is dropped.
+   */
   cancel(): void {
+    if (this.answered) return;
     this.controller.abort();
     this.waiting?.reject(cancelled());
     this.waiting = null;
+    this.answer({ type: "failed", id: this.id, error: serializeError(cancelled()) });
+  }
+
+  /** The one final message for this task (a result, an error or the cancellation). */
+  answer(message: Extract<FromWorker, { type: "done" | "failed" }>): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.post(message);
   }
 
   demand(): Promise<void> {
@@ -95,9 +110,9 @@ export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = 
     try {
       if (!handler) throw new Error(`unknown task kind "${message.kind}"`);
       const result = await handler(message.input, task);
-      task.post({ type: "done", id: message.id, result });
+      task.answer({ type: "done", id: message.id, result });
     } catch (error) {
-      task.post({ type: "failed", id: message.id, error: serializeError(error) });
+      task.answer({ type: "failed", id: message.id, error: serializeError(error) });
     } finally {
       tasks.delete(message.id);
     }

@@ -176,7 +176,10 @@ describe("LocalVideoProvider", () => {
     // asserts: the lateness figures above also carry the CPU contention of the encoder and the
     // worker on this 2-core machine (and of everything else running on it), so they are reported,
     // and the benchmark (bench/api-under-render.bench.ts) holds them to the goal on an idle machine.
-    assert.ok(busy.utilization < 0.5, `main thread busy ${(busy.utilization * 100).toFixed(0)} % of the render`);
+    assert.ok(
+      busy.utilization < 0.5,
+      `main thread busy ${(busy.utilization * 100).toFixed(0)} % of the render`,
+    );
   });
 
   const sizes: Array<{

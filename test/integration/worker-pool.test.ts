@@ -10,8 +10,8 @@ import { after, describe, it } from "node:test";
 import sharp from "sharp";
 import { AppError } from "../../src/errors.js";
 import { pixelMetrics } from "../../src/media/image-metrics.js";
-import { cameraPath } from "../../src/providers/local/camera-move.js";
-import { FrameSampler, type FramesRequest } from "../../src/providers/local/frame-sampler.js";
+import { FrameSampler } from "../../src/providers/local/frame-sampler.js";
+import { decodeClipPhotos, type VideoFramesRequest } from "../../src/providers/local/photo-decoder.js";
 import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { WorkerPool } from "../../src/workers/worker-pool.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
@@ -202,31 +202,30 @@ describe("the media pool", () => {
   const media = createMediaWorkerPool({ size: 2 });
   after(() => media.close());
 
-  it("samples the same frames in a worker thread as on this one", async () => {
-    const output = { width: 320, height: 180 };
-    const photo = async (name: string) => {
-      const { data, info } = await sharp(fixturePhoto(name))
-        .resize(480, 270)
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return {
-        rgb: data,
-        width: info.width,
-        height: info.height,
-        path: cameraPath("ORBIT_RIGHT", { width: info.width, height: info.height }, output),
-      };
-    };
-    const request: FramesRequest = {
-      first: await photo("living-01.jpg"),
-      last: await photo("kitchen-01.jpg"),
-      output,
+  it("decodes the photos and samples the same frames in a worker thread as on this one", async () => {
+    const request: VideoFramesRequest = {
+      firstImagePath: fixturePhoto("living-01.jpg"),
+      lastImagePath: fixturePhoto("kitchen-01.jpg"),
+      cameraMove: "ORBIT_RIGHT",
+      output: { width: 320, height: 180 },
       frameCount: 24,
     };
     const frames = await readAll(media.stream("video-frames", request));
-    const here = new FrameSampler(request);
+    const here = new FrameSampler(await decodeClipPhotos(request));
     assert.equal(frames.length, 24);
     for (const [index, frame] of frames.entries())
       assert.ok(frame.equals(here.frame(index)), `frame ${index}`);
+  });
+
+  it("reports a photo it cannot decode as MEDIA_REJECTED", async () => {
+    const request: VideoFramesRequest = {
+      firstImagePath: new URL(import.meta.url).pathname, // this test file, not a photo
+      lastImagePath: null,
+      cameraMove: "PUSH_IN",
+      output: { width: 320, height: 180 },
+      frameCount: 4,
+    };
+    await assert.rejects(readAll(media.stream("video-frames", request)), isCode("MEDIA_REJECTED"));
   });
 
   it("computes the same image metrics in a worker thread as on this one", async () => {

@@ -2,25 +2,22 @@
  * The embedded video provider: a camera move over the scene's first photo that hands over to
  * its last photo with a motion-matched crossfade, rendered on this machine.
  *
- * This side orchestrates: it decodes and prescales each photo once with sharp, has a media
- * worker thread sample the frames (frame-sampler.ts: sub-pixel bilinear in BT.709 YUV 4:2:0),
- * and streams them into ONE x264 encoder at the house settings, with backpressure. The main
- * thread only moves buffers, so the API stays responsive while clips render. A deadline and
+ * This side orchestrates: a media worker thread decodes and prescales each photo once
+ * (photo-decoder.ts, sharp) and samples the frames (frame-sampler.ts: sub-pixel bilinear in
+ * BT.709 YUV 4:2:0); they stream into ONE x264 encoder at the house settings, with
+ * backpressure. The main thread only moves finished frames, so the API stays responsive. A deadline and
  * the caller's abort stop the render: the encoder's process group is killed, the worker's task
  * is cancelled, and the partial clip is removed.
  */
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import sharp from "sharp";
-import { AppError, isAppError } from "../../errors.js";
+import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
 import { encodeRawFramesArgs } from "../../media/ffmpeg-commands.js";
 import type { MediaWorkerPool } from "../../workers/media-tasks.js";
 import type { VideoProvider, VideoRenderRequest } from "../types.js";
-import { cameraPath, pathBounds, type Viewport } from "./camera-move.js";
-import type { PhotoPixels } from "./frame-sampler.js";
 
 export interface LocalVideoProviderOptions {
   /** The ffmpeg binary (see resolveFfmpegBinaries). */
@@ -79,22 +76,19 @@ export class LocalVideoProvider implements VideoProvider {
     let frames: Readable | undefined;
     try {
       checkpoint();
-      const output = { width, height };
       const same = request.firstImagePath === request.lastImagePath;
-      const [first, last] = await Promise.all([
-        decodePhoto(request.firstImagePath, request.cameraMove, output),
-        same ? null : decodePhoto(request.lastImagePath, request.cameraMove, output),
-      ]);
-      checkpoint();
-      const decoded = Date.now();
-
-      // The frames are sampled in a worker thread and pulled one per read: at most a frame or
-      // two ahead of the encoder. The decoded photos are copied to it once (sharp's buffers
-      // cannot be moved); every frame comes back moved, not copied.
+      // A worker thread decodes the photos and samples the frames; they are pulled one per
+      // read (at most a frame or two ahead of the encoder) and each comes back moved, not copied.
       let framesDone = 0;
       frames = this.workers.stream(
         "video-frames",
-        { first, last, output, frameCount },
+        {
+          firstImagePath: request.firstImagePath,
+          lastImagePath: same ? null : request.lastImagePath,
+          cameraMove: request.cameraMove,
+          output: { width, height },
+          frameCount,
+        },
         {
           onChunk: () => {
             framesDone += 1;
@@ -122,10 +116,7 @@ export class LocalVideoProvider implements VideoProvider {
       checkpoint();
       await rename(partialFile, outFile);
       request.onProgress?.(1);
-      log?.info(
-        { frames: frameCount, decodeMs: decoded - started, totalMs: Date.now() - started },
-        "local clip rendered",
-      );
+      log?.info({ frames: frameCount, totalMs: Date.now() - started }, "local clip rendered");
       return { outFile, costUsd: 0 };
     } catch (error) {
       await rm(partialFile, { force: true });
@@ -143,66 +134,5 @@ export class LocalVideoProvider implements VideoProvider {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
     }
-  }
-}
-
-/**
- * Decodes a photo once (sharp: libvips threads, off the event loop), cropped to what the camera
- * visits and scaled so the tightest viewport maps 1:1 onto the output (the sampler never
- * upscales), with the camera path in the result's pixels.
- */
-async function decodePhoto(
-  file: string,
-  move: VideoRenderRequest["cameraMove"],
-  output: { width: number; height: number },
-): Promise<PhotoPixels> {
-  try {
-    const meta = await sharp(file, { autoOrient: true }).metadata();
-    const source = { width: meta.autoOrient.width, height: meta.autoOrient.height };
-    const sourcePath = cameraPath(move, source, output);
-    // Crop to what the camera visits (plus a margin for the sampler's neighbours)...
-    const bounds = pathBounds(sourcePath);
-    const left = Math.max(0, Math.floor(bounds.x) - 2);
-    const top = Math.max(0, Math.floor(bounds.y) - 2);
-    const region = {
-      left,
-      top,
-      width: Math.min(source.width, Math.ceil(bounds.x + bounds.w) + 2) - left,
-      height: Math.min(source.height, Math.ceil(bounds.y + bounds.h) + 2) - top,
-    };
-    // ...and scale so the tightest viewport maps 1:1 onto the output.
-    const tightest = Math.min(sourcePath.from.w, sourcePath.to.w);
-    const scale = output.width / tightest;
-    const workWidth = Math.max(2, Math.round(region.width * scale));
-    const workHeight = Math.max(2, Math.round(region.height * scale));
-    const { data, info } = await sharp(file, { autoOrient: true })
-      .extract(region)
-      .resize(workWidth, workHeight, { fit: "fill", kernel: "lanczos3" })
-      .flatten({ background: "#000000" })
-      .toColourspace("srgb")
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== workWidth || info.height !== workHeight) {
-      throw new Error(`unexpected decode: ${info.width}x${info.height}x${info.channels}`);
-    }
-    const sx = workWidth / region.width;
-    const sy = workHeight / region.height;
-    const toWork = (viewport: Viewport): Viewport => ({
-      x: (viewport.x - region.left) * sx,
-      y: (viewport.y - region.top) * sy,
-      w: viewport.w * sx,
-      h: viewport.h * sy,
-    });
-    return {
-      rgb: data,
-      width: workWidth,
-      height: workHeight,
-      path: { from: toWork(sourcePath.from), to: toWork(sourcePath.to) },
-    };
-  } catch (error) {
-    if (isAppError(error)) throw error;
-    throw new AppError("MEDIA_REJECTED", `photo could not be decoded: ${path.basename(file)}`, {
-      cause: error,
-    });
   }
 }
