@@ -1,5 +1,7 @@
+import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
+import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
@@ -9,4 +11,10 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [mediaStreamingBenchmark, pipelineBenchmark, subscriptionsBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  mediaStreamingBenchmark,
+  pipelineBenchmark,
+  subscriptionsBenchmark,
+  apiUnderRenderBenchmark,
+  renderEndToEndBenchmark,
+];
