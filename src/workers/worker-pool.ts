@@ -9,7 +9,7 @@
  *   between frames, which leaves room for an image analysis or the score).
  * - Buffers cross threads by transfer (moved, not copied): frames come back that way.
  * - Streams are pulled: `stream()` returns a Readable that asks the worker for one chunk per
- *   read, so a render is at most a frame or two ahead of its encoder.
+ *   read (plus an optional prefetch), so a render is at most a frame or two ahead of its encoder.
  * - Cancelling (abort signal, or destroying the stream) tells the worker to stop at its next
  *   checkpoint; a thread that has not stopped the task within `cancelGraceMs` is terminated.
  * - A thread that crashes fails its tasks with a clear PROVIDER_FAILED (transient: the job
@@ -44,6 +44,11 @@ export interface StreamOptions {
   transfer?: ArrayBuffer[];
   /** Bytes the Readable buffers before it stops asking for more (default 1: one chunk). */
   highWaterMark?: number;
+  /**
+   * Chunks the worker may make before the first read (default 0). One keeps it working while
+   * the consumer handles the previous chunk, instead of both waiting on each hand-over.
+   */
+  prefetch?: number;
   onProgress?: (fraction: number) => void;
   /** Called for every chunk as it arrives (e.g. to count frames). */
   onChunk?: (bytes: number) => void;
@@ -170,6 +175,8 @@ export class WorkerPool<T extends TaskMap> {
         done: () => readable.push(null),
         fail: (error) => readable.destroy(error),
       });
+      for (let i = 0; i < (options.prefetch ?? 0); i += 1)
+        this.post(task.thread, { type: "credit", id: task.id });
     } catch (error) {
       process.nextTick(() => readable.destroy(error as Error));
     }

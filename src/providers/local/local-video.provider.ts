@@ -90,6 +90,8 @@ export class LocalVideoProvider implements VideoProvider {
           frameCount,
         },
         {
+          // one frame ahead: sampling and the hand-over to FFmpeg overlap instead of taking turns
+          prefetch: 1,
           onChunk: () => {
             framesDone += 1;
             if (framesDone % 6 === 0) request.onProgress?.(Math.min(0.99, framesDone / frameCount));
