@@ -1,6 +1,8 @@
+import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
+import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
@@ -15,4 +17,6 @@ export const BENCHMARKS: Benchmark[] = [
   pipelineBenchmark,
   subscriptionsBenchmark,
   overlaysBenchmark,
+  apiUnderRenderBenchmark,
+  renderEndToEndBenchmark,
 ];

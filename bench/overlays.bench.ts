@@ -33,6 +33,7 @@ import {
   titleLayer,
 } from "../src/render/overlay-layers.js";
 import { outroBackground, rasteriseLayer } from "../src/render/overlay-raster.js";
+import { createMediaWorkerPool } from "../src/workers/media-tasks.js";
 import { sampleSpec } from "../test/helpers/render-fixtures.js";
 import type { Benchmark } from "./benchmarks.js";
 
@@ -88,8 +89,9 @@ async function run(): Promise<string[]> {
   const { ffmpeg } = resolveFfmpegBinaries({ searchPath: process.env.PATH });
   const dir = mkdtempSync(path.join(os.tmpdir(), "propvid-bench-overlays-"));
   const timeout = { timeoutMs: 600_000 };
+  const workers = createMediaWorkerPool({ size: 1 });
   try {
-    const provider = new LocalVideoProvider({ ffmpeg });
+    const provider = new LocalVideoProvider({ ffmpeg, workers });
     const clip = path.join(dir, "scene.mp4");
     const renderScene = () =>
       provider.render({
@@ -207,6 +209,7 @@ async function run(): Promise<string[]> {
         `(${compose.cpu.toFixed(1)} s vs ${(7 * scene!.cpu).toFixed(1)} s); per cut ${(compose.cpu / 2).toFixed(1)} s CPU`,
     ];
   } finally {
+    await workers.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

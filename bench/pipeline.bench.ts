@@ -65,8 +65,8 @@ async function harness(
     role: "worker",
     env: { RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
     poolSize: 10,
-    providers: (ffmpeg) =>
-      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg }).addVideo({
+    providers: (ffmpeg, workers) =>
+      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers }).addVideo({
         name: "bench:fixed-3s",
         description: "benchmark: exactly 3 s per clip",
         price: { unit: "second", unitPriceUsd: 0 },

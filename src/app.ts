@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./logger.js";
 import type { FfmpegBinaries } from "./media/ffmpeg-binaries.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import { buildSchema } from "./schema/build-schema.js";
+import type { MediaWorkerPool } from "./workers/media-tasks.js";
 
 /** What a process runs: `none` is the database, pg-boss and the services without workers or HTTP. */
 export type AppRole = Role | "none";
@@ -31,7 +32,7 @@ export interface StartAppOptions {
    */
   database?: { url: string; dataSource?: DataSource };
   /** Replaces the provider registry (tests and benchmarks inject their own providers). */
-  providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+  providers?: (ffmpeg: FfmpegBinaries, workers: MediaWorkerPool) => ProviderRegistry;
   /** For the api and all roles: listen on `config.host:config.port` (default), or only build the server (`inject`). */
   listen?: boolean;
   /** Runs pending migrations first (default true; a no-op on an up-to-date database). */
@@ -106,6 +107,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       boss,
       providers: options.providers,
     });
+    cleanups.push(() => services.workers.close());
     if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       if (options.maintenance) {

@@ -17,6 +17,7 @@ import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
+import { createMediaWorkerPool, type MediaWorkerPool } from "./workers/media-tasks.js";
 
 /** Every service, wired in one place. A service gets only what it uses. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   imports: AssetImportService;
   boss: PgBoss;
   ffmpeg: FfmpegBinaries;
+  /** Worker threads for CPU-heavy media work (RENDER_CONCURRENCY); the app's stop closes them. */
+  workers: MediaWorkerPool;
   pipeline: VideoPipelineService;
   /** The LISTEN fan-out of job events (connects on start, or on the first subscription). */
   jobEvents: JobEventListener;
@@ -50,7 +53,7 @@ export function createServices(deps: {
   dataSource: DataSource;
   boss: PgBoss;
   /** Replaces the provider registry (tests and benchmarks add their own providers). */
-  providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+  providers?: (ffmpeg: FfmpegBinaries, workers: MediaWorkerPool) => ProviderRegistry;
 }): Services {
   const { config, logger, dataSource, boss } = deps;
   const ffmpeg = resolveFfmpegBinaries({
@@ -58,20 +61,21 @@ export function createServices(deps: {
     ffprobePath: config.ffprobePath,
     searchPath: config.searchPath,
   });
+  const workers = createMediaWorkerPool({ size: config.renderConcurrency, logger });
   const providers = (
     deps.providers ??
     ((binaries) =>
-      addRealProviders(embeddedProviders({ ffmpeg: binaries.ffmpeg }), {
+      addRealProviders(embeddedProviders({ ffmpeg: binaries.ffmpeg, workers }), {
         config,
         logger,
         ffmpeg: binaries.ffmpeg,
       }))
-  )(ffmpeg);
+  )(ffmpeg, workers);
   const apiKeys = new ApiKeyService(dataSource);
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
-  const ingest = new AssetIngestService({ dataSource, config, logger, media });
+  const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
   const jobEvents = new JobEventListener({
     connectionString: (dataSource.options as { url?: string }).url ?? "",
     dataSource,
@@ -93,6 +97,7 @@ export function createServices(deps: {
     imports: new AssetImportService({ dataSource, config, logger, boss, campaigns, ingest }),
     boss,
     ffmpeg,
+    workers,
     pipeline: new VideoPipelineService({ dataSource, boss, logger, campaigns, providers }),
     jobEvents,
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {

@@ -4,6 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
 import { migrationsApplied } from "../db/data-source.js";
 import { AppError, isAppError } from "../errors.js";
+import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
@@ -75,6 +76,7 @@ export async function createHttpServer(deps: {
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
   await registerMediaRoutes(app, { services, limiter });
   await registerWebhookRoutes(app, { services });
+  if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
 
   return {
     app,

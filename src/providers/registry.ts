@@ -1,4 +1,5 @@
 import { AppError } from "../errors.js";
+import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { HeuristicSelector } from "./local/heuristic-selector.js";
 import { LocalMusicProvider } from "./local/local-music.provider.js";
 import { LocalVideoProvider } from "./local/local-video.provider.js";
@@ -104,8 +105,8 @@ function need<T>(entry: T | undefined, role: string, name: string, known: string
 
 const FREE: ProviderPrice = { unit: "second", unitPriceUsd: 0 };
 
-/** The embedded providers: real, offline, free. */
-export function embeddedProviders(options: { ffmpeg: string }): ProviderRegistry {
+/** The embedded providers: real, offline, free. Their CPU-heavy work runs on `workers`. */
+export function embeddedProviders(options: { ffmpeg: string; workers: MediaWorkerPool }): ProviderRegistry {
   return new ProviderRegistry()
     .addSelector({
       name: "heuristic",
@@ -121,12 +122,12 @@ export function embeddedProviders(options: { ffmpeg: string }): ProviderRegistry
         resolutions: ["1080p"],
         aspectRatios: ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1"],
       },
-      create: () => new LocalVideoProvider({ ffmpeg: options.ffmpeg }),
+      create: () => new LocalVideoProvider({ ffmpeg: options.ffmpeg, workers: options.workers }),
     })
     .addMusic({
       name: "local",
       description: "Procedural score synthesised per mood, one continuous track with a cadence",
       price: FREE,
-      create: () => new LocalMusicProvider(),
+      create: () => new LocalMusicProvider({ workers: options.workers }),
     });
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { hammingDistance } from "../media/image-analysis.js";
+import { hammingDistance } from "../media/image-metrics.js";
 
 /** dHash distance at or below which two photos count as the same shot. */
 const NEAR_DUPLICATE_DISTANCE = 10;

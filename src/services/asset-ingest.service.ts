@@ -10,6 +10,7 @@ import { IMAGE_CONTENT_TYPES, sniffImageFormat } from "../media/image-format.js"
 import type { MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
+import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
 
 const FOREIGN_KEY_VIOLATION = "23503";
@@ -43,6 +44,8 @@ export class AssetIngestService {
       config: Config;
       logger: Logger;
       media: MediaStore;
+      /** Runs image analysis's pixel math off the API's thread. */
+      workers: MediaWorkerPool;
     },
   ) {}
 
@@ -85,7 +88,10 @@ export class AssetIngestService {
     }
     let analysis: ImageAnalysis;
     try {
-      analysis = await analyzeImage(bytes, { maxPixels: this.deps.config.maxImagePixels });
+      analysis = await analyzeImage(bytes, {
+        maxPixels: this.deps.config.maxImagePixels,
+        workers: this.deps.workers,
+      });
     } catch (error) {
       if (isAppError(error) && (error.code === "MEDIA_REJECTED" || error.code === "UNSUPPORTED_MEDIA_TYPE")) {
         return await this.reject(asset, error.message);

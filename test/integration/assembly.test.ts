@@ -15,6 +15,7 @@ import { probeMedia, withTempDir } from "../../src/media/ffmpeg.runner.js";
 import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { LocalVideoProvider } from "../../src/providers/local/local-video.provider.js";
 import type { CameraMove } from "../../src/providers/types.js";
+import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import { blackAndFrozen, measureLoudness, topLevelBoxes } from "../helpers/video-checks.js";
 
@@ -22,6 +23,7 @@ const bins = resolveFfmpegBinaries({
   ffmpegPath: process.env.PROPVID_TEST_FFMPEG,
   ffprobePath: process.env.PROPVID_TEST_FFPROBE,
 });
+const workers = createMediaWorkerPool({ size: 2 });
 const WIDTH = 1280;
 const HEIGHT = 720;
 const CLIP_SECONDS = 2;
@@ -51,10 +53,11 @@ before(async () => {
 after(async () => {
   release();
   await done;
+  await workers.close();
 });
 
 async function renderClips(workDir: string): Promise<string[]> {
-  const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg });
+  const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg, workers });
   const scenes: Array<[string, string, CameraMove]> = [
     ["exterior-01.jpg", "exterior-02.jpg", "PUSH_IN"],
     ["living-02.jpg", "living-03.jpg", "PAN_RIGHT"],
@@ -315,7 +318,7 @@ describe("masterScore + assembleVideo", () => {
   });
 
   it("refuses to join clips whose encodings differ, leaving no output", async () => {
-    const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg });
+    const provider = new LocalVideoProvider({ ffmpeg: bins.ffmpeg, workers });
     const odd = path.join(dir, "odd-size.mp4");
     await provider.render({
       firstImagePath: fixturePhoto("pool-01.jpg"),

@@ -5,24 +5,22 @@ import { describe, it } from "node:test";
 import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { AppError } from "../../src/errors.js";
-import {
-  analyzeImage,
-  colourfulness,
-  colourStats,
-  differenceHash,
-  gradientStats,
-  hammingDistance,
-  type ImageAnalysis,
-  laplacianVariance,
-  lumaStats,
-  qualityFlags,
-  toGreyscale,
-} from "../../src/media/image-analysis.js";
+import { analyzeImage, type ImageAnalysis, qualityFlags } from "../../src/media/image-analysis.js";
 import {
   IMAGE_CONTENT_TYPES,
   readDeclaredDimensions,
   sniffImageFormat,
 } from "../../src/media/image-format.js";
+import {
+  colourfulness,
+  colourStats,
+  differenceHash,
+  gradientStats,
+  hammingDistance,
+  laplacianVariance,
+  lumaStats,
+  toGreyscale,
+} from "../../src/media/image-metrics.js";
 import { FIXTURE_PHOTOS_DIR, fixturePhoto, fixturePhotoNames, isKeeper } from "../helpers/fixtures.js";
 
 const MAX_PIXELS = 50_000_000;

@@ -1,21 +1,31 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pumpGain } from "../../src/providers/local/local-music.provider.js";
 import { moodProfile } from "../../src/providers/local/music-theory.js";
-import {
-  composeScore,
-  intensityAt,
-  LAYERS,
-  planTimeline,
-  scoreSeed,
-} from "../../src/providers/local/score-composer.js";
-import { encodeWav, readWav, wavHeader } from "../../src/providers/local/wav.js";
-import { MUSIC_MOODS, type MusicSegment, SCENE_TYPES } from "../../src/providers/types.js";
+import { composeScore, scoreSeed } from "../../src/providers/local/score-composer.js";
+import { pumpGain, scoreWav } from "../../src/providers/local/score-renderer.js";
+import { intensityAt, LAYERS, planTimeline } from "../../src/providers/local/score-timeline.js";
+import { type DecodedWav, encodeWav, readWav, wavHeader } from "../../src/providers/local/wav.js";
+import { MUSIC_MOODS, type MusicMood, type MusicSegment, SCENE_TYPES } from "../../src/providers/types.js";
 
 const SR = 48000;
 
 const scenes = (count: number, seconds: number): MusicSegment[] =>
   Array.from({ length: count }, (_, i) => ({ sceneType: SCENE_TYPES[i % SCENE_TYPES.length], seconds }));
+
+const dbfs = (x: number): number => 20 * Math.log10(Math.max(x, 1e-12));
+
+function rms(wav: DecodedWav, from: number, to: number): number {
+  const [l, r] = wav.channelData;
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += (l[i] * l[i] + r[i] * r[i]) / 2;
+  return Math.sqrt(sum / Math.max(1, to - from));
+}
+
+/** The score renderer's whole output in memory: the bytes the provider writes to its file. */
+function renderWav(mood: MusicMood, segments: MusicSegment[]): Buffer {
+  const chunks = scoreWav({ mood, segments, sampleRate: SR, sampleFormat: "pcm24", blockFrames: 1024 });
+  return Buffer.concat(Array.from(chunks, (chunk) => chunk.bytes));
+}
 
 describe("wav", () => {
   const signal = Float32Array.from({ length: 1000 }, (_, i) => 0.9 * Math.sin(i / 7));
@@ -126,5 +136,100 @@ describe("score composer", () => {
     assert.equal(pumpGain(3, 0.35), 1);
     assert.ok(pumpGain(0.05, 0.35) < 0.7);
     assert.ok(Math.abs(pumpGain(0.999, 0.35) - 1) < 1e-6);
+  });
+});
+
+describe("score renderer", () => {
+  const cases: { mood: MusicMood; segments: MusicSegment[]; frames: number }[] = [
+    { mood: "LUXURY", segments: scenes(7, 4), frames: 28 * SR },
+    { mood: "UPBEAT", segments: scenes(7, 4), frames: 28 * SR },
+    { mood: "MODERN", segments: scenes(5, 3.5), frames: 17.5 * SR },
+    { mood: "WARM", segments: scenes(3, 4), frames: 12 * SR },
+    { mood: "CALM", segments: scenes(5, 3.5), frames: 17.5 * SR },
+  ];
+  const rendered = new Map<MusicMood, { bytes: Buffer; wav: DecodedWav }>();
+  for (const c of cases) {
+    const bytes = renderWav(c.mood, c.segments);
+    rendered.set(c.mood, { bytes, wav: readWav(bytes) });
+  }
+
+  it("renders exactly sum(seconds) of 48 kHz stereo, header first, progress up to 1", () => {
+    for (const c of cases) {
+      const { wav } = rendered.get(c.mood)!;
+      assert.equal(wav.frames, c.frames, c.mood);
+      assert.equal(wav.channels, 2);
+      assert.equal(wav.sampleRate, SR);
+    }
+    const chunks = [
+      ...scoreWav({
+        mood: "WARM",
+        segments: scenes(3, 4),
+        sampleRate: SR,
+        sampleFormat: "pcm24",
+        blockFrames: 1024,
+      }),
+    ];
+    assert.equal(chunks[0]!.bytes.length, 44);
+    assert.equal(chunks[0]!.progress, 0);
+    for (let i = 1; i < chunks.length; i++) assert.ok(chunks[i]!.progress > chunks[i - 1]!.progress);
+    assert.equal(chunks.at(-1)!.progress, 1);
+    assert.equal(chunks.at(-1)!.frames, 12 * SR);
+  });
+
+  it("has no NaN/Inf and peaks at or below −1 dBFS", () => {
+    for (const c of cases) {
+      const { wav } = rendered.get(c.mood)!;
+      let peak = 0;
+      for (const ch of wav.channelData) {
+        for (const x of ch) {
+          assert.ok(Number.isFinite(x));
+          peak = Math.max(peak, Math.abs(x));
+        }
+      }
+      assert.ok(dbfs(peak) <= -1, `${c.mood} peaks at ${dbfs(peak).toFixed(2)} dBFS`);
+      assert.ok(dbfs(peak) > -12, `${c.mood} is suspiciously quiet`);
+    }
+  });
+
+  it("never drops out: every 250 ms before the ring-out is above the floor, scene cuts included", () => {
+    for (const c of cases) {
+      const { wav } = rendered.get(c.mood)!;
+      const window = SR / 4;
+      for (let at = 0; at + window <= wav.frames - 2.5 * SR; at += window) {
+        const level = dbfs(rms(wav, at, at + window));
+        assert.ok(level > -40, `${c.mood}: ${level.toFixed(1)} dBFS at ${(at / SR).toFixed(2)} s`);
+      }
+    }
+  });
+
+  it("ends musically: the last chord decays to silence and the last sample is 0", () => {
+    for (const c of cases) {
+      const { wav } = rendered.get(c.mood)!;
+      const n = wav.frames;
+      const average = rms(wav, 0, n);
+      const last100 = rms(wav, n - SR / 10, n);
+      assert.ok(
+        dbfs(last100) < dbfs(average) - 30,
+        `${c.mood}: last 100 ms ${dbfs(last100).toFixed(1)} dBFS`,
+      );
+      // A ring-out, not a cut: the second before the end is still clearly audible, and falling.
+      const ringing = rms(wav, n - 2 * SR, n - 1.5 * SR);
+      const fading = rms(wav, n - SR, n - 0.5 * SR);
+      assert.ok(dbfs(ringing) > dbfs(average) - 15, `${c.mood}: nothing left to ring out`);
+      assert.ok(fading < ringing && last100 < fading);
+      for (const ch of wav.channelData) assert.ok(Math.abs(ch[n - 1]) < 1e-4 && Math.abs(ch[n - 2]) < 1e-3);
+    }
+  });
+
+  it("is deterministic: the same request gives identical bytes", () => {
+    assert.ok(renderWav("WARM", scenes(3, 4)).equals(rendered.get("WARM")!.bytes));
+  });
+
+  it("sounds different for different moods", () => {
+    const luxury = composeScore({ mood: "LUXURY", segments: scenes(7, 4), sampleRate: SR, seed: 1 });
+    const upbeat = composeScore({ mood: "UPBEAT", segments: scenes(7, 4), sampleRate: SR, seed: 1 });
+    assert.notEqual(luxury.timeline.bpm, upbeat.timeline.bpm);
+    assert.notEqual(luxury.profile.tonic, upbeat.profile.tonic);
+    assert.ok(!rendered.get("LUXURY")!.bytes.equals(rendered.get("UPBEAT")!.bytes));
   });
 });

@@ -1,22 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { InstrumentKind, NoteEvent } from "../../src/providers/local/note-event.js";
+import { createVoice } from "../../src/providers/local/synth.js";
 import {
   createRng,
-  createVoice,
   Envelope,
   envelopeLevels,
   hashString,
-  type InstrumentKind,
-  type NoteEvent,
   OnePole,
-  PingPongDelay,
   panGains,
   polyBlepSaw,
-  Reverb,
   StateVariableFilter,
   sine,
   softLimit,
-} from "../../src/providers/local/synth.js";
+} from "../../src/providers/local/synth-dsp.js";
+import { PingPongDelay, Reverb } from "../../src/providers/local/synth-effects.js";
 
 const SR = 48000;
 

@@ -4,7 +4,7 @@
  * no randomness: the same campaign always gets the same picks.
  */
 import { AppError } from "../../errors.js";
-import { hammingDistance } from "../../media/image-analysis.js";
+import { hammingDistance } from "../../media/image-metrics.js";
 import type {
   AspectRatio,
   AssetFacts,

@@ -4,7 +4,7 @@
  * No audio here — the composer turns these facts into note events, the synth plays them.
  */
 import type { MusicMood } from "../types.js";
-import type { InstrumentKind } from "./synth.js";
+import type { InstrumentKind } from "./note-event.js";
 
 export type Mode = "major" | "minor";
 

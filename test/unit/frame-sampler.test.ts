@@ -4,12 +4,12 @@ import { cameraPath } from "../../src/providers/local/camera-move.js";
 import {
   CROSSFADE,
   crossfadeWeight,
+  FrameSampler,
   type QuadPlane,
-  renderFrames,
   rgbToQuadPlanes,
   samplePlane,
   samplePlaneBlend,
-} from "../../src/providers/local/local-video.provider.js";
+} from "../../src/providers/local/frame-sampler.js";
 
 /** A quad plane from plain 8-bit samples (each word: pixel, right, below, below-right; edges replicated). */
 function quadPlane(values: number[], width: number, height: number): QuadPlane {
@@ -86,26 +86,50 @@ describe("frame sampler", () => {
     for (let i = 1; i <= 100; i += 1) assert.ok(crossfadeWeight(i / 100) >= crossfadeWeight((i - 1) / 100));
   });
 
-  it("yields exactly frameCount yuv420p frames", async () => {
+  it("samples exactly frameCount yuv420p frames, each in its own buffer", () => {
     const width = 64;
     const height = 36;
     const rgb = new Uint8Array(80 * 45 * 3).fill(128);
     const photo = {
-      ...rgbToQuadPlanes(rgb, 80, 45),
+      rgb,
+      width: 80,
+      height: 45,
       path: cameraPath("PUSH_IN", { width: 80, height: 45 }, { width, height }),
     };
-    let count = 0;
-    let progress = 0;
-    for await (const frame of renderFrames(
-      { first: photo, last: photo, output: { width, height }, frameCount: 7 },
-      () => {
-        progress += 1;
-      },
-    )) {
+    const sampler = new FrameSampler({ first: photo, last: null, output: { width, height }, frameCount: 7 });
+    assert.equal(sampler.frameCount, 7);
+    assert.equal(sampler.frameBytes, width * height * 1.5);
+    const frames = Array.from({ length: sampler.frameCount }, (_, index) => sampler.frame(index));
+    for (const frame of frames) {
       assert.equal(frame.length, width * height * 1.5);
-      count += 1;
+      // a whole buffer per frame: it can be transferred to another thread as it is
+      assert.equal(frame.byteOffset, 0);
+      assert.equal(frame.buffer.byteLength, frame.length);
+      // mid-grey sRGB 128 → BT.709 limited range: Y 126, Cb = Cr = 128
+      assert.equal(frame[0], 126);
+      assert.equal(frame[width * height], 128);
     }
-    assert.equal(count, 7);
-    assert.equal(progress, 7);
+    assert.equal(new Set(frames.map((frame) => frame.buffer)).size, 7);
+  });
+
+  it("is deterministic and crossfades from the first photo into the last", () => {
+    const output = { width: 32, height: 18 };
+    const flat = (value: number) => ({
+      rgb: new Uint8Array(48 * 27 * 3).fill(value),
+      width: 48,
+      height: 27,
+      path: cameraPath("TRUCK_LEFT", { width: 48, height: 27 }, output),
+    });
+    const request = { first: flat(30), last: flat(220), output, frameCount: 31 };
+    const a = new FrameSampler(request);
+    const b = new FrameSampler(request);
+    const lumas = Array.from({ length: 31 }, (_, index) => {
+      const frame = a.frame(index);
+      assert.deepEqual(frame, b.frame(index));
+      return frame[0]!;
+    });
+    assert.equal(lumas[0], Math.floor(16.5 + (219 / 255) * 30));
+    assert.equal(lumas[30], Math.floor(16.5 + (219 / 255) * 220));
+    for (let i = 1; i < lumas.length; i += 1) assert.ok(lumas[i]! >= lumas[i - 1]!, `frame ${i} darker`);
   });
 });

@@ -1,0 +1,254 @@
+/**
+ * The pixel math of image analysis: pure functions over a decoded RGB(A) buffer (greyscale,
+ * second derivatives, colour and luma statistics, dHash). They run in a media worker thread at
+ * ingest (src/workers/media.worker.ts), so a burst of uploads never stalls the API's thread;
+ * image-analysis.ts decodes with sharp and turns these numbers into facts and flags.
+ */
+
+/** Rec.601 luma in 8 bits, with PIL's fixed-point rounding (what SOURCES.md measured on). */
+export function toGreyscale(rgb: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  const grey = new Uint8Array(width * height);
+  for (let i = 0, p = 0; i < grey.length; i++, p += channels) {
+    grey[i] = (rgb[p]! * 19595 + rgb[p + 1]! * 38470 + rgb[p + 2]! * 7471 + 0x8000) >>> 16;
+  }
+  return grey;
+}
+
+export interface GradientStats {
+  /** Population variance of the 4-neighbour Laplacian over interior pixels. */
+  laplacianVariance: number;
+  /**
+   * Mean squared second difference along four directions. A plain Laplacian sums directions, so
+   * a photo smeared sideways keeps its vertical detail and still scores like a clean, low-texture
+   * one; the weakest direction exposes it.
+   */
+  horizontal: number;
+  vertical: number;
+  diagonal: number;
+  antiDiagonal: number;
+}
+
+/** One pass over the interior: the Laplacian is the sum of the horizontal and vertical terms. */
+export function gradientStats(grey: Uint8Array, width: number, height: number): GradientStats {
+  if (width < 3 || height < 3) {
+    return { laplacianVariance: 0, horizontal: 0, vertical: 0, diagonal: 0, antiDiagonal: 0 };
+  }
+  let lapSum = 0;
+  let lapSq = 0;
+  let h = 0;
+  let v = 0;
+  let d = 0;
+  let a = 0;
+  for (let y = 1; y < height - 1; y++) {
+    const row = y * width;
+    for (let x = 1; x < width - 1; x++) {
+      const i = row + x;
+      const c2 = 2 * grey[i]!;
+      const dh = grey[i - 1]! + grey[i + 1]! - c2;
+      const dv = grey[i - width]! + grey[i + width]! - c2;
+      const dd = grey[i - width - 1]! + grey[i + width + 1]! - c2;
+      const da = grey[i - width + 1]! + grey[i + width - 1]! - c2;
+      const lap = dh + dv;
+      lapSum += lap;
+      lapSq += lap * lap;
+      h += dh * dh;
+      v += dv * dv;
+      d += dd * dd;
+      a += da * da;
+    }
+  }
+  const n = (width - 2) * (height - 2);
+  const lapMean = lapSum / n;
+  return {
+    laplacianVariance: lapSq / n - lapMean * lapMean,
+    horizontal: h / n,
+    vertical: v / n,
+    // Diagonal neighbours are √2 away, so the same smooth gradient gives a second difference 2×
+    // larger; ÷4 on the squared value puts all four directions on one scale.
+    diagonal: d / n / 4,
+    antiDiagonal: a / n / 4,
+  };
+}
+
+export function laplacianVariance(grey: Uint8Array, width: number, height: number): number {
+  return gradientStats(grey, width, height).laplacianVariance;
+}
+
+/** Box-filter resample of a single-channel image to tw×th (exact area weights; deterministic). */
+export function areaResize(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+  tw: number,
+  th: number,
+): Float64Array {
+  const out = new Float64Array(tw * th);
+  const sx = width / tw;
+  const sy = height / th;
+  for (let ty = 0; ty < th; ty++) {
+    const y0 = ty * sy;
+    const y1 = y0 + sy;
+    for (let tx = 0; tx < tw; tx++) {
+      const x0 = tx * sx;
+      const x1 = x0 + sx;
+      let acc = 0;
+      for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+        const wy = Math.min(y1, y + 1) - Math.max(y0, y);
+        const row = y * width;
+        for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+          const wx = Math.min(x1, x + 1) - Math.max(x0, x);
+          acc += grey[row + x]! * wx * wy;
+        }
+      }
+      out[ty * tw + tx] = acc / (sx * sy);
+    }
+  }
+  return out;
+}
+
+/** dHash: 9×8 grey, one bit per horizontal neighbour pair (1 when brightness rises), MSB first. */
+export function differenceHash(grey: Uint8Array, width: number, height: number): string {
+  const small = areaResize(grey, width, height, 9, 8);
+  let hex = "";
+  for (let y = 0; y < 8; y++) {
+    let byte = 0;
+    for (let x = 0; x < 8; x++) {
+      byte = (byte << 1) | (small[y * 9 + x]! < small[y * 9 + x + 1]! ? 1 : 0);
+    }
+    hex += byte.toString(16).padStart(2, "0");
+  }
+  return hex;
+}
+
+const POPCOUNT_NIBBLE = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
+
+/** Number of differing bits between two equal-length hex hashes. */
+export function hammingDistance(a: string, b: string): number {
+  if (a.length !== b.length) throw new RangeError(`hash lengths differ: ${a.length} vs ${b.length}`);
+  let bits = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = Number.parseInt(a[i]!, 16);
+    const y = Number.parseInt(b[i]!, 16);
+    if (Number.isNaN(x) || Number.isNaN(y)) throw new RangeError("hash is not hexadecimal");
+    bits += POPCOUNT_NIBBLE[x ^ y]!;
+  }
+  return bits;
+}
+
+export interface ColourStats {
+  /** Hasler & Süsstrunk (2003): σ_rgyb + 0.3·μ_rgyb on 0..255 channels. */
+  colourfulness: number;
+  meanColour: [number, number, number];
+  /** 4 levels per channel → 64 bins, fractions rounded to 4 decimals so results compare stably. */
+  histogram: number[];
+}
+
+/** All colour statistics in one pass over the RGB(A) buffer. */
+export function colourStats(rgb: Uint8Array, channels: number): ColourStats {
+  const n = Math.floor(rgb.length / channels);
+  if (n === 0) return { colourfulness: 0, meanColour: [0, 0, 0], histogram: new Array<number>(64).fill(0) };
+  const bins = new Uint32Array(64);
+  let sr = 0;
+  let sg = 0;
+  let sb = 0;
+  let qRg = 0;
+  let qYb = 0;
+  for (let p = 0; p < rgb.length; p += channels) {
+    const r = rgb[p]!;
+    const g = rgb[p + 1]!;
+    const b = rgb[p + 2]!;
+    sr += r;
+    sg += g;
+    sb += b;
+    const rg = r - g;
+    const yb = 0.5 * (r + g) - b;
+    qRg += rg * rg;
+    qYb += yb * yb;
+    bins[((r >> 6) << 4) | ((g >> 6) << 2) | (b >> 6)]! += 1;
+  }
+  const mRg = (sr - sg) / n;
+  const mYb = (0.5 * (sr + sg) - sb) / n;
+  const varRg = Math.max(0, qRg / n - mRg * mRg);
+  const varYb = Math.max(0, qYb / n - mYb * mYb);
+  return {
+    colourfulness: Math.sqrt(varRg + varYb) + 0.3 * Math.sqrt(mRg * mRg + mYb * mYb),
+    meanColour: [Math.round(sr / n), Math.round(sg / n), Math.round(sb / n)],
+    histogram: Array.from(bins, (count) => Math.round((count / n) * 10_000) / 10_000),
+  };
+}
+
+export function colourfulness(rgb: Uint8Array, channels: number): number {
+  return colourStats(rgb, channels).colourfulness;
+}
+
+export interface LumaStats {
+  mean: number;
+  shadowClip: number;
+  highlightClip: number;
+  /**
+   * Largest share of pixels within ±8 grey levels of one light level (≥ 170): the "paper" of a
+   * drawing or scan, white or greyish. Photos spread their tones and stay well below half.
+   */
+  paperFraction: number;
+  /** Clearly dark pixels (≤ 110): a line drawing has few. */
+  darkFraction: number;
+}
+
+export function lumaStats(grey: Uint8Array): LumaStats {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < grey.length; i++) counts[grey[i]!]! += 1;
+  const n = grey.length || 1;
+  let sum = 0;
+  let shadow = 0;
+  let highlight = 0;
+  let dark = 0;
+  for (let v = 0; v < 256; v++) {
+    const c = counts[v]!;
+    sum += v * c;
+    if (v <= 5) shadow += c;
+    if (v >= 250) highlight += c;
+    if (v <= 110) dark += c;
+  }
+  let paper = 0;
+  for (let centre = 170; centre < 256; centre++) {
+    let window = 0;
+    for (let v = centre - 8; v <= Math.min(255, centre + 8); v++) window += counts[v]!;
+    paper = Math.max(paper, window);
+  }
+  return {
+    mean: sum / n / 255,
+    shadowClip: shadow / n,
+    highlightClip: highlight / n,
+    paperFraction: paper / n,
+    darkFraction: dark / n,
+  };
+}
+
+/** A decoded image as the analysis sees it (≤ 800 px, 3 or 4 channels). */
+export interface Pixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** Every number analysis derives from the pixels, in one call (what the worker returns). */
+export interface PixelMetrics {
+  gradients: GradientStats;
+  luma: LumaStats;
+  colour: ColourStats;
+  dhash: string;
+  /** 8×8 mean grey levels, rounded. */
+  greyVector: number[];
+}
+
+export function pixelMetrics({ data, width, height, channels }: Pixels): PixelMetrics {
+  const grey = toGreyscale(data, width, height, channels);
+  return {
+    gradients: gradientStats(grey, width, height),
+    luma: lumaStats(grey),
+    colour: colourStats(data, channels),
+    dhash: differenceHash(grey, width, height),
+    greyVector: Array.from(areaResize(grey, width, height, 8, 8), (v) => Math.round(v)),
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * The worker pool against real threads: sizes, transfer, pulled streams, cancellation (cooperative
+ * and of a stuck task), crashes (a clear error, a fresh thread next time), close. The tasks are
+ * test-tasks.worker.ts, served by the real task host; the media tasks are checked against the
+ * same code run on this thread.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, describe, it } from "node:test";
+import sharp from "sharp";
+import { AppError } from "../../src/errors.js";
+import { pixelMetrics } from "../../src/media/image-metrics.js";
+import { FrameSampler } from "../../src/providers/local/frame-sampler.js";
+import { decodeClipPhotos, type VideoFramesRequest } from "../../src/providers/local/photo-decoder.js";
+import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
+import { WorkerPool } from "../../src/workers/worker-pool.js";
+import { fixturePhoto } from "../helpers/fixtures.js";
+import type { TestTasks } from "../helpers/test-tasks.worker.js";
+
+const SCRIPT = new URL("../helpers/test-tasks.worker.js", import.meta.url);
+const pools: WorkerPool<TestTasks>[] = [];
+
+function pool(size: number, cancelGraceMs?: number): WorkerPool<TestTasks> {
+  const created = new WorkerPool<TestTasks>({ size, script: SCRIPT, name: "test-pool", cancelGraceMs });
+  pools.push(created);
+  return created;
+}
+
+after(async () => {
+  await Promise.all(pools.map((created) => created.close()));
+});
+
+const isCode = (code: string, message?: RegExp) => (error: unknown) =>
+  error instanceof AppError && error.code === code && (!message || message.test(error.message));
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return chunks;
+}
+
+describe("WorkerPool", () => {
+  it("starts threads only when needed, never more than its size, and spreads tasks over them", async () => {
+    const two = pool(2);
+    assert.equal(two.stats().threads, 0);
+    const ran = await Promise.all(Array.from({ length: 6 }, () => two.run("whoami", { ms: 50 })));
+    assert.equal(new Set(ran.map((r) => r.threadId)).size, 2);
+    assert.deepEqual(two.stats(), { size: 2, threads: 2, tasks: 0, crashes: 0 });
+
+    const one = pool(1);
+    const alone = await Promise.all(Array.from({ length: 3 }, () => one.run("whoami", { ms: 20 })));
+    assert.equal(new Set(alone.map((r) => r.threadId)).size, 1);
+    assert.equal(one.stats().threads, 1);
+    assert.throws(
+      () => new WorkerPool<TestTasks>({ size: 0, script: SCRIPT, name: "x" }),
+      /positive integer/,
+    );
+  });
+
+  it("interleaves tasks on a thread: a short task does not wait for a long one", async () => {
+    const one = pool(1);
+    const long = one.run("whoami", { ms: 1_000 }).then(() => "long");
+    const short = one.run("sum", { data: new Uint8Array([1, 2, 3]) }).then(() => "short");
+    assert.equal(await Promise.race([long, short]), "short");
+    assert.equal(one.stats().threads, 1);
+    await long;
+  });
+
+  it("moves transferred buffers instead of copying them, both ways", async () => {
+    const two = pool(2);
+    const data = new Uint8Array(1 << 20).fill(3);
+    const result = await two.run("sum", { data }, { transfer: [data.buffer] });
+    assert.deepEqual(result, { sum: 3 << 20, length: 1 << 20 });
+    assert.equal(data.byteLength, 0, "the caller's buffer is detached: it moved");
+
+    const chunks: Buffer[] = [];
+    const stream = two.stream("chunks", { count: 5, bytes: 4096 });
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    assert.deepEqual(
+      chunks.map((chunk) => [chunk.length, chunk[0], chunk[4095]]),
+      [0, 1, 2, 3, 4].map((i) => [4096, i, i]),
+    );
+    // each chunk arrived as its own buffer (the task fails if its copy was not detached on sending)
+    for (const chunk of chunks) assert.equal(chunk.buffer.byteLength, 4096);
+    // empty chunks carry nothing but must not stall the stream
+    assert.deepEqual(await readAll(two.stream("chunks", { count: 3, bytes: 0 })), []);
+  });
+
+  it("streams with backpressure: the worker is at most a chunk or two ahead of a slow reader", async () => {
+    const two = pool(2);
+    let emitted = 0;
+    let consumed = 0;
+    let ahead = 0;
+    const stream = two.stream(
+      "chunks",
+      { count: 30, bytes: 1 << 20 },
+      { onProgress: (count) => (emitted = count) },
+    );
+    for await (const _chunk of stream) {
+      consumed += 1;
+      ahead = Math.max(ahead, emitted - consumed);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(consumed, 30);
+    assert.ok(ahead <= 2, `the worker ran ${ahead} chunks ahead of the reader`);
+  });
+
+  it("cancels cooperatively: the caller gets CANCELLED at once and the thread lives on", async () => {
+    const one = pool(1);
+    const { threadId } = await one.run("whoami", { ms: 0 });
+    const controller = new AbortController();
+    const waiting = one.run("waitForCancel", {}, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await assert.rejects(waiting, isCode("CANCELLED"));
+    await assert.rejects(one.run("whoami", { ms: 0 }, { signal: AbortSignal.abort() }), isCode("CANCELLED"));
+    assert.equal((await one.run("whoami", { ms: 0 })).threadId, threadId, "same thread");
+    assert.equal(one.stats().tasks, 0);
+  });
+
+  it("terminates a thread whose cancelled task does not stop, within the grace period", async () => {
+    const one = pool(1, 200);
+    const { threadId } = await one.run("whoami", { ms: 0 });
+    const controller = new AbortController();
+    const spinning = one.run("spin", {}, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const abortedAt = performance.now();
+    controller.abort();
+    await assert.rejects(spinning, isCode("CANCELLED"));
+    while (one.stats().threads > 0) {
+      assert.ok(performance.now() - abortedAt < 1_000, "the stuck thread was not stopped within a second");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const next = await one.run("whoami", { ms: 0 });
+    assert.notEqual(next.threadId, threadId, "a fresh thread took its place");
+    assert.equal(one.stats().crashes, 0, "terminating on purpose is not a crash");
+  });
+
+  it("cancels a stream when it is destroyed", async () => {
+    const one = pool(1);
+    const stream = one.stream("chunks", { count: 1000, bytes: 1024 });
+    let seen = 0;
+    for await (const _chunk of stream) {
+      seen += 1;
+      if (seen === 3) break; // for-await's return destroys the stream
+    }
+    while (one.stats().tasks > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(one.stats().threads, 1, "stopped cooperatively, the thread lives on");
+  });
+
+  it("fails the tasks of a crashed thread with a clear error and replaces the thread", async () => {
+    const one = pool(1);
+    const { threadId } = await one.run("whoami", { ms: 0 });
+    const crashing = one.stream("crash", { afterChunks: 2 });
+    const bystander = one.run("whoami", { ms: 5_000 });
+    await assert.rejects(
+      readAll(crashing),
+      isCode("PROVIDER_FAILED", /crash: the worker thread crashed \(simulated crash in the worker thread\)/),
+    );
+    await assert.rejects(bystander, (error: unknown) => {
+      assert.ok(error instanceof AppError && error.code === "PROVIDER_FAILED" && error.transient);
+      assert.match(error.message, /whoami: the worker thread crashed/);
+      return true;
+    });
+    assert.deepEqual(one.stats(), { size: 1, threads: 0, tasks: 0, crashes: 1 });
+    const next = await one.run("whoami", { ms: 0 });
+    assert.notEqual(next.threadId, threadId);
+    assert.equal(one.stats().threads, 1);
+  });
+
+  it("keeps an AppError's code across threads and names the task for anything else", async () => {
+    const one = pool(1);
+    await assert.rejects(one.run("fail", { code: "MEDIA_REJECTED" }), isCode("MEDIA_REJECTED", /not one/));
+    await assert.rejects(
+      one.run("fail", {}),
+      isCode("PROVIDER_FAILED", /fail failed in a worker thread: something broke/),
+    );
+    await assert.rejects(
+      one.run("nonsense" as "fail", {}),
+      isCode("PROVIDER_FAILED", /unknown task kind "nonsense"/),
+    );
+  });
+
+  it("closes: running tasks fail, later ones are refused, no thread is left", async () => {
+    const two = pool(2);
+    const running = assert.rejects(
+      two.run("whoami", { ms: 5_000 }),
+      isCode("PROVIDER_FAILED", /pool closed/),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await two.close();
+    await running;
+    await assert.rejects(two.run("whoami", { ms: 0 }), isCode("PROVIDER_FAILED", /closed/));
+    const refused = two.stream("chunks", { count: 1, bytes: 1 });
+    const [error] = (await once(refused, "error")) as [unknown];
+    assert.ok(isCode("PROVIDER_FAILED", /closed/)(error));
+    assert.equal(two.stats().threads, 0);
+  });
+});
+
+describe("the media pool", () => {
+  const media = createMediaWorkerPool({ size: 2 });
+  after(() => media.close());
+
+  it("decodes the photos and samples the same frames in a worker thread as on this one", async () => {
+    const request: VideoFramesRequest = {
+      firstImagePath: fixturePhoto("living-01.jpg"),
+      lastImagePath: fixturePhoto("kitchen-01.jpg"),
+      cameraMove: "ORBIT_RIGHT",
+      output: { width: 320, height: 180 },
+      frameCount: 24,
+    };
+    const frames = await readAll(media.stream("video-frames", request));
+    const here = new FrameSampler(await decodeClipPhotos(request));
+    assert.equal(frames.length, 24);
+    for (const [index, frame] of frames.entries())
+      assert.ok(frame.equals(here.frame(index)), `frame ${index}`);
+  });
+
+  it("reports a photo it cannot decode as MEDIA_REJECTED", async () => {
+    const request: VideoFramesRequest = {
+      firstImagePath: new URL(import.meta.url).pathname, // this test file, not a photo
+      lastImagePath: null,
+      cameraMove: "PUSH_IN",
+      output: { width: 320, height: 180 },
+      frameCount: 4,
+    };
+    await assert.rejects(readAll(media.stream("video-frames", request)), isCode("MEDIA_REJECTED"));
+  });
+
+  it("computes the same image metrics in a worker thread as on this one", async () => {
+    const { data, info } = await sharp(fixturePhoto("bath-01.jpg"))
+      .resize(800, 800, { fit: "inside" })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const pixels = { data, width: info.width, height: info.height, channels: info.channels };
+    assert.deepEqual(await media.run("image-metrics", pixels), pixelMetrics(pixels));
+  });
+});
