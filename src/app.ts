@@ -54,6 +54,9 @@ export async function startApp(
 
     await createQueues(boss);
     const services = createServices({ config, logger, dataSource: database.dataSource, boss });
+    // The one LISTEN connection: job events for this API's subscribers, webhook wake-ups for this worker.
+    await services.notifications.start();
+    cleanups.push(() => services.notifications.stop());
     if (role !== "api") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       await boss

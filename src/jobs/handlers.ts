@@ -9,12 +9,34 @@ import type { JobHandlers } from "./worker.js";
 
 /** Queue name → handler. `startWorkers` refuses to run when this and QUEUE_POLICIES disagree. */
 export function jobHandlers(services: Services): JobHandlers {
+  const {
+    jobStates: jobs,
+    jobParts: parts,
+    cancellations,
+    assets,
+    providers,
+    media,
+    ffmpeg,
+    config,
+    logger,
+    mediaUrl,
+  } = services;
   return {
     "asset.import": importAssetsJob(services),
     "media.sweep": sweepMediaJob(services),
-    "video.plan": planVideoJob(services),
-    "video.scene": renderSceneJob(services),
-    "video.score": composeScoreJob(services),
-    "video.assemble": assembleVideoJob(services),
+    "video.plan": planVideoJob({ jobs, assets, providers, media, config, mediaUrl, logger }),
+    "video.scene": renderSceneJob({
+      jobs,
+      parts,
+      cancellations,
+      assets,
+      providers,
+      media,
+      config,
+      mediaUrl,
+      logger,
+    }),
+    "video.score": composeScoreJob({ jobs, parts, cancellations, providers, media, ffmpeg, logger }),
+    "video.assemble": assembleVideoJob({ jobs, cancellations, media, ffmpeg, logger }),
   };
 }

@@ -4,8 +4,8 @@ import { after, before, describe, it } from "node:test";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { VideoJobEntity } from "../../src/db/entities/index.js";
+import { STALLED_AFTER_MS } from "../../src/events/event-stream.js";
 import { appendJobEvent } from "../../src/events/job-events.js";
-import { STALLED_AFTER_MS } from "../../src/resolvers/subscription.resolver.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { campaignWithPhotos } from "../helpers/pipeline.js";
 
@@ -363,7 +363,7 @@ describe("GraphQL subscriptions over WebSocket", () => {
 
     // The stalled one took nothing for longer than allowed: the next event drops it.
     await new Promise((resolve) => setTimeout(resolve, STALLED_AFTER_MS + 500));
-    await appendJobEvent(app.services.dataSource, job.id, "JOB_UPDATED", { stage: "after the stall" });
+    await appendJobEvent(app.services.dataSource, job.id, { type: "JOB_UPDATED" });
     await until(() => healthy.events.length === burst + 1, 5_000, "the healthy subscriber's next event");
     (stalled as unknown as { _socket: { resume(): void } })._socket.resume();
     assert.equal(await closeCodeOf(stalled, 30_000), 4499);

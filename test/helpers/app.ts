@@ -90,6 +90,7 @@ export async function startInProcessApp(
     },
     async close() {
       await http.close();
+      await services.notifications.stop();
       await boss.stop({ graceful: false, timeout: 5_000 });
       await db.close();
     },

@@ -13,6 +13,7 @@ import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import zlib from "node:zlib";
 import sharp from "sharp";
+import { PartRun } from "../../src/jobs/part-run.js";
 import { sweepMediaJob } from "../../src/jobs/sweep-media.job.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { FIXTURE_PHOTOS_DIR, fixturePhoto, fixturePhotoNames, isKeeper } from "../helpers/fixtures.js";
@@ -1210,7 +1211,7 @@ describe("photos: uploads, analysis, dedupe, rejects, imports", () => {
     );
     assert.equal(await orphanLargeObjects(), 1);
     const before = await storage();
-    await sweepMediaJob(app.services)({} as never, { id: "test", retryCount: 0 });
+    await sweepMediaJob(app.services)({} as never, new PartRun(0, false));
     const after = await storage();
     assert.equal(await orphanLargeObjects(), 0);
     assert.equal(after.media, before.media - 1);

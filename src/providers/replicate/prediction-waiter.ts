@@ -1,45 +1,76 @@
 import { EventEmitter } from "node:events";
 import { AppError } from "../../errors.js";
+import type { NotificationListener } from "../../events/notification-listener.js";
 import { type Prediction, type ReplicateClient, sleep, TERMINAL } from "./replicate-client.js";
 
+/** The channel a verified webhook for a finished prediction is announced on (payload: the prediction id). */
+export const PREDICTION_WAKEUPS_CHANNEL = "propvid_prediction_wakeups";
+
+/** What a prediction id may look like (Replicate's are short base-32 strings): nothing else is announced. */
+export const PREDICTION_ID = /^[\w-]{1,100}$/;
+
 /**
- * Wakes adapters waiting on a prediction when its webhook arrives in this process. Another
- * process's webhook is not seen here; the adapter's polling still finds the result then.
+ * Wakes the adapters waiting on a prediction, in whichever process they wait. The webhook route
+ * (an API process) records a verified delivery and NOTIFYs its prediction id; every worker
+ * process hears it on its one LISTEN connection and wakes its waiters on that id. A wake-up says
+ * only "look now": the waiter reads the state itself. After every (re)connection all waiters are
+ * woken, so a webhook announced while nobody listened is not waited out.
  */
-export class PredictionEvents {
+export class PredictionWakeups {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  notify(prediction: Prediction): void {
-    this.emitter.emit(prediction.id, prediction);
+  /**
+   * Subscribes at once, so the channel is LISTENed from the connection's start (a first waiter
+   * cannot miss a webhook while its LISTEN is on the way). Without a listener, only `wake()` in
+   * this process wakes anyone (tests of an adapter alone).
+   */
+  constructor(private readonly listener?: Pick<NotificationListener, "on" | "onConnected" | "start">) {
+    listener?.on(PREDICTION_WAKEUPS_CHANNEL, (id) => this.wake(id));
+    listener?.onConnected(() => {
+      for (const id of this.emitter.eventNames()) this.emitter.emit(id);
+    });
   }
 
-  /** Resolves on the next event for `id`, or after `ms` (then with undefined). */
-  next(id: string, ms: number, signal?: AbortSignal): Promise<Prediction | undefined> {
+  /** Wakes this process's waiters on `id`. */
+  wake(id: string): void {
+    this.emitter.emit(id);
+  }
+
+  /** Resolves true on the next wake-up for `id`, false after `ms` or on abort. */
+  next(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = (value: Prediction | undefined) => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
-        this.emitter.off(id, done);
+        this.emitter.off(id, onWake);
         signal?.removeEventListener("abort", onAbort);
-        resolve(value);
+        resolve(woken);
       };
-      const onAbort = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), ms);
-      this.emitter.on(id, done);
+      const onWake = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      this.emitter.on(id, onWake);
       signal?.addEventListener("abort", onAbort, { once: true });
+      // Normally connected when the process starts; else the first waiter connects it (and the
+      // connection, once up, wakes every waiter to look again).
+      void this.listener?.start();
     });
+  }
+
+  /** How many waiters there are now (for tests and metrics). */
+  get waiting(): number {
+    return this.emitter.eventNames().reduce((sum, name) => sum + this.emitter.listenerCount(name), 0);
   }
 }
 
-/** One per process: the webhook route and the adapters share it. */
-export const predictionEvents = new PredictionEvents();
-
 export interface WaitOptions {
+  /** The fallback: how long to wait for a wake-up before asking anyway. */
   pollIntervalMs: number;
   /** Give up (and cancel the prediction) after this long. */
   deadlineMs: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
-  events?: PredictionEvents;
+  /** Webhook wake-ups; without them the waiter only polls. */
+  wakeups?: PredictionWakeups;
 }
 
 /**
@@ -52,7 +83,6 @@ export async function waitForPrediction(
   id: string,
   options: WaitOptions,
 ): Promise<Prediction> {
-  const events = options.events ?? predictionEvents;
   const started = Date.now();
   const expected = 60_000;
   try {
@@ -68,7 +98,8 @@ export async function waitForPrediction(
           transient: true,
         });
       }
-      await events.next(id, options.pollIntervalMs, options.signal);
+      if (options.wakeups) await options.wakeups.next(id, options.pollIntervalMs, options.signal);
+      else await sleep(options.pollIntervalMs, options.signal);
     }
   } catch (error) {
     if (options.signal?.aborted) {
