@@ -15,7 +15,10 @@ describe("the worker's failure classifier", () => {
   it("calls bad input and a provider's refusal final, and retries what may go better", () => {
     assert.equal(classifyFailure(new AppError("BAD_USER_INPUT", "no photos"), early), "final");
     assert.equal(classifyFailure(new AppError("PROVIDER_FAILED", "422"), early), "final");
-    assert.equal(classifyFailure(new AppError("PROVIDER_FAILED", "503", { transient: true }), early), "retry");
+    assert.equal(
+      classifyFailure(new AppError("PROVIDER_FAILED", "503", { transient: true }), early),
+      "retry",
+    );
     assert.equal(classifyFailure(new AppError("TIMEOUT", "ffmpeg took too long"), early), "retry");
     assert.equal(classifyFailure(new Error("connection reset"), early), "retry");
   });
@@ -62,7 +65,11 @@ describe("reading a job event", () => {
     assert.equal(scene.job.status, "RENDERING");
     assert.deepEqual(scene.scene, { index: 1, status: "SUCCEEDED", progress: 1, error: null });
 
-    const failed = parseJobEvent("FAILED", { status: "FAILED", errorCode: "PROVIDER_FAILED", error: "Scene 2: x" });
+    const failed = parseJobEvent("FAILED", {
+      status: "FAILED",
+      errorCode: "PROVIDER_FAILED",
+      error: "Scene 2: x",
+    });
     assert.ok(failed.type === "FAILED");
     assert.deepEqual(failed.error, { code: "PROVIDER_FAILED", message: "Scene 2: x" });
     assert.deepEqual(parseJobEvent("COMPLETED", { status: "SUCCEEDED" }).job, {
