@@ -62,7 +62,11 @@ export class FakeReplicate {
   readonly creates: { model: string; headers: IncomingMessage["headers"]; body: Record<string, unknown> }[] =
     [];
   readonly fetchedInputs: { url: string; status: number; bytes: number }[] = [];
-  readonly webhooksSent: { url: string; status: number }[] = [];
+  readonly webhooksSent: { url: string; status: number; predictionId: string }[] = [];
+  /** Every GET of a prediction: when (performance.now()) and what it answered. */
+  readonly gets: { id: string; status: string; at: number }[] = [];
+  /** When each prediction finished (performance.now()); its webhook is sent at that moment. */
+  readonly finishedAt = new Map<string, number>();
   /** Next N creates answer 503. */
   failCreates = 0;
   /** Next N predictions fail with a safety-filter error. */
@@ -176,7 +180,10 @@ export class FakeReplicate {
         if (!isTerminal(prediction.status)) this.finish(prediction, "canceled", null, null);
         return json(200, publicView(prediction));
       }
-      if (req.method === "GET" && !match[2]) return json(200, publicView(prediction));
+      if (req.method === "GET" && !match[2]) {
+        this.gets.push({ id: prediction.id, status: prediction.status, at: performance.now() });
+        return json(200, publicView(prediction));
+      }
     }
     json(404, { detail: "Not found" });
   }
@@ -343,6 +350,7 @@ export class FakeReplicate {
     prediction.output = output;
     prediction.error = error;
     prediction.completed_at = new Date().toISOString();
+    this.finishedAt.set(prediction.id, performance.now());
     if (prediction.webhook) void this.sendWebhook(prediction);
   }
 
@@ -362,7 +370,11 @@ export class FakeReplicate {
     if (this.options.webhookSecret)
       headers["webhook-signature"] = signWebhook(this.options.webhookSecret, id, timestamp, body);
     const response = await fetch(prediction.webhook!, { method: "POST", headers, body }).catch(() => null);
-    this.webhooksSent.push({ url: prediction.webhook!, status: response?.status ?? 0 });
+    this.webhooksSent.push({
+      url: prediction.webhook!,
+      status: response?.status ?? 0,
+      predictionId: prediction.id,
+    });
     return { status: response?.status ?? 0, id, timestamp, body };
   }
 }
