@@ -2,25 +2,16 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { VideoJobEntity } from "../db/entities/index.js";
 import { AppError } from "../errors.js";
-import type { JobCancellations } from "../events/job-cancellations.js";
-import type { Logger } from "../logger.js";
 import { assembleVideo } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import type { FfmpegBinaries } from "../media/ffmpeg-binaries.js";
-import type { MediaStore } from "../media/media.store.js";
-import type { FinishedAssembly, VideoJobStateMachine } from "../services/video-job.state-machine.js";
+import type { FinishedAssembly } from "../services/video-job.state-machine.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_POSTER_BYTES = 50 * 1024 * 1024;
 
-export interface AssembleVideoDeps {
-  jobs: VideoJobStateMachine;
-  cancellations: JobCancellations;
-  media: MediaStore;
-  ffmpeg: FfmpegBinaries;
-  logger: Logger;
-}
+export type AssembleVideoDeps = Pick<PipelineDeps, "jobs" | "cancellations" | "media" | "ffmpeg" | "logger">;
 
 /**
  * video.assemble: runs once per assembly generation (the fan-in enqueues it exactly once).
@@ -37,7 +28,7 @@ export const assembleVideoJob =
       code: "INTERNAL_SERVER_ERROR",
       message: "Assembly failed",
     });
-    run.watch({ jobId, cancellations: deps.cancellations });
+    run.watch(jobId, deps.cancellations);
     const video = await assemble(deps, job, run.signal);
     await deps.jobs.finish(jobId, generation, video);
   };

@@ -1,19 +1,15 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { VideoJobEntity } from "../db/entities/index.js";
-import type { JobCancellations } from "../events/job-cancellations.js";
-import type { Logger } from "../logger.js";
 import { masterScore } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import type { FfmpegBinaries } from "../media/ffmpeg-binaries.js";
-import type { MediaStore } from "../media/media.store.js";
 import { planScenes } from "../providers/local/scene-plan.js";
-import type { ProviderRegistry } from "../providers/registry.js";
 import type { MusicMood, SceneType } from "../providers/types.js";
-import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
-import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
+/** What the score reports for an error that is not one of ours. */
+const SCORE_FAILED = { code: "PROVIDER_FAILED", message: "The score could not be composed" } as const;
 const SAMPLE_RATE = 48_000;
 const MAX_SCORE_BYTES = 256 * 1024 * 1024;
 const FADE_IN_SECONDS = 0.5;
@@ -21,15 +17,10 @@ const FADE_OUT_SECONDS = 1.5;
 /** Share of the score's progress bar spent composing; mastering takes the rest. */
 const COMPOSE_SHARE = 0.7;
 
-export interface ComposeScoreDeps {
-  jobs: VideoJobStateMachine;
-  cancellations: JobCancellations;
-  parts: JobPartStateMachine;
-  providers: ProviderRegistry;
-  media: MediaStore;
-  ffmpeg: FfmpegBinaries;
-  logger: Logger;
-}
+export type ComposeScoreDeps = Pick<
+  PipelineDeps,
+  "jobs" | "parts" | "cancellations" | "providers" | "media" | "ffmpeg" | "logger"
+>;
 
 /**
  * video.score: composes the whole soundtrack while the scenes render (not after them), one
@@ -41,15 +32,8 @@ export const composeScoreJob =
   async ({ jobId }, run) => {
     const job = await deps.jobs.load(jobId);
     if (!job || !(await deps.parts.claimScore(jobId))) return;
-    run.onFailure((failure) => deps.parts.scoreFailed(jobId, failure), {
-      code: "PROVIDER_FAILED",
-      message: "The score could not be composed",
-    });
-    const report = run.watch({
-      jobId,
-      cancellations: deps.cancellations,
-      progress: (fraction) => deps.parts.reportScoreProgress(jobId, fraction),
-    });
+    run.onFailure((failure) => deps.parts.scoreFailed(jobId, failure), SCORE_FAILED);
+    const report = run.watch(jobId, deps.cancellations, (f) => deps.parts.reportScoreProgress(jobId, f));
     const score = await composeAndMaster(deps, job, { signal: run.signal, onProgress: report });
     await deps.parts.scoreSucceeded(jobId, score);
   };

@@ -20,6 +20,8 @@ export function classifyFailure(
   return "retry";
 }
 
+/** How often a running part checks its job and writes its progress. */
+const CHECK_INTERVAL_MS = 500;
 /** Progress is written in 1/20 steps (5 %): enough for a progress bar, few events. */
 const PROGRESS_STEPS = 20;
 
@@ -66,30 +68,29 @@ export class PartRun {
 
   /**
    * Watches the run's video job: aborts `signal` the moment its cancellation is announced, or
-   * when a check every `intervalMs` finds it cancelled (an announcement can be missed while the
+   * when a check every half second finds it cancelled (an announcement can be missed while the
    * connection is down). Each check also writes the highest progress reported since, in 5 %
    * steps. Returns the reporter for the provider.
    */
-  watch(options: {
-    jobId: string;
-    cancellations: Pick<JobCancellations, "isCancelled" | "onCancelled">;
-    progress?: (fraction: number) => Promise<unknown>;
-    intervalMs?: number;
-  }): (fraction: number) => void {
+  watch(
+    jobId: string,
+    cancellations: Pick<JobCancellations, "isCancelled" | "onCancelled">,
+    progress?: (fraction: number) => Promise<unknown>,
+  ): (fraction: number) => void {
     const cancel = () => this.controller.abort(new AppError("CANCELLED", "The job was cancelled"));
-    this.unsubscribe = options.cancellations.onCancelled(options.jobId, cancel);
+    this.unsubscribe = cancellations.onCancelled(jobId, cancel);
     this.timer = setInterval(async () => {
       try {
-        if (await options.cancellations.isCancelled(options.jobId)) return cancel();
+        if (await cancellations.isCancelled(jobId)) return cancel();
         const rounded = Math.floor(this.latest * PROGRESS_STEPS) / PROGRESS_STEPS;
-        if (options.progress && rounded > this.written) {
+        if (progress && rounded > this.written) {
           this.written = rounded;
-          await options.progress(rounded);
+          await progress(rounded);
         }
       } catch {
         // A missed tick is harmless; the next one catches up.
       }
-    }, options.intervalMs ?? 500);
+    }, CHECK_INTERVAL_MS);
     this.timer.unref();
     return (fraction) => {
       this.latest = Math.max(this.latest, Math.min(1, Math.max(0, fraction)));

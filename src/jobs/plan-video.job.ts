@@ -2,18 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import type { Config } from "../config.js";
-import type { Services } from "../container.js";
 import type { AssetEntity } from "../db/entities/index.js";
 import { isTerminalJobStatus } from "../db/entities/video-job.entity.js";
 import { AppError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { MediaStore } from "../media/media.store.js";
 import { planScenes } from "../providers/local/scene-plan.js";
-import type { ProviderRegistry } from "../providers/registry.js";
 import type { AspectRatio, AssetFacts, MusicMood, QualityFlag, RoomType } from "../providers/types.js";
-import type { AssetService } from "../services/asset.service.js";
-import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
 /** READY photos of a campaign as the facts a selector works from. */
@@ -40,15 +34,10 @@ export function assetFacts(assets: AssetEntity[]): AssetFacts[] {
     }));
 }
 
-export interface PlanVideoDeps {
-  jobs: VideoJobStateMachine;
-  assets: AssetService;
-  providers: ProviderRegistry;
-  media: MediaStore;
-  config: Config;
-  mediaUrl: Services["mediaUrl"];
-  logger: Logger;
-}
+export type PlanVideoDeps = Pick<
+  PipelineDeps,
+  "jobs" | "assets" | "providers" | "media" | "config" | "mediaUrl" | "logger"
+>;
 
 /**
  * video.plan: the selector picks a pair, a move and a prompt for every scene; then every scene

@@ -1,34 +1,22 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
-import type { Config } from "../config.js";
-import type { Services } from "../container.js";
 import type { VideoJobEntity } from "../db/entities/index.js";
 import { AppError } from "../errors.js";
-import type { JobCancellations } from "../events/job-cancellations.js";
-import type { Logger } from "../logger.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import type { MediaStore } from "../media/media.store.js";
-import type { ProviderRegistry } from "../providers/registry.js";
 import { type AspectRatio, type CameraMove, FPS, OUTPUT_SIZE } from "../providers/types.js";
-import type { AssetService } from "../services/asset.service.js";
-import type { JobPartStateMachine, SceneClaim } from "../services/job-part.state-machine.js";
-import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
+import type { SceneClaim } from "../services/job-part.state-machine.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
+/** What a scene reports for an error that is not one of ours. */
+const RENDERING_FAILED = { code: "PROVIDER_FAILED", message: "Rendering failed" } as const;
 /** A clip may be as large as this (a 10 s 1080p clip is ~10 MB; providers' clips are normalised). */
 const MAX_CLIP_BYTES = 512 * 1024 * 1024;
 
-export interface RenderSceneDeps {
-  jobs: VideoJobStateMachine;
-  cancellations: JobCancellations;
-  parts: JobPartStateMachine;
-  assets: AssetService;
-  providers: ProviderRegistry;
-  media: MediaStore;
-  config: Config;
-  mediaUrl: Services["mediaUrl"];
-  logger: Logger;
-}
+export type RenderSceneDeps = Pick<
+  PipelineDeps,
+  "jobs" | "parts" | "cancellations" | "assets" | "providers" | "media" | "config" | "mediaUrl" | "logger"
+>;
 
 /**
  * video.scene: renders one scene's clip with its provider and stores it. The claim gives this
@@ -42,15 +30,8 @@ export const renderSceneJob =
     if (job?.status !== "RENDERING") return;
     const claim = await deps.parts.claimScene(jobId, index);
     if (!claim) return; // done, cancelled or failed already
-    run.onFailure((failure) => deps.parts.sceneFailed(claim, failure), {
-      code: "PROVIDER_FAILED",
-      message: "Rendering failed",
-    });
-    const report = run.watch({
-      jobId,
-      cancellations: deps.cancellations,
-      progress: (fraction) => deps.parts.reportSceneProgress(claim, fraction),
-    });
+    run.onFailure((failure) => deps.parts.sceneFailed(claim, failure), RENDERING_FAILED);
+    const report = run.watch(jobId, deps.cancellations, (f) => deps.parts.reportSceneProgress(claim, f));
     const clip = await renderClip(deps, job, claim, { signal: run.signal, onProgress: report });
     await deps.parts.sceneSucceeded(claim, clip);
   };

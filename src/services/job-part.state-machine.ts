@@ -115,38 +115,35 @@ export class JobPartStateMachine {
       if (previous && previous !== result.clipMediaId) await deleteUnreferencedMedia(manager, [previous]);
       return true;
     });
-    if (!stored) await releaseMedia(this.deps.dataSource, [result.clipMediaId]);
-    else await this.deps.jobs.beginAssembly(jobId);
-    return stored;
+    return await this.settleSuccess(jobId, stored, result.clipMediaId);
   }
 
   /** RUNNING → PENDING (pg-boss retries it) or FAILED, which fails the job. Stale attempts change nothing. */
   async sceneFailed(claim: SceneClaim, failure: PartFailure): Promise<boolean> {
-    const status: PartStatus = failure.final ? "FAILED" : "PENDING";
-    return await this.transaction(async (manager) => {
-      const updated = await guardedUpdate<{ progress: number }>(
-        manager,
-        `UPDATE scene SET status = $3, error_code = $4, error = $5, updated_at = now(),
+    return await this.partFailed(
+      claim.jobId,
+      failure,
+      `Scene ${claim.index + 1}`,
+      async (manager, status) => {
+        const updated = await guardedUpdate<{ progress: number }>(
+          manager,
+          `UPDATE scene SET status = $3, error_code = $4, error = $5, updated_at = now(),
                 progress = CASE WHEN $3 = 'PENDING' THEN 0 ELSE progress END
           WHERE id = $1 AND attempt_token = $2 AND status = 'RUNNING' RETURNING progress`,
-        [claim.scene.id, claim.token, status, failure.code, failure.message],
-      );
-      if (!updated) return false;
-      await this.sceneEvent(manager, claim.jobId, {
-        index: claim.index,
-        status,
-        progress: updated.progress,
-        error: failure.message,
-      });
-      if (failure.final)
-        await this.deps.jobs.fail(
-          claim.jobId,
-          failure.code,
-          `Scene ${claim.index + 1}: ${failure.message}`,
-          manager,
+          [claim.scene.id, claim.token, status, failure.code, failure.message],
         );
-      return true;
-    });
+        if (updated) {
+          const { index } = claim;
+          await this.sceneEvent(manager, claim.jobId, {
+            index,
+            status,
+            progress: updated.progress,
+            error: failure.message,
+          });
+        }
+        return updated !== undefined;
+      },
+    );
   }
 
   /** Score PENDING (or a dead attempt's RUNNING) → RUNNING, while the job plans or renders. */
@@ -191,15 +188,12 @@ export class JobPartStateMachine {
       if (result.costUsd > 0) await recordActualCost(manager, jobId, "MUSIC", null, result.costUsd);
       return true;
     });
-    if (!saved) await releaseMedia(this.deps.dataSource, [result.mediaId]);
-    else await this.deps.jobs.beginAssembly(jobId);
-    return saved;
+    return await this.settleSuccess(jobId, saved, result.mediaId);
   }
 
   /** Score RUNNING → PENDING (retried) or FAILED, which fails the job. */
   async scoreFailed(jobId: string, failure: PartFailure): Promise<boolean> {
-    const status: PartStatus = failure.final ? "FAILED" : "PENDING";
-    return await this.transaction(async (manager) => {
+    return await this.partFailed(jobId, failure, "Music", async (manager, status) => {
       const updated = await guardedUpdate<{ score_progress: number }>(
         manager,
         `UPDATE video_job SET score_status = $2, score_error = $3, updated_at = now(),
@@ -207,15 +201,39 @@ export class JobPartStateMachine {
           WHERE id = $1 AND score_status = 'RUNNING' RETURNING score_progress`,
         [jobId, status, failure.message],
       );
-      if (!updated) return false;
-      await this.scoreEvent(manager, jobId, {
-        status,
-        progress: updated.score_progress,
-        error: failure.message,
-      });
-      if (failure.final) await this.deps.jobs.fail(jobId, failure.code, `Music: ${failure.message}`, manager);
+      if (updated)
+        await this.scoreEvent(manager, jobId, {
+          status,
+          progress: updated.score_progress,
+          error: failure.message,
+        });
+      return updated !== undefined;
+    });
+  }
+
+  /**
+   * A part's failure in one transaction: `write` makes the part's guarded write and event (false
+   * for a stale attempt, which changes nothing more); a final failure then fails the job.
+   */
+  private async partFailed(
+    jobId: string,
+    failure: PartFailure,
+    part: string,
+    write: (manager: EntityManager, status: PartStatus) => Promise<boolean>,
+  ): Promise<boolean> {
+    return await this.transaction(async (manager) => {
+      if (!(await write(manager, failure.final ? "FAILED" : "PENDING"))) return false;
+      if (failure.final)
+        await this.deps.jobs.fail(jobId, failure.code, `${part}: ${failure.message}`, manager);
       return true;
     });
+  }
+
+  /** After a part's success: the fan-in when it was stored; else what it made is released. */
+  private async settleSuccess(jobId: string, stored: boolean, made: string): Promise<boolean> {
+    if (stored) await this.deps.jobs.beginAssembly(jobId);
+    else await releaseMedia(this.deps.dataSource, [made]);
+    return stored;
   }
 
   private async sceneEvent(manager: EntityManager, jobId: string, scene: SceneState): Promise<void> {

@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { type Config, parseConfig } from "../../src/config.js";
 import { createServices, type Services } from "../../src/container.js";
@@ -10,6 +9,7 @@ import { startWorkers } from "../../src/jobs/worker.js";
 import { silentLogger } from "../../src/logger.js";
 import { buildSchema } from "../../src/schema/build-schema.js";
 import { openTestDataSource } from "./db.js";
+import { freePort } from "./server-process.js";
 
 /** Test configuration: no environment read, a fixed test secret, overridable settings. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -38,15 +38,6 @@ export interface InProcessApp {
   close(): Promise<void>;
   /** With `listen: true`: where the server listens (also its PUBLIC_BASE_URL). */
   baseUrl?: string;
-}
-
-/** A free loopback port (reserved and released; good enough for tests). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The real HTTP stack on a fresh database, driven with `inject` (no socket). */

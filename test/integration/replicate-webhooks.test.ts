@@ -8,6 +8,16 @@ import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fakeWebhookSecret } from "../helpers/fake-replicate.js";
 
 const SECRET = fakeWebhookSecret();
+
+/** Whether a wake-up for `id` comes within `ms` (listening starts now). */
+async function wokenWithin(wakeups: PredictionWakeups, id: string, ms: number): Promise<boolean> {
+  const watch = wakeups.watch(id);
+  try {
+    return await watch.wait(ms);
+  } finally {
+    watch.close();
+  }
+}
 const OTHER_LISTENER = "propvid-test-other-worker";
 
 /**
@@ -59,9 +69,9 @@ describe("POST /v1/webhooks/replicate", () => {
     (await app.services.dataSource.query("SELECT id FROM webhook_delivery WHERE id = $1", [id])).length;
 
   it("records a signed delivery once and wakes the waiters on its prediction in every process", async () => {
-    const elsewhere = wakeups.next("pred1", 5_000);
-    const here = app.services.predictionWakeups.next("pred1", 5_000);
-    const bystander = wakeups.next("pred9", 1_000);
+    const elsewhere = wokenWithin(wakeups, "pred1", 5_000);
+    const here = wokenWithin(app.services.predictionWakeups, "pred1", 5_000);
+    const bystander = wokenWithin(wakeups, "pred9", 1_000);
     const response = await deliver("msg_ok_1", {
       id: "pred1",
       status: "succeeded",
@@ -73,7 +83,7 @@ describe("POST /v1/webhooks/replicate", () => {
     assert.equal(await bystander, false, "a waiter on another prediction sleeps on");
     assert.equal(await rows("msg_ok_1"), 1);
 
-    const replayWake = wakeups.next("pred1", 500);
+    const replayWake = wokenWithin(wakeups, "pred1", 500);
     const replay = await deliver("msg_ok_1", { id: "pred1", status: "succeeded" });
     assert.equal(replay.statusCode, 200);
     assert.equal(replay.json().duplicate, true);
@@ -82,7 +92,7 @@ describe("POST /v1/webhooks/replicate", () => {
   });
 
   it("refuses a stale timestamp and a bad signature, with no state change and no wake-up", async () => {
-    const woken = wakeups.next("pred2", 1_500);
+    const woken = wokenWithin(wakeups, "pred2", 1_500);
     const stale = await deliver(
       "msg_stale",
       { id: "pred2", status: "succeeded" },
@@ -108,17 +118,17 @@ describe("POST /v1/webhooks/replicate", () => {
   });
 
   it("tolerates out-of-order events: a late `starting` after `completed` wakes nobody", async () => {
-    const woken = wakeups.next("pred3", 5_000);
+    const woken = wokenWithin(wakeups, "pred3", 5_000);
     assert.equal((await deliver("msg_o_2", { id: "pred3", status: "succeeded" })).statusCode, 200);
     assert.equal(await woken, true);
-    const late = wakeups.next("pred3", 500);
+    const late = wokenWithin(wakeups, "pred3", 500);
     assert.equal((await deliver("msg_o_1", { id: "pred3", status: "starting" })).statusCode, 200);
     assert.equal(await late, false, "a non-final event wakes nobody; the adapter reads the state itself");
     assert.equal(await rows("msg_o_1"), 1, "it is still recorded");
   });
 
   it("wakes every waiter after its connection comes back (a webhook may have been missed meanwhile)", async () => {
-    const woken = wakeups.next("pred4", 10_000);
+    const woken = wokenWithin(wakeups, "pred4", 10_000);
     const [backend] = await app.services.dataSource.query(
       "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1",
       [OTHER_LISTENER],
@@ -127,7 +137,7 @@ describe("POST /v1/webhooks/replicate", () => {
     assert.equal(await woken, true);
     assert.ok(worker.stats.reconnects >= 1);
     // And it hears announcements again.
-    const again = wakeups.next("pred5", 5_000);
+    const again = wokenWithin(wakeups, "pred5", 5_000);
     assert.equal((await deliver("msg_after_reconnect", { id: "pred5", status: "failed" })).statusCode, 200);
     assert.equal(await again, true);
   });

@@ -127,6 +127,8 @@ describe("video job transitions", () => {
   /** Progress is a `real`: compare at its precision. */
   const near = (actual: number, expected: number) => Math.abs(actual - expected) < 1e-6;
 
+  const failure = (message: string, final: boolean) => ({ code: "PROVIDER_FAILED" as const, message, final });
+
   const mediaExists = async (id: string) => (await app.services.media.byId(tenantId, id)) !== null;
 
   it("creates, plans and fans out each exactly once, every event stating the job as it left it", async () => {
@@ -179,10 +181,7 @@ describe("video job transitions", () => {
     assert.equal(await parts().reportSceneProgress(stale, 0.5), false);
     assert.equal(await parts().recordSceneProviderRef(stale, "stale-prediction"), false);
     assert.equal(await parts().sceneSucceeded(stale, { clipMediaId: clip, costUsd: 0.4 }), false);
-    assert.equal(
-      await parts().sceneFailed(stale, { code: "PROVIDER_FAILED", message: "x", final: true }),
-      false,
-    );
+    assert.equal(await parts().sceneFailed(stale, failure("x", true)), false);
 
     const now = await scene(jobId, 0);
     assert.deepEqual(
@@ -204,22 +203,13 @@ describe("video job transitions", () => {
     const jobId = await renderingJob();
     const first = (await parts().claimScene(jobId, 1))!;
     await parts().reportSceneProgress(first, 0.3);
-    assert.equal(
-      await parts().sceneFailed(first, { code: "PROVIDER_FAILED", message: "busy", final: false }),
-      true,
-    );
+    assert.equal(await parts().sceneFailed(first, failure("busy", false)), true);
     assert.deepEqual([(await scene(jobId, 1)).status, (await scene(jobId, 1)).progress], ["PENDING", 0]);
     assert.equal((await row(jobId)).status, "RENDERING");
 
     const second = (await parts().claimScene(jobId, 1))!;
-    assert.equal(
-      await parts().sceneFailed(second, { code: "PROVIDER_FAILED", message: "refused", final: true }),
-      true,
-    );
-    assert.equal(
-      await parts().sceneFailed(second, { code: "PROVIDER_FAILED", message: "again", final: true }),
-      false,
-    );
+    assert.equal(await parts().sceneFailed(second, failure("refused", true)), true);
+    assert.equal(await parts().sceneFailed(second, failure("again", true)), false);
     const job = await row(jobId);
     assert.deepEqual([job.status, job.error], ["FAILED", "Scene 2: refused"]);
     const log = await events(jobId);
@@ -316,14 +306,8 @@ describe("video job transitions", () => {
     await states().storePlan(jobId, { picks: picks(2) });
     assert.equal(await parts().claimScore(jobId), true);
     await parts().reportScoreProgress(jobId, 0.4);
-    assert.equal(
-      await parts().scoreFailed(jobId, { code: "PROVIDER_FAILED", message: "busy", final: false }),
-      true,
-    );
-    assert.equal(
-      await parts().scoreFailed(jobId, { code: "PROVIDER_FAILED", message: "x", final: false }),
-      false,
-    );
+    assert.equal(await parts().scoreFailed(jobId, failure("busy", false)), true);
+    assert.equal(await parts().scoreFailed(jobId, failure("x", false)), false);
     const retried = (await events(jobId)).at(-1)!;
     assert.ok(retried.type === "JOB_UPDATED");
     assert.deepEqual(retried.score, { status: "PENDING", progress: 0, error: "busy" });

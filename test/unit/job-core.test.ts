@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { AppError } from "../../src/errors.js";
 import { parseJobEvent } from "../../src/events/job-event.types.js";
 import { classifyFailure } from "../../src/jobs/part-run.js";
+import { PredictionWakeups } from "../../src/providers/replicate/prediction-waiter.js";
 
 describe("the worker's failure classifier", () => {
   const early = { aborted: false, lastAttempt: false };
@@ -78,5 +79,33 @@ describe("reading a job event", () => {
       progress: 1,
     });
     assert.equal(parseJobEvent("CANCELLED", {}).job.status, "CANCELLED");
+  });
+});
+
+describe("waiting on a prediction", () => {
+  it("keeps a wake-up that arrives while the waiter looks at the prediction", async () => {
+    const wakeups = new PredictionWakeups();
+    const watch = wakeups.watch("p1");
+    watch.looking();
+    wakeups.wake("p1"); // the webhook lands while the GET is on its way
+    assert.equal(await watch.wait(60_000), true, "the wait returns at once instead of sleeping");
+    watch.close();
+    assert.equal(wakeups.waiting, 0);
+  });
+
+  it("forgets a wake-up that the next look answers, and ends the wait on abort", async () => {
+    const wakeups = new PredictionWakeups();
+    const watch = wakeups.watch("p2");
+    wakeups.wake("p2");
+    watch.looking(); // this look sees what the wake-up announced
+    const controller = new AbortController();
+    const waiting = watch.wait(60_000, controller.signal);
+    wakeups.wake("another prediction");
+    controller.abort();
+    assert.equal(await waiting, false);
+    const woken = watch.wait(60_000);
+    wakeups.wake("p2");
+    assert.equal(await woken, true);
+    watch.close();
   });
 });

@@ -36,30 +36,57 @@ export class PredictionWakeups {
     this.emitter.emit(id);
   }
 
-  /** Resolves true on the next wake-up for `id`, false after `ms` or on abort. */
-  next(id: string, ms: number, signal?: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        this.emitter.off(id, onWake);
-        signal?.removeEventListener("abort", onAbort);
-        resolve(woken);
-      };
-      const onWake = () => done(true);
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), ms);
-      this.emitter.on(id, onWake);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      // Normally connected when the process starts; else the first waiter connects it (and the
-      // connection, once up, wakes every waiter to look again).
-      void this.listener?.start();
-    });
+  /**
+   * Starts listening for wake-ups on `id`. Call it before looking at the prediction: a wake-up
+   * that arrives while the caller looks is kept, not missed.
+   */
+  watch(id: string): PredictionWatch {
+    let woken = false;
+    let wakeWaiter: (() => void) | undefined;
+    const onWake = () => {
+      woken = true;
+      wakeWaiter?.();
+    };
+    this.emitter.on(id, onWake);
+    // Normally connected when the process starts; else the first waiter connects it (and the
+    // connection, once up, wakes every waiter to look again).
+    void this.listener?.start();
+    return {
+      looking: () => {
+        woken = false;
+      },
+      wait: (ms, signal) =>
+        new Promise<boolean>((resolve) => {
+          const done = (result: boolean) => {
+            clearTimeout(timer);
+            wakeWaiter = undefined;
+            signal?.removeEventListener("abort", onAbort);
+            woken = false;
+            resolve(result);
+          };
+          const onAbort = () => done(false);
+          const timer = setTimeout(() => done(false), ms);
+          if (woken || signal?.aborted) return done(woken);
+          wakeWaiter = () => done(true);
+          signal?.addEventListener("abort", onAbort, { once: true });
+        }),
+      close: () => void this.emitter.off(id, onWake),
+    };
   }
 
   /** How many waiters there are now (for tests and metrics). */
   get waiting(): number {
     return this.emitter.eventNames().reduce((sum, name) => sum + this.emitter.listenerCount(name), 0);
   }
+}
+
+/** Wake-ups for one prediction, from `watch()` until `close()`. */
+export interface PredictionWatch {
+  /** Says the caller is about to look: a wake-up from before this is answered by that look. */
+  looking(): void;
+  /** Resolves true when woken since the last look (at once if that already happened), false after `ms` or on abort. */
+  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
+  close(): void;
 }
 
 export interface WaitOptions {
@@ -85,9 +112,12 @@ export async function waitForPrediction(
 ): Promise<Prediction> {
   const started = Date.now();
   const expected = 60_000;
+  // Listening starts before the first look, so a webhook that lands while we look still wakes us.
+  const watch = options.wakeups?.watch(id);
   try {
     for (;;) {
       options.signal?.throwIfAborted();
+      watch?.looking();
       const prediction = await client.get(id, options.signal);
       if (TERMINAL.has(prediction.status)) return prediction;
       const elapsed = Date.now() - started;
@@ -98,7 +128,7 @@ export async function waitForPrediction(
           transient: true,
         });
       }
-      if (options.wakeups) await options.wakeups.next(id, options.pollIntervalMs, options.signal);
+      if (watch) await watch.wait(options.pollIntervalMs, options.signal);
       else await sleep(options.pollIntervalMs, options.signal);
     }
   } catch (error) {
@@ -107,6 +137,8 @@ export async function waitForPrediction(
       throw new AppError("CANCELLED", "Cancelled", { cause: error });
     }
     throw error;
+  } finally {
+    watch?.close();
   }
 }
 
