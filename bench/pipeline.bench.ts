@@ -14,6 +14,7 @@ import { createServices, type Services } from "../src/container.js";
 import { createDataSource, runMigrations } from "../src/db/data-source.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { SceneEntity, VideoJobEntity } from "../src/db/entities/index.js";
+import { isTerminalJobStatus } from "../src/db/entities/video-job.entity.js";
 import { createBoss } from "../src/jobs/boss.js";
 import { jobHandlers } from "../src/jobs/handlers.js";
 import { createQueues } from "../src/jobs/queues.js";
@@ -114,7 +115,7 @@ async function runJob(h: Harness, input: { videoProvider?: string }): Promise<Vi
   });
   for (;;) {
     const row = await h.services.dataSource.getRepository(VideoJobEntity).findOneByOrFail({ id: job.id });
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(row.status)) {
+    if (isTerminalJobStatus(row.status)) {
       if (row.status !== "SUCCEEDED") throw new Error(`job ended ${row.status}: ${row.error}`);
       return row;
     }

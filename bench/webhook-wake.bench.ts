@@ -3,13 +3,15 @@
  * arrived at a `--role api` process, against polling. Both are real `propvid serve` processes
  * on one embedded PostgreSQL; Replicate is the stand-in of the tests (test/helpers/fake-replicate.ts),
  * which also does the timing: from the moment a prediction ends (its webhook is sent to the API)
- * to the worker's next GET of that prediction.
+ * to the worker's next GET of that prediction (counted for the predictions the worker had found
+ * still running, i.e. was waiting on).
  * - webhooks: the API verifies, records and NOTIFYs; the worker's polling is set to 10 minutes,
  *   so nothing but the announcement can wake it;
  * - polling: the API refuses the (unsigned) webhooks and the worker polls every 2 s, the adapters'
  *   own interval when no webhook can reach them.
- * Each job has 12 scenes and a score (13 predictions waited on at once); once the worker has
- * acted on all of them the job is cancelled, so the clips' re-encoding does not run on.
+ * Each job has two scenes and a score (three predictions waited on at once); once the worker
+ * has acted on all of them the job is cancelled, so re-encoding the clips (CPU the measurement
+ * would otherwise compete with) does not run on. Many small jobs give the samples.
  */
 
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -33,9 +35,9 @@ import {
 import type { Benchmark } from "./benchmarks.js";
 
 const TOKEN = "bench-replicate-token";
-const SCENES = 12;
-const WEBHOOK_JOBS = 8;
-const POLLING_JOBS = 2;
+const SCENES = 2;
+const WEBHOOK_JOBS = 34;
+const POLLING_JOBS = 9;
 const POLL_INTERVAL_MS = 2_000;
 
 function percentile(sorted: number[], p: number): number {
@@ -77,7 +79,7 @@ async function wakeLatencies(options: {
         ? undefined
         : replicate.gets.find((get) => get.id === id && get.at >= finished);
     };
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 120_000;
     // Every scene and the score: a retried scene may add a prediction of its own.
     while (!(ours().length >= SCENES + 1 && ours().every((id) => actedOn(id)))) {
       if (Date.now() > deadline) {
@@ -86,7 +88,12 @@ async function wakeLatencies(options: {
       }
       await sleep(50);
     }
-    for (const id of ours()) samples.push(actedOn(id)!.at - replicate.finishedAt.get(id)!);
+    for (const id of ours()) {
+      // Only a prediction the worker had found still running was waited on (else it just looked late).
+      const finished = replicate.finishedAt.get(id)!;
+      if (replicate.gets.some((get) => get.id === id && get.at < finished))
+        samples.push(actedOn(id)!.at - finished);
+    }
     await gql(api.url, key, "mutation($id: ID!) { cancelVideoJob(id: $id) { status } }", { id: jobId });
   }
   return samples;
@@ -147,13 +154,14 @@ async function run(): Promise<string[]> {
     );
     const refused = unsigned.webhooksSent.filter((sent) => sent.status === 401).length;
 
+    const load = os.loadavg()[0]!.toFixed(1);
     const line = (name: string, s: ReturnType<typeof stats>) =>
       `${name}: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms (${s.n} predictions)`;
     return [
       line("webhook → API process → NOTIFY → worker process acts (polling every 10 min)", webhooks),
       line(`polling every ${POLL_INTERVAL_MS / 1000} s (${refused} unsigned webhooks refused)`, polling),
       `ratio polling / webhook: p50 ${(polling.p50 / webhooks.p50).toFixed(0)}×, p99 ${(polling.p99 / webhooks.p99).toFixed(0)}×; ` +
-        `goal p99 ≤ 100 ms: ${webhooks.p99 <= 100 ? "met" : "NOT met"}`,
+        `goal p99 ≤ 100 ms: ${webhooks.p99 <= 100 ? "met" : "NOT met"} (load average ${load} on ${os.availableParallelism()} cores)`,
     ];
   } finally {
     await worker?.stop("SIGTERM");

@@ -7,6 +7,7 @@ import { createServices } from "./container.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
+import { isTerminalJobStatus } from "./db/entities/video-job.entity.js";
 import { AppError, isAppError } from "./errors.js";
 import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
@@ -120,7 +121,7 @@ async function followJob(dataSource: import("typeorm").DataSource, jobId: string
       process.stderr.write(`${text}\n`);
       lastText = text;
     }
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status)) return job;
+    if (isTerminalJobStatus(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, tty ? 250 : 1000));
   }
 }

@@ -239,6 +239,13 @@ describe("GraphQL subscriptions over WebSocket", () => {
       const done = sceneEvents.find((event) => event.scene!.status === "SUCCEEDED");
       if (sceneEvents.length) assert.equal(done?.scene?.progress, 1, `scene ${index} reaches 100 %`);
     }
+    // Every event states the job's progress as of itself: it only ever grows, to 1 at the end.
+    const fractions = rest.map((event) => event.job.progress);
+    assert.deepEqual(
+      fractions,
+      [...fractions].sort((a, b) => a - b),
+      `progress never goes back: ${fractions.join(" ")}`,
+    );
     const statuses = rest.filter((event) => event.type === "JOB_UPDATED").map((event) => event.job.status);
     for (const status of statuses)
       assert.ok(["PLANNING", "RENDERING", "ASSEMBLING"].includes(status), status);
@@ -329,7 +336,10 @@ describe("GraphQL subscriptions over WebSocket", () => {
       "{ id status stage progress selector videoProvider musicProvider aspectRatio mood createdAt startedAt }";
     const bulky = `subscription($jobId: ID!, $after: Int) { videoJobProgress(jobId: $jobId, afterSequence: $after) {
       sequence type ${Array.from({ length: 10 }, (_, i) => `j${i}: job ${fields}`).join(" ")} } }`;
-    const healthy = collect<{ sequence: number }>(client(key), bulky, { jobId: job.id, after: 0 });
+    const healthy = collect<{ sequence: number; j0: { status: string; stage: string } }>(client(key), bulky, {
+      jobId: job.id,
+      after: 0,
+    });
 
     const stalled = await rawSocket(wsUrl);
     stalled.send(JSON.stringify({ type: "connection_init", payload: { apiKey: key } }));
@@ -360,6 +370,8 @@ describe("GraphQL subscriptions over WebSocket", () => {
       healthy.events.map((event) => event.sequence),
       Array.from({ length: burst }, (_, i) => i + 1),
     );
+    // Rows in the older shape (no job state in the payload) read from their own payload.
+    assert.ok(healthy.events.every((event) => event.j0.status === "RENDERING" && event.j0.stage === "burst"));
 
     // The stalled one took nothing for longer than allowed: the next event drops it.
     await new Promise((resolve) => setTimeout(resolve, STALLED_AFTER_MS + 500));
