@@ -64,7 +64,14 @@ export class FakeReplicate {
   readonly creates: { model: string; headers: IncomingMessage["headers"]; body: Record<string, unknown> }[] =
     [];
   readonly fetchedInputs: { url: string; status: number; bytes: number }[] = [];
-  readonly webhooksSent: { url: string; status: number; predictionId: string }[] = [];
+  /** Every webhook sent: the answer, and when (performance.now()) it was sent and answered. */
+  readonly webhooksSent: {
+    url: string;
+    status: number;
+    predictionId: string;
+    sentAt: number;
+    answeredAt: number;
+  }[] = [];
   /** Every GET of a prediction: when (performance.now()) and what it answered. */
   readonly gets: { id: string; status: string; at: number }[] = [];
   /** When each prediction finished (performance.now()); its webhook is sent at that moment. */
@@ -368,11 +375,14 @@ export class FakeReplicate {
     };
     if (this.options.webhookSecret)
       headers["webhook-signature"] = signWebhook(this.options.webhookSecret, id, timestamp, body);
+    const sentAt = performance.now();
     const response = await fetch(prediction.webhook!, { method: "POST", headers, body }).catch(() => null);
     this.webhooksSent.push({
       url: prediction.webhook!,
       status: response?.status ?? 0,
       predictionId: prediction.id,
+      sentAt,
+      answeredAt: performance.now(),
     });
     return { status: response?.status ?? 0, id, timestamp, body };
   }
