@@ -18,13 +18,16 @@ export async function guardedUpdate<T = { id: string }>(
   return returnedRows<T>(await db.query(sql, params))[0];
 }
 
-/** RENDERING's share of the job's progress, filled by the scenes that succeeded. */
+/**
+ * RENDERING's share of the job's progress, filled by the scenes that succeeded. Computed exactly
+ * (numeric, 4 places) so that all scenes done is ASSEMBLING's start, not a float's hair above it.
+ */
 export async function updateRenderProgress(manager: EntityManager, jobId: string): Promise<void> {
   await manager.query(
-    `UPDATE video_job SET updated_at = now(), progress = $2::real + $3::real *
-            (SELECT count(*) FILTER (WHERE status = 'SUCCEEDED')::real / GREATEST(count(*), 1) FROM scene WHERE job_id = $1)
+    `UPDATE video_job SET updated_at = now(), progress = round($2::numeric + $3::numeric *
+            (SELECT count(*) FILTER (WHERE status = 'SUCCEEDED') / GREATEST(count(*), 1)::numeric FROM scene WHERE job_id = $1), 4)
       WHERE id = $1`,
-    [jobId, PHASE_PROGRESS.RENDERING, SCENES_SHARE],
+    [jobId, PHASE_PROGRESS.RENDERING, SCENES_SHARE.toFixed(4)],
   );
 }
 
