@@ -4,6 +4,7 @@ import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
+import { webhookWakeBenchmark } from "./webhook-wake.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
 export interface Benchmark {
@@ -19,4 +20,5 @@ export const BENCHMARKS: Benchmark[] = [
   overlaysBenchmark,
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
+  webhookWakeBenchmark,
 ];

@@ -12,6 +12,7 @@ import path from "node:path";
 import type { Services } from "../src/container.js";
 import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { SceneEntity, VideoJobEntity } from "../src/db/entities/index.js";
+import { isTerminalJobStatus } from "../src/db/entities/video-job.entity.js";
 import { silentLogger } from "../src/logger.js";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { concatCopyArgs, concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
@@ -65,7 +66,7 @@ async function harness(
     role: "worker",
     env: { RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
     poolSize: 10,
-    providers: (ffmpeg, workers) =>
+    providers: ({ ffmpeg, workers }) =>
       embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers }).addVideo({
         name: "bench:fixed-3s",
         description: "benchmark: exactly 3 s per clip",
@@ -101,7 +102,7 @@ async function runJob(h: Harness, input: { videoProvider?: string }): Promise<Vi
   });
   for (;;) {
     const row = await h.services.dataSource.getRepository(VideoJobEntity).findOneByOrFail({ id: job.id });
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(row.status)) {
+    if (isTerminalJobStatus(row.status)) {
       if (row.status !== "SUCCEEDED") throw new Error(`job ended ${row.status}: ${row.error}`);
       return row;
     }

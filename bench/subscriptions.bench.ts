@@ -99,10 +99,7 @@ async function appendEvents(
   let next = (await lastSequence(services, jobId)) + 1;
   for (let i = 0; i < count; i++) {
     sent.set(next, performance.now());
-    const sequence = await appendJobEvent(services.dataSource, jobId, "JOB_UPDATED", {
-      stage: "rendering",
-      tick: i,
-    });
+    const sequence = await appendJobEvent(services.dataSource, jobId, { type: "JOB_UPDATED" });
     if (sequence !== next) throw new Error(`expected sequence ${next}, got ${sequence}`);
     next++;
     await sleep(gapMs);
@@ -114,7 +111,7 @@ async function latencyRun(services: Services, url: string, key: string, jobId: s
   const from = await lastSequence(services, jobId);
   const sub = subscriber(url, key, jobId, from);
   // Warm up: the subscription is live once it has received an event.
-  await appendJobEvent(services.dataSource, jobId, "JOB_UPDATED", { stage: "warm-up" });
+  await appendJobEvent(services.dataSource, jobId, { type: "JOB_UPDATED" });
   await waitFor(() => sub.received.size === 1, 10_000, "warm-up event");
   const sent = await appendEvents(services, jobId, 200, 10);
   await waitFor(() => sub.received.size === 201, 10_000, "all latency events");
@@ -181,7 +178,7 @@ async function run(): Promise<string[]> {
     const rssBefore = rssOf(pid);
     const subscribers: Subscriber[] = [];
     for (let i = 0; i < 500; i++) subscribers.push(subscriber(child.url, key, job.id, 0));
-    await appendJobEvent(dataSource, job.id, "JOB_UPDATED", { stage: "warm-up" });
+    await appendJobEvent(dataSource, job.id, { type: "JOB_UPDATED" });
     await waitFor(
       () => subscribers.every((sub) => sub.received.size === 1),
       60_000,

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config, Role } from "./config.js";
-import { createServices, type Services } from "./container.js";
+import { createServices, type ProviderFactory, type Services } from "./container.js";
 import { createDataSource, runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
@@ -11,10 +11,7 @@ import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
 import { startWorkers } from "./jobs/worker.js";
 import { createLogger, type Logger } from "./logger.js";
-import type { FfmpegBinaries } from "./media/ffmpeg-binaries.js";
-import type { ProviderRegistry } from "./providers/registry.js";
 import { buildSchema } from "./schema/build-schema.js";
-import type { MediaWorkerPool } from "./workers/media-tasks.js";
 
 /** What a process runs: `none` is the database, pg-boss and the services without workers or HTTP. */
 export type AppRole = Role | "none";
@@ -32,7 +29,7 @@ export interface StartAppOptions {
    */
   database?: { url: string; dataSource?: DataSource };
   /** Replaces the provider registry (tests and benchmarks inject their own providers). */
-  providers?: (ffmpeg: FfmpegBinaries, workers: MediaWorkerPool) => ProviderRegistry;
+  providers?: ProviderFactory;
   /** For the api and all roles: listen on `config.host:config.port` (default), or only build the server (`inject`). */
   listen?: boolean;
   /** Runs pending migrations first (default true; a no-op on an up-to-date database). */
@@ -108,6 +105,10 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       providers: options.providers,
     });
     cleanups.push(() => services.workers.close());
+    // The one LISTEN connection: job events for this API's subscribers, webhook wake-ups and
+    // cancellations for this worker.
+    await services.notifications.start();
+    cleanups.push(() => services.notifications.stop());
     if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       if (options.maintenance) {

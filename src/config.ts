@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_BASE_URL: httpUrl.default("https://api.replicate.com/v1"),
   REPLICATE_WEBHOOK_SECRET: optionalString,
+  REPLICATE_POLL_INTERVAL_MS: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(100, 3_600_000).optional(),
+  ),
   XAI_API_KEY: optionalString,
   XAI_BASE_URL: httpUrl.default("https://api.x.ai/v1"),
   XAI_MODEL: z.string().trim().min(1).default("grok-4"),
@@ -89,7 +93,13 @@ export interface Config {
   /** The process PATH, where ffmpeg/ffprobe are looked for before the bundled binaries. */
   searchPath: string | undefined;
   allowLoopbackFetch: boolean;
-  replicate: { apiToken: string | undefined; baseUrl: string; webhookSecret: string | undefined };
+  replicate: {
+    apiToken: string | undefined;
+    baseUrl: string;
+    webhookSecret: string | undefined;
+    /** How often a waiting adapter asks for a prediction's state when no webhook wakes it; unset: the adapter's default. */
+    pollIntervalMs: number | undefined;
+  };
   xai: { apiKey: string | undefined; baseUrl: string; model: string };
 }
 
@@ -141,6 +151,7 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       apiToken: e.REPLICATE_API_TOKEN,
       baseUrl: e.REPLICATE_BASE_URL,
       webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
+      pollIntervalMs: e.REPLICATE_POLL_INTERVAL_MS,
     }),
     xai: Object.freeze({ apiKey: e.XAI_API_KEY, baseUrl: e.XAI_BASE_URL, model: e.XAI_MODEL }),
   });

@@ -1,23 +1,40 @@
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
-import { JobEventListener } from "./events/job-event-listener.js";
+import { JobCancellations } from "./events/job-cancellations.js";
+import { JobEventReader } from "./events/job-event-reader.js";
+import { JobEventsService } from "./events/job-events.service.js";
+import { JobWatchRegistry } from "./events/job-watch-registry.js";
+import { NotificationListener } from "./events/notification-listener.js";
+import { PgBossJobQueue } from "./jobs/queues.js";
 import type { Logger } from "./logger.js";
 import { type FfmpegBinaries, resolveFfmpegBinaries } from "./media/ffmpeg-binaries.js";
 import { MediaStore, poolOf } from "./media/media.store.js";
 import { addRealProviders } from "./providers/real-providers.js";
 import { embeddedProviders, type ProviderRegistry } from "./providers/registry.js";
+import { PredictionWakeups } from "./providers/replicate/prediction-waiter.js";
 import { ApiKeyService } from "./services/api-key.service.js";
 import { AssetService } from "./services/asset.service.js";
 import { AssetImportService } from "./services/asset-import.service.js";
 import { AssetIngestService } from "./services/asset-ingest.service.js";
 import { AssetUploadService } from "./services/asset-upload.service.js";
 import { CampaignService } from "./services/campaign.service.js";
+import { JobPartStateMachine } from "./services/job-part.state-machine.js";
 import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
+import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
 import { createMediaWorkerPool, type MediaWorkerPool } from "./workers/media-tasks.js";
+
+/** What a provider registry is built from (tests and benchmarks build their own from it). */
+export interface ProviderContext {
+  ffmpeg: FfmpegBinaries;
+  workers: MediaWorkerPool;
+  wakeups: PredictionWakeups;
+}
+
+export type ProviderFactory = (context: ProviderContext) => ProviderRegistry;
 
 /** Every service, wired in one place. A service gets only what it uses. */
 export interface Services {
@@ -40,9 +57,19 @@ export interface Services {
   ffmpeg: FfmpegBinaries;
   /** Worker threads for CPU-heavy media work (RENDER_CONCURRENCY); the app's stop closes them. */
   workers: MediaWorkerPool;
+  providers: ProviderRegistry;
+  /** The video job's transitions, and those of its scenes and score. */
+  jobStates: VideoJobStateMachine;
+  jobParts: JobPartStateMachine;
   pipeline: VideoPipelineService;
-  /** The LISTEN fan-out of job events (connects on start, or on the first subscription). */
-  jobEvents: JobEventListener;
+  /** The one LISTEN connection of this process: job events for subscribers, webhook wake-ups for workers. */
+  notifications: NotificationListener;
+  /** Live job events for subscribers (listens on start, or on the first subscription). */
+  jobEvents: JobEventsService;
+  /** Wakes waiting Replicate adapters when a webhook for their prediction arrives at any process. */
+  predictionWakeups: PredictionWakeups;
+  /** Tells running parts of a job, in any process, that it was cancelled. */
+  cancellations: JobCancellations;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -53,7 +80,7 @@ export function createServices(deps: {
   dataSource: DataSource;
   boss: PgBoss;
   /** Replaces the provider registry (tests and benchmarks add their own providers). */
-  providers?: (ffmpeg: FfmpegBinaries, workers: MediaWorkerPool) => ProviderRegistry;
+  providers?: ProviderFactory;
 }): Services {
   const { config, logger, dataSource, boss } = deps;
   const ffmpeg = resolveFfmpegBinaries({
@@ -62,25 +89,30 @@ export function createServices(deps: {
     searchPath: config.searchPath,
   });
   const workers = createMediaWorkerPool({ size: config.renderConcurrency, logger });
+  const notifications = new NotificationListener({
+    connectionString: (dataSource.options as { url?: string }).url ?? "",
+    logger,
+  });
+  const predictionWakeups = new PredictionWakeups(notifications);
   const providers = (
     deps.providers ??
-    ((binaries) =>
-      addRealProviders(embeddedProviders({ ffmpeg: binaries.ffmpeg, workers }), {
+    ((context) =>
+      addRealProviders(embeddedProviders({ ffmpeg: context.ffmpeg.ffmpeg, workers: context.workers }), {
         config,
         logger,
-        ffmpeg: binaries.ffmpeg,
+        ffmpeg: context.ffmpeg.ffmpeg,
+        wakeups: context.wakeups,
       }))
-  )(ffmpeg, workers);
+  )({ ffmpeg, workers, wakeups: predictionWakeups });
   const apiKeys = new ApiKeyService(dataSource);
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
   const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
-  const jobEvents = new JobEventListener({
-    connectionString: (dataSource.options as { url?: string }).url ?? "",
-    dataSource,
-    logger,
-  });
+  const queue = new PgBossJobQueue(boss);
+  const videoJobs = new VideoJobService(dataSource);
+  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger });
+  const reader = new JobEventReader(dataSource);
   return {
     config,
     logger,
@@ -89,17 +121,28 @@ export function createServices(deps: {
     tenants: new TenantService(dataSource, apiKeys),
     campaigns,
     assets: new AssetService(dataSource),
-    videoJobs: new VideoJobService(dataSource),
+    videoJobs,
     media,
     tokens,
     ingest,
     uploads: new AssetUploadService({ dataSource, config, tokens, campaigns, ingest }),
-    imports: new AssetImportService({ dataSource, config, logger, boss, campaigns, ingest }),
+    imports: new AssetImportService({ dataSource, config, logger, queue, campaigns, ingest }),
     boss,
     ffmpeg,
     workers,
-    pipeline: new VideoPipelineService({ dataSource, boss, logger, campaigns, providers }),
-    jobEvents,
+    providers,
+    jobStates,
+    jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates }),
+    pipeline: new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates }),
+    notifications,
+    jobEvents: new JobEventsService({
+      registry: new JobWatchRegistry({ listener: notifications, reader, logger }),
+      reader,
+      videoJobs,
+      campaigns,
+    }),
+    predictionWakeups,
+    cancellations: new JobCancellations(dataSource, notifications),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;

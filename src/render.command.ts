@@ -5,6 +5,7 @@ import { pipeline as pipe } from "node:stream/promises";
 import { startApp } from "./app.js";
 import type { Config } from "./config.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
+import { isTerminalJobStatus } from "./db/entities/video-job.entity.js";
 import { AppError, isAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { AspectRatio, MusicMood } from "./providers/types.js";
@@ -108,7 +109,7 @@ async function followJob(dataSource: import("typeorm").DataSource, jobId: string
       process.stderr.write(`${text}\n`);
       lastText = text;
     }
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status)) return job;
+    if (isTerminalJobStatus(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, tty ? 250 : 1000));
   }
 }

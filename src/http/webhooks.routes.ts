@@ -2,14 +2,16 @@ import type { FastifyInstance } from "fastify";
 import type { Services } from "../container.js";
 import { returnedRows } from "../db/sql.js";
 import { AppError } from "../errors.js";
-import { predictionEvents } from "../providers/replicate/prediction-waiter.js";
+import { PREDICTION_ID, PREDICTION_WAKEUPS_CHANNEL } from "../providers/replicate/prediction-waiter.js";
 import { type Prediction, TERMINAL } from "../providers/replicate/replicate-client.js";
 import { verifyWebhook } from "../providers/replicate/webhook-signature.js";
 
 /**
  * POST /v1/webhooks/replicate: a signed (Standard Webhooks) notice that a prediction ended.
- * Verified, deduplicated by `webhook-id`, then it only wakes the adapter waiting in this
- * process; the adapter reads the state itself, so order and repetition cannot mislead it.
+ * Verified, then recorded by `webhook-id` (the same delivery twice has one effect) and, for a
+ * finished prediction, announced through PostgreSQL in the same transaction: whichever worker
+ * process waits on it wakes at once. The adapter reads the state itself, so order and repetition
+ * cannot mislead it.
  */
 export async function registerWebhookRoutes(
   app: FastifyInstance,
@@ -48,16 +50,25 @@ export async function registerWebhookRoutes(
       } catch {
         throw new AppError("BAD_USER_INPUT", "The webhook body is not JSON");
       }
-      const fresh = returnedRows(
-        await services.dataSource.query(
-          "INSERT INTO webhook_delivery (id, provider) VALUES ($1, 'replicate') ON CONFLICT (id) DO NOTHING RETURNING id",
-          [id],
-        ),
-      );
-      if (fresh.length === 0) return await reply.code(200).send({ ok: true, duplicate: true });
-      if (typeof prediction?.id === "string" && TERMINAL.has(prediction.status))
-        predictionEvents.notify(prediction);
-      return await reply.code(200).send({ ok: true });
+      // Only a finished prediction is worth waking a waiter for (it reads the state itself).
+      const wake =
+        typeof prediction?.id === "string" &&
+        PREDICTION_ID.test(prediction.id) &&
+        TERMINAL.has(prediction.status)
+          ? prediction.id
+          : null;
+      // One statement, one transaction: recorded and announced together, or neither.
+      const fresh =
+        returnedRows(
+          await services.dataSource.query(
+            `WITH recorded AS (
+               INSERT INTO webhook_delivery (id, provider) VALUES ($1, 'replicate') ON CONFLICT (id) DO NOTHING RETURNING id
+             )
+             SELECT id, CASE WHEN $2::text IS NOT NULL THEN pg_notify($3, $2) END FROM recorded`,
+            [id, wake, PREDICTION_WAKEUPS_CHANNEL],
+          ),
+        ).length > 0;
+      return await reply.code(200).send(fresh ? { ok: true } : { ok: true, duplicate: true });
     });
   });
 }

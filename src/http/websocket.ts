@@ -15,8 +15,9 @@ import { CloseCode } from "graphql-ws";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { Services } from "../container.js";
 import { isAppError } from "../errors.js";
+import { JobEventDelivery } from "../events/job-event-delivery.js";
 import { createLoaders } from "../resolvers/loaders.js";
-import type { SubscriptionContext } from "../resolvers/subscription.resolver.js";
+import { deliveryContext, type SubscriptionContext } from "../resolvers/subscription.resolver.js";
 import type { Principal } from "../services/api-key.service.js";
 import { formatGraphQLError } from "./errors.js";
 import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
@@ -28,33 +29,23 @@ export const KEY_CHECK_INTERVAL_MS = 5_000;
 /** Close code for a subscriber that cannot keep up (graphql-ws leaves 4499 to applications). */
 export const SLOW_CONSUMER_CLOSE_CODE = 4499;
 
-/** Results per event object and per (tenant, operation, variables): fan-out executes a selection once. */
-const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
-
 /**
- * graphql-js `subscribe`, except that subscribers receiving the same event object with the same
- * operation, variables and tenant share one execution (500 dashboards on one job: one execute per event).
+ * graphql-js `subscribe`, except that a job event delivered to many subscribers (one object for
+ * all of them) is executed once per share key (tenant, operation, variables), in a context whose
+ * loaders hold what was read for it: 500 dashboards on one job, one execute per event.
  */
 async function sharedSubscribe(
   args: ExecutionArgs,
-  shareKey: string,
+  context: SubscriptionContext,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
   const iterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const run = (payload: unknown) => {
-    if (typeof payload !== "object" || payload === null) return execute({ ...args, rootValue: payload });
-    let byKey = sharedResults.get(payload);
-    if (!byKey) {
-      byKey = new Map();
-      sharedResults.set(payload, byKey);
-    }
-    let result = byKey.get(shareKey);
-    if (!result) {
-      result = execute({ ...args, rootValue: payload });
-      byKey.set(shareKey, result);
-    }
-    return result;
+    if (!(payload instanceof JobEventDelivery)) return execute({ ...args, rootValue: payload });
+    return payload.shared(`execute:${context.shareKey ?? context.requestId}`, () =>
+      execute({ ...args, rootValue: payload, contextValue: deliveryContext(context, payload) }),
+    );
   };
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     async next() {
@@ -155,7 +146,6 @@ export function graphQLWebSocketHandler(deps: { services: Services; schema: Grap
         services.logger.error({ err: internal, requestId }, "internal error in a subscription"),
     }) as GraphQLError;
 
-  const shareKeys = new WeakMap<object, string>();
   const handler = makeHandler<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema,
@@ -197,13 +187,12 @@ export function graphQLWebSocketHandler(deps: { services: Services; schema: Grap
             drop: (reason) => socket.close(SLOW_CONSUMER_CLOSE_CODE, reason),
           },
         };
-        const shareKey = [
+        context.shareKey = [
           principal.tenantId,
           payload.operationName ?? "",
           payload.query,
           JSON.stringify(payload.variables ?? {}),
-        ];
-        shareKeys.set(context, shareKey.join("\n"));
+        ].join("\n");
         return {
           schema,
           document,
@@ -212,8 +201,7 @@ export function graphQLWebSocketHandler(deps: { services: Services; schema: Grap
           contextValue: context,
         };
       },
-      subscribe: async (args) =>
-        await sharedSubscribe(args, shareKeys.get(args.contextValue as object) ?? randomUUID()),
+      subscribe: async (args) => await sharedSubscribe(args, args.contextValue as SubscriptionContext),
       onNext: (ctx, id, _payload, _args, result) => {
         if (!result.errors?.length) return result;
         const requestId = `${ctx.extra.connectionId}:${id}`;

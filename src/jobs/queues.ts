@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import type { PgBoss } from "pg-boss";
+import type { JobQueue } from "../services/job-queue.js";
 
 /**
  * Every queue: its payload type (ids only) and its policy, in one table. Handlers live one per
@@ -102,14 +104,50 @@ function ignoreExists(error: unknown): void {
 }
 
 /** Typed send: the payload must match the queue. */
-export async function enqueue<N extends QueueName>(
+async function enqueue<N extends QueueName>(
   boss: PgBoss,
   name: N,
   payload: QueuePayloads[N],
-  options: { singletonKey?: string; startAfterSeconds?: number } = {},
-): Promise<string | null> {
-  return await boss.send(name, payload, {
-    singletonKey: options.singletonKey,
-    startAfter: options.startAfterSeconds,
-  });
+  options: { singletonKey?: string } = {},
+): Promise<void> {
+  await boss.send(name, payload, { singletonKey: options.singletonKey });
+}
+
+/**
+ * The services' queue port over pg-boss. A job sent twice (a retried plan re-sending its scenes)
+ * runs twice harmlessly: every transition its handler makes is guarded, so the second run finds
+ * nothing to do. The singleton keys name what each job is for.
+ */
+export class PgBossJobQueue implements JobQueue {
+  constructor(private readonly boss: PgBoss) {}
+
+  async planVideo(jobId: string): Promise<void> {
+    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId });
+  }
+
+  async renderScene(jobId: string, index: number): Promise<void> {
+    await enqueue(
+      this.boss,
+      "video.scene",
+      { jobId, index },
+      { singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}` },
+    );
+  }
+
+  async composeScore(jobId: string): Promise<void> {
+    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score` });
+  }
+
+  async assembleVideo(jobId: string, generation: number): Promise<void> {
+    await enqueue(
+      this.boss,
+      "video.assemble",
+      { jobId, generation },
+      { singletonKey: `${jobId}:${generation}` },
+    );
+  }
+
+  async importAssets(importId: string): Promise<void> {
+    await enqueue(this.boss, "asset.import", { importId }, { singletonKey: importId });
+  }
 }

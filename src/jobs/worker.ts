@@ -1,18 +1,18 @@
 import type { Job, PgBoss } from "pg-boss";
 import { isAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { PartRun } from "./part-run.js";
 import { QUEUE_POLICIES, type QueueName, type QueuePayloads } from "./queues.js";
 
-export type JobHandler<N extends QueueName> = (
-  payload: QueuePayloads[N],
-  job: { id: string; retryCount: number },
-) => Promise<void>;
+export type JobHandler<N extends QueueName> = (payload: QueuePayloads[N], run: PartRun) => Promise<void>;
 
 export type JobHandlers = { [N in QueueName]: JobHandler<N> };
 
 /**
- * Registers one handler per queue. Errors that are not transient (bad input) are marked so the
- * job is not retried: the handler records the failure and the job completes.
+ * Registers one handler per queue and settles every failure in one place: the run's error is
+ * classified (cancelled, final, retry); the part's failure transition, if the handler registered
+ * one, records it; only a retry goes back to pg-boss. A handler with no failure transition
+ * leaves a failure to pg-boss (retried, then dead-lettered), except bad input, which is final.
  */
 export async function startWorkers(
   boss: PgBoss,
@@ -42,24 +42,40 @@ export async function startWorkers(
       },
       async (jobs: Job<object>[]) => {
         for (const job of jobs) {
-          const log = logger.child({ queue: name, jobId: job.id });
+          const retryCount = (job as { retryCount?: number }).retryCount ?? 0;
+          const run = new PartRun(retryCount, isLastAttempt(name, retryCount));
           try {
-            await handler(job.data as never, {
-              id: job.id,
-              retryCount: (job as { retryCount?: number }).retryCount ?? 0,
-            });
+            await handler(job.data as never, run);
           } catch (error) {
-            if (isAppError(error) && !error.transient) {
-              log.warn({ code: error.code, message: error.message }, "job failed permanently");
-              return;
-            }
-            log.warn({ err: error }, "job failed; pg-boss will retry");
-            throw error;
+            await settle(name, job.id, run, error, logger);
+          } finally {
+            run.stop();
           }
         }
       },
     );
   }
+}
+
+async function settle(
+  name: QueueName,
+  id: string,
+  run: PartRun,
+  error: unknown,
+  logger: Logger,
+): Promise<void> {
+  const log = logger.child({ queue: name, jobId: id });
+  const verdict = await run.failed(error);
+  if (verdict === "cancelled") {
+    log.info("job stopped: its video job was cancelled");
+    return;
+  }
+  const permanent = isAppError(error) && !error.transient;
+  if (verdict === "retry" || (!run.recordsFailures && !permanent)) {
+    log.warn({ err: error }, "job failed; pg-boss will retry");
+    throw error;
+  }
+  log.warn({ err: error }, "job failed permanently");
 }
 
 export function concurrencyOf(name: QueueName, config: { renderConcurrency: number }): number {

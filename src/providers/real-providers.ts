@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "./registry.js";
+import type { PredictionWakeups } from "./replicate/prediction-waiter.js";
 import { ReplicateClient } from "./replicate/replicate-client.js";
 import {
   billedDuration,
@@ -25,9 +26,17 @@ export interface RealProviderTuning {
  */
 export function addRealProviders(
   registry: ProviderRegistry,
-  deps: { config: Config; logger: Logger; ffmpeg: string; tuning?: RealProviderTuning },
+  deps: {
+    config: Config;
+    logger: Logger;
+    ffmpeg: string;
+    /** Webhook wake-ups for the Replicate adapters (from whichever process received the webhook). */
+    wakeups?: PredictionWakeups;
+    tuning?: RealProviderTuning;
+  },
 ): ProviderRegistry {
-  const { config, logger, ffmpeg, tuning = {} } = deps;
+  const { config, logger, ffmpeg, wakeups, tuning = {} } = deps;
+  const pollIntervalMs = tuning.pollIntervalMs ?? config.replicate.pollIntervalMs;
   const publicBaseUrl = config.publicBaseUrlConfigured ? config.publicBaseUrl : undefined;
   const token = config.replicate.apiToken;
   if (token) {
@@ -65,7 +74,8 @@ export function addRealProviders(
             ffmpeg,
             logger,
             publicBaseUrl,
-            pollIntervalMs: tuning.pollIntervalMs,
+            pollIntervalMs,
+            wakeups,
           }),
       });
     }
@@ -81,7 +91,8 @@ export function addRealProviders(
           ffmpeg,
           logger,
           publicBaseUrl,
-          pollIntervalMs: tuning.pollIntervalMs,
+          pollIntervalMs,
+          wakeups,
         }),
     });
   }

@@ -10,7 +10,7 @@ export class ProviderResolver {
   })
   providers(@Ctx() context: GraphQLContext): ProviderInfo[] {
     tenantOf(context);
-    return context.services.pipeline.providers.list().map(({ role, entry }) => ({
+    return context.services.providers.list().map(({ role, entry }) => ({
       name: entry.name,
       role,
       description: entry.description,

@@ -1,5 +1,5 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
-import { JOB_EVENT_TYPES } from "../events/job-events.js";
+import { JOB_EVENT_TYPES } from "../events/job-event.types.js";
 import { Scene, VideoJob } from "./video-job.type.js";
 
 export const VIDEO_JOB_EVENT_TYPES = ["SNAPSHOT", ...JOB_EVENT_TYPES] as const;
@@ -15,14 +15,12 @@ registerEnumType(VideoJobEventTypeEnum, {
   name: "VideoJobEventType",
   description:
     "SNAPSHOT: the job and its scenes as of `sequence`; then what changed: CREATED, JOB_UPDATED (status, stage, score), " +
-    "SCENE_UPDATED (one scene's status and progress), COST_UPDATED, and the terminal COMPLETED, FAILED or CANCELLED.",
+    "SCENE_UPDATED (one scene's status and progress), COST_UPDATED (a provider's actual charge was recorded: read `job { cost }`), " +
+    "and the terminal COMPLETED, FAILED or CANCELLED.",
 });
 
 @ObjectType({ description: "One step of a video job's progress, from its append-only event log." })
 export class VideoJobEvent {
-  /** Internal: the event payload, for debugging only. */
-  payload?: Record<string, unknown>;
-
   @Field(() => Int, {
     description:
       "Per-job, strictly increasing without gaps. Pass the last one seen as `afterSequence` to resume.",
@@ -34,7 +32,7 @@ export class VideoJobEvent {
 
   @Field(() => VideoJob, {
     description:
-      "The job: status and stage as of this event; other fields (scenes, cost, video) as of delivery.",
+      "The job: status, stage and progress as of this event; other fields (scenes, cost, video) as of delivery.",
   })
   job!: VideoJob;
 

@@ -1,17 +1,16 @@
 import path from "node:path";
-import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import type { ImportResultColumns } from "../db/entities/asset-import.entity.js";
 import { AssetImportEntity } from "../db/entities/index.js";
 import { AppError, isAppError } from "../errors.js";
-import { enqueue } from "../jobs/queues.js";
 import type { Logger } from "../logger.js";
 import { extractListingPhotos } from "../media/listing-parser.js";
 import { safeFetch } from "../media/safe-fetch.js";
 import { type OutboundPolicy, parseOutboundUrl } from "../media/ssrf-guard.js";
 import type { AssetIngestService } from "./asset-ingest.service.js";
 import type { CampaignService } from "./campaign.service.js";
+import type { JobQueue } from "./job-queue.js";
 import { isUuid } from "./pagination.js";
 
 export const MAX_IMPORT_URLS = 100;
@@ -39,7 +38,7 @@ export class AssetImportService {
       dataSource: DataSource;
       config: Config;
       logger: Logger;
-      boss: PgBoss;
+      queue: Pick<JobQueue, "importAssets">;
       campaigns: CampaignService;
       ingest: AssetIngestService;
     },
@@ -93,7 +92,7 @@ export class AssetImportService {
     const row = await this.repository.save(
       this.repository.create({ tenantId, campaignId, kind, pageUrl, status: "QUEUED", results }),
     );
-    await enqueue(this.deps.boss, "asset.import", { importId: row.id }, { singletonKey: row.id });
+    await this.deps.queue.importAssets(row.id);
     return row;
   }
 

@@ -29,6 +29,13 @@ export class AssetService {
       .getMany();
   }
 
+  /** The campaign's READY photos: what a video is made from. */
+  async readyOfCampaign(tenantId: string, campaignId: string): Promise<AssetEntity[]> {
+    return await this.dataSource
+      .getRepository(AssetEntity)
+      .find({ where: { tenantId, campaignId, status: "READY" } });
+  }
+
   async pageIdsByCampaigns(
     tenantId: string,
     campaignIds: readonly string[],

@@ -1,25 +1,19 @@
-import { createHash, randomBytes } from "node:crypto";
-import type { PgBoss } from "pg-boss";
-import type { DataSource, EntityManager } from "typeorm";
-import { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
+import { createHash } from "node:crypto";
+import type { DataSource } from "typeorm";
+import { VideoJobEntity } from "../db/entities/index.js";
 import type { CostItemColumns, VideoJobOptions } from "../db/entities/video-job.entity.js";
-import { returnedRows } from "../db/sql.js";
 import { AppError } from "../errors.js";
-import { appendJobEvent } from "../events/job-events.js";
-import { enqueue } from "../jobs/queues.js";
-import type { Logger } from "../logger.js";
-import { deleteUnreferencedMedia } from "../media/media-references.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import {
   ASPECT_RATIOS,
   type AspectRatio,
   CAMERA_MOVES,
-  type CameraMove,
   MUSIC_MOODS,
   type MusicMood,
 } from "../providers/types.js";
 import type { CampaignService } from "./campaign.service.js";
 import { isUuid } from "./pagination.js";
+import type { SceneChange, VideoJobStateMachine } from "./video-job.state-machine.js";
 
 export interface CreateVideoJobInput {
   campaignId: string;
@@ -121,23 +115,18 @@ function item(
 }
 
 /**
- * The video job's state machine. Every transition is one guarded UPDATE (so a stale worker's
- * write changes nothing) plus a job_event in the same transaction.
+ * What clients ask of video jobs: estimate, create, cancel, re-render a scene. Input is checked
+ * here; the state changes themselves are the state machine's transitions.
  */
 export class VideoPipelineService {
   constructor(
     private readonly deps: {
       dataSource: DataSource;
-      boss: PgBoss;
-      logger: Logger;
       campaigns: CampaignService;
       providers: ProviderRegistry;
+      jobs: VideoJobStateMachine;
     },
   ) {}
-
-  get providers(): ProviderRegistry {
-    return this.deps.providers;
-  }
 
   async estimate(tenantId: string, input: CreateVideoJobInput): Promise<CostItemColumns[]> {
     const campaign = await this.deps.campaigns.require(tenantId, input.campaignId);
@@ -152,8 +141,6 @@ export class VideoPipelineService {
   ): Promise<VideoJobEntity> {
     const campaign = await this.deps.campaigns.require(tenantId, input.campaignId);
     const options = normaliseOptions(input, campaign.musicMood);
-    const estimated = estimateItems(options, this.deps.providers);
-    const hash = inputHash(campaign.id, options);
     if (
       idempotencyKey !== undefined &&
       idempotencyKey !== null &&
@@ -161,41 +148,16 @@ export class VideoPipelineService {
     ) {
       throw new AppError("BAD_USER_INPUT", "idempotencyKey must be 1 to 200 characters");
     }
-    const { job, created } = await this.deps.dataSource.transaction(async (manager) => {
-      if (idempotencyKey) {
-        await manager.query("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))", [
-          tenantId,
-          idempotencyKey,
-        ]);
-        const existing = await manager
-          .getRepository(VideoJobEntity)
-          .findOne({ where: { tenantId, idempotencyKey } });
-        if (existing) {
-          if (existing.inputHash !== hash) {
-            throw new AppError("CONFLICT", "This idempotency key was used with a different input");
-          }
-          return { job: existing, created: false };
-        }
-      }
-      const repository = manager.getRepository(VideoJobEntity);
-      const saved = await repository.save(
-        repository.create({
-          tenantId,
-          campaignId: campaign.id,
-          status: "QUEUED",
-          stage: "queued",
-          options,
-          idempotencyKey: idempotencyKey ?? null,
-          inputHash: hash,
-          estimatedCost: estimated,
-          cost: [],
-        }),
-      );
-      await appendJobEvent(manager, saved.id, "CREATED", { status: "QUEUED" });
-      return { job: saved, created: true };
-    });
-    if (created) await enqueue(this.deps.boss, "video.plan", { jobId: job.id }, { singletonKey: job.id });
-    return job;
+    return await this.deps.jobs.create(
+      {
+        tenantId,
+        campaignId: campaign.id,
+        options,
+        inputHash: inputHash(campaign.id, options),
+        estimatedCost: estimateItems(options, this.deps.providers),
+      },
+      idempotencyKey ?? null,
+    );
   }
 
   async requireJob(tenantId: string, jobId: string): Promise<VideoJobEntity> {
@@ -209,25 +171,7 @@ export class VideoPipelineService {
   /** Cancels a job that has not finished; running renders notice within a progress tick. */
   async cancel(tenantId: string, jobId: string): Promise<VideoJobEntity> {
     await this.requireJob(tenantId, jobId);
-    await this.deps.dataSource.transaction(async (manager) => {
-      const updated = returnedRows(
-        await manager.query(
-          `UPDATE video_job SET status = 'CANCELLED', stage = 'cancelled', cancel_requested_at = now(), finished_at = now(), updated_at = now()
-            WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') RETURNING id`,
-          [jobId],
-        ),
-      );
-      if (updated.length === 0) return;
-      await manager.query(
-        `UPDATE scene SET status = 'CANCELLED', updated_at = now() WHERE job_id = $1 AND status IN ('PENDING', 'RUNNING')`,
-        [jobId],
-      );
-      await manager.query(
-        `UPDATE video_job SET score_status = 'CANCELLED' WHERE id = $1 AND score_status IN ('PENDING', 'RUNNING')`,
-        [jobId],
-      );
-      await appendJobEvent(manager, jobId, "CANCELLED", { status: "CANCELLED" });
-    });
+    await this.deps.jobs.cancel(jobId);
     return await this.requireJob(tenantId, jobId);
   }
 
@@ -236,7 +180,7 @@ export class VideoPipelineService {
     tenantId: string,
     jobId: string,
     index: number,
-    change: { firstAssetId?: string | null; lastAssetId?: string | null; cameraMove?: CameraMove | null },
+    change: SceneChange,
   ): Promise<VideoJobEntity> {
     const job = await this.requireJob(tenantId, jobId);
     if (job.status !== "SUCCEEDED" && job.status !== "FAILED") {
@@ -255,134 +199,7 @@ export class VideoPipelineService {
     }
     if (job.scoreStatus !== "SUCCEEDED")
       throw new AppError("CONFLICT", "The job has no score to re-assemble with; create a new job");
-    await this.deps.dataSource.transaction(async (manager) => {
-      const scene = await manager
-        .getRepository(SceneEntity)
-        .findOne({ where: { jobId, index }, lock: { mode: "pessimistic_write" } });
-      if (!scene) throw new AppError("NOT_FOUND", "Scene not found");
-      const updated = returnedRows(
-        await manager.query(
-          `UPDATE video_job SET status = 'RENDERING', stage = 'rendering', error = NULL, error_code = NULL, finished_at = NULL, updated_at = now()
-            WHERE id = $1 AND status IN ('SUCCEEDED', 'FAILED') RETURNING id`,
-          [jobId],
-        ),
-      );
-      if (updated.length === 0) throw new AppError("CONFLICT", "The job changed meanwhile; try again");
-      await manager.query(
-        `UPDATE scene SET status = 'PENDING', progress = 0, error = NULL, error_code = NULL, attempt_token = NULL,
-                provider_ref = NULL, first_asset_id = COALESCE($3, first_asset_id), last_asset_id = COALESCE($4, last_asset_id),
-                camera_move = COALESCE($5, camera_move), updated_at = now()
-          WHERE job_id = $1 AND index = $2`,
-        [jobId, index, change.firstAssetId ?? null, change.lastAssetId ?? null, change.cameraMove ?? null],
-      );
-      // Other scenes that failed are rendered again too: the job cannot assemble without them.
-      await manager.query(
-        `UPDATE scene SET status = 'PENDING', progress = 0, error = NULL, error_code = NULL, attempt_token = NULL
-          WHERE job_id = $1 AND status IN ('FAILED', 'CANCELLED')`,
-        [jobId],
-      );
-      await appendJobEvent(manager, jobId, "JOB_UPDATED", {
-        status: "RENDERING",
-        stage: "rendering",
-        retriedScene: index,
-      });
-    });
-    const pending: { index: number }[] = await this.deps.dataSource.query(
-      "SELECT index FROM scene WHERE job_id = $1 AND status = 'PENDING' ORDER BY index",
-      [jobId],
-    );
-    for (const scene of pending) await this.enqueueScene(jobId, scene.index);
+    await this.deps.jobs.retryScene(jobId, index, change);
     return await this.requireJob(tenantId, jobId);
-  }
-
-  async enqueueScene(jobId: string, index: number): Promise<void> {
-    await enqueue(
-      this.deps.boss,
-      "video.scene",
-      { jobId, index },
-      { singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}` },
-    );
-  }
-
-  /**
-   * Fan-in: called by every scene and by the score when they finish. The job row lock makes
-   * exactly one caller see "all done" and move RENDERING → ASSEMBLING; only it enqueues assembly.
-   */
-  async maybeAssemble(jobId: string): Promise<boolean> {
-    const generation = await this.deps.dataSource.transaction(async (manager) => {
-      const [job] = returnedRows<{ status: string; score_status: string; assembly_generation: number }>(
-        await manager.query(
-          "SELECT status, score_status, assembly_generation FROM video_job WHERE id = $1 FOR UPDATE",
-          [jobId],
-        ),
-      );
-      if (job?.status !== "RENDERING" || job.score_status !== "SUCCEEDED") return null;
-      const [counts] = await manager.query(
-        "SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS done FROM scene WHERE job_id = $1",
-        [jobId],
-      );
-      if (counts.total === 0 || counts.done !== counts.total) return null;
-      const next = job.assembly_generation + 1;
-      await manager.query(
-        "UPDATE video_job SET status = 'ASSEMBLING', stage = 'assembling', assembly_generation = $2, updated_at = now() WHERE id = $1",
-        [jobId, next],
-      );
-      await appendJobEvent(manager, jobId, "JOB_UPDATED", { status: "ASSEMBLING", stage: "assembling" });
-      return next;
-    });
-    if (generation === null) return false;
-    await enqueue(
-      this.deps.boss,
-      "video.assemble",
-      { jobId, generation },
-      { singletonKey: `${jobId}:${generation}` },
-    );
-    return true;
-  }
-
-  /** Ends the job FAILED with a reason (unless it already ended). */
-  async failJob(jobId: string, code: string, message: string, manager?: EntityManager): Promise<void> {
-    const run = async (db: EntityManager) => {
-      const updated = returnedRows(
-        await db.query(
-          `UPDATE video_job SET status = 'FAILED', stage = 'failed', error_code = $2, error = $3, finished_at = now(), updated_at = now()
-            WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') RETURNING id`,
-          [jobId, code, message],
-        ),
-      );
-      if (updated.length > 0)
-        await appendJobEvent(db, jobId, "FAILED", { status: "FAILED", errorCode: code, error: message });
-    };
-    if (manager) await run(manager);
-    else await this.deps.dataSource.transaction(run);
-    this.deps.logger.warn({ jobId, code, message }, "video job failed");
-  }
-
-  /**
-   * Replaces one estimated line of the job's cost (a scene's VIDEO item, or the MUSIC item when
-   * `sceneIndex` is null) with the provider's actual charge.
-   */
-  async recordActualCost(
-    manager: EntityManager,
-    jobId: string,
-    kind: "VIDEO" | "MUSIC",
-    sceneIndex: number | null,
-    usd: number,
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE video_job SET cost = (
-          SELECT COALESCE(jsonb_agg(CASE WHEN item->>'kind' = $2 AND (item->>'sceneIndex')::int IS NOT DISTINCT FROM $3::int
-                                    THEN item || jsonb_build_object('usd', $4::numeric, 'actual', true) ELSE item END ORDER BY ord), '[]'::jsonb)
-            FROM jsonb_array_elements(CASE WHEN jsonb_array_length(cost) > 0 THEN cost ELSE estimated_cost END) WITH ORDINALITY AS t(item, ord))
-        WHERE id = $1`,
-      [jobId, kind, sceneIndex, usd],
-    );
-  }
-
-  /** Media ids a job stops using when it is re-assembled; released if nothing else uses them. */
-  async releaseMedia(ids: (string | null)[]): Promise<void> {
-    const present = ids.filter((id): id is string => id !== null);
-    if (present.length === 0) return;
-    await this.deps.dataSource.transaction((manager) => deleteUnreferencedMedia(manager, present));
   }
 }

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,14 +10,14 @@ import WebSocket from "ws";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "../../src/db/embedded-postgres.js";
 import { silentLogger } from "../../src/logger.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { fixturePhoto } from "../helpers/fixtures.js";
 import {
+  campaignThroughApi,
   childEnv,
   gql,
-  MAIN,
   runCli,
   type ServerProcess,
   startServerProcess,
+  startWorkerProcess,
 } from "../helpers/server-process.js";
 
 /**
@@ -35,36 +33,7 @@ interface ProgressEvent {
   scene: { index: number; status: string; progress: number } | null;
 }
 
-interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-}
-
-/** Starts `propvid serve --role worker` and waits for "propvid is up" (a worker has no address). */
-async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [MAIN, "serve", "--role", "worker"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"msg":"propvid is up"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, output: () => output };
-}
+const PHOTOS = ["exterior-01.jpg", "living-01.jpg", "kitchen-01.jpg", "pool-01.jpg"];
 
 /** Whether the process has an ffmpeg child right now (it is rendering). */
 function rendering(pid: number): boolean {
@@ -77,18 +46,12 @@ function rendering(pid: number): boolean {
   }
 }
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  await once(child, "exit");
-}
-
 describe("two API and two worker processes on one database", () => {
   let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let dataDir: string;
   const apis: ServerProcess[] = [];
-  const workers: WorkerProcess[] = [];
+  const workers: ServerProcess[] = [];
   let client: Client | undefined;
 
   before(async () => {
@@ -99,15 +62,15 @@ describe("two API and two worker processes on one database", () => {
     apis.push(await startServerProcess(env, ["--role", "api"]));
     const [api2, worker1, worker2] = await Promise.all([
       startServerProcess(env, ["--role", "api"]),
-      startWorker(env),
-      startWorker(env),
+      startWorkerProcess(env),
+      startWorkerProcess(env),
     ]);
     apis.push(api2);
     workers.push(worker1, worker2);
   });
   after(async () => {
     await client?.dispose();
-    for (const worker of workers) await stop(worker.child, "SIGKILL");
+    for (const worker of workers) await worker.stop("SIGKILL");
     for (const api of apis) await api.stop("SIGKILL");
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -116,22 +79,7 @@ describe("two API and two worker processes on one database", () => {
   it("delivers every event of a job to a subscriber on API #2 through a kill -9 of the busy worker", async (t) => {
     const [api1, api2] = apis as [ServerProcess, ServerProcess];
     const key = (await runCli(["keys", "create", "--tenant", "multi"], env)).stdout.trim();
-    const campaign = await gql<{ createCampaign: { id: string } }>(
-      api1.url,
-      key,
-      `mutation { createCampaign(input: { name: "multi" }) { id } }`,
-    );
-    const campaignId = campaign.body.data!.createCampaign.id;
-    for (const name of ["exterior-01.jpg", "living-01.jpg", "kitchen-01.jpg", "pool-01.jpg"]) {
-      const form = new FormData();
-      form.append("file", new Blob([await readFile(fixturePhoto(name))]), name);
-      const response = await fetch(`${api1.url}/v1/campaigns/${campaignId}/assets`, {
-        method: "POST",
-        headers: { "x-api-key": key },
-        body: form,
-      });
-      assert.equal(response.status, 200, await response.text());
-    }
+    const campaignId = await campaignThroughApi(api1.url, key, "multi", PHOTOS);
     const created = await gql<{ createVideoJob: { id: string } }>(
       api1.url,
       key,
@@ -178,7 +126,7 @@ describe("two API and two worker processes on one database", () => {
       if (busy) {
         await new Promise((resolve) => setTimeout(resolve, 300)); // let its progress events flow
         killed = busy.child.pid!;
-        await stop(busy.child, "SIGKILL");
+        await busy.stop("SIGKILL");
       } else await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(killed, "a worker started rendering");
@@ -231,22 +179,7 @@ describe("two API and two worker processes on one database", () => {
 
 /** Uploads the photos and starts a 3-scene job; returns its id. */
 async function startJob(url: string, key: string): Promise<string> {
-  const campaign = await gql<{ createCampaign: { id: string } }>(
-    url,
-    key,
-    `mutation { createCampaign(input: { name: "restart" }) { id } }`,
-  );
-  const campaignId = campaign.body.data!.createCampaign.id;
-  for (const name of ["exterior-01.jpg", "living-01.jpg", "kitchen-01.jpg", "pool-01.jpg"]) {
-    const form = new FormData();
-    form.append("file", new Blob([await readFile(fixturePhoto(name))]), name);
-    const response = await fetch(`${url}/v1/campaigns/${campaignId}/assets`, {
-      method: "POST",
-      headers: { "x-api-key": key },
-      body: form,
-    });
-    assert.equal(response.status, 200, await response.text());
-  }
+  const campaignId = await campaignThroughApi(url, key, "restart", PHOTOS);
   const created = await gql<{ createVideoJob: { id: string } }>(
     url,
     key,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createWriteStream, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +11,45 @@ import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
 import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../helpers/video-checks.js";
+
+/** The FFmpeg processes this process runs now (the local renderer encodes with one per scene). */
+function ffmpegChildren(): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    const stat = procStat(Number(pid));
+    if (stat?.ppid === process.pid && stat.comm.includes("ffmpeg") && stat.state !== "Z")
+      pids.push(Number(pid));
+  }
+  return pids;
+}
+
+/** A process's name, state and parent from /proc ("pid (comm) state ppid …"); null once it is gone. */
+function procStat(pid: number): { comm: string; state: string; ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return {
+      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      state: state!,
+      ppid: Number(ppid),
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
 
 /**
  * The product, end to end with the embedded providers: fixture photos in, a 28 s video out,
@@ -208,35 +247,73 @@ describe("video pipeline with the embedded providers", () => {
     assert.notEqual(scene.clipMediaId, scenes[1]!.clipMediaId);
   });
 
-  it("cancels a running job: renders stop, nothing more is stored, temp dirs are removed", async () => {
+  it("cancels a job while a scene renders: the render stops within a second, nothing more is stored", async (t) => {
     const created = await app.services.pipeline.create(tenantId, { campaignId, sceneCount: 3 });
-    for (let i = 0; i < 200; i++) {
-      const running: unknown[] = await app.services.dataSource.query(
-        "SELECT 1 FROM scene WHERE job_id = $1 AND status = 'RUNNING' AND progress > 0",
-        [created.id],
-      );
-      if (running.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const sceneDirs = () =>
+      readdirSync(os.tmpdir()).filter((name) => name.startsWith(`propvid-scene-${created.id.slice(0, 8)}`));
+    // A scene is under way: its render has reported progress, and its encoder is running.
+    await until(
+      async () =>
+        (
+          await app.services.dataSource.query(
+            `SELECT 1 FROM job_event WHERE job_id = $1 AND type = 'SCENE_UPDATED'
+                AND payload->'scene'->>'status' = 'RUNNING' AND (payload->'scene'->>'progress')::real > 0`,
+            [created.id],
+          )
+        ).length > 0,
+      120_000,
+      "a scene's progress event",
+    );
+    const running: { index: number }[] = await app.services.dataSource.query(
+      "SELECT index FROM scene WHERE job_id = $1 AND status = 'RUNNING' AND progress > 0",
+      [created.id],
+    );
+    assert.ok(running.length > 0, "a scene is RUNNING with progress");
+    const dirs = sceneDirs().map((name) => path.join(os.tmpdir(), name));
+    const encoders = ffmpegChildren();
+    assert.ok(dirs.length > 0, "its render's working directory exists");
+    assert.ok(encoders.length > 0, "its encoder runs");
+
+    const asked = Date.now();
     const cancelled = await app.graphql<{ cancelVideoJob: { status: string } }>(
       key,
       `mutation($id: ID!) { cancelVideoJob(id: $id) { status } }`,
       { id: created.id },
     );
     assert.equal(cancelled.body.data?.cancelVideoJob.status, "CANCELLED");
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // The render stops: its encoder is killed and its working directory removed. (Cheap checks of
+    // just those, so that watching does not slow down what it watches.)
+    const stopped = () =>
+      dirs.every((dir) => !existsSync(dir)) &&
+      encoders.every((pid) => [undefined, "Z"].includes(procStat(pid)?.state));
+    await until(stopped, 5_000, "the render to stop", 50);
+    const stoppedAt = Date.now();
+    // From the moment the job was cancelled (the cancel transaction's time; same clock).
+    const [{ at }] = await app.services.dataSource.query(
+      "SELECT cancel_requested_at AS at FROM video_job WHERE id = $1",
+      [created.id],
+    );
+    const stoppedMs = stoppedAt - (at as Date).getTime();
+    t.diagnostic(
+      `render stopped ${stoppedMs} ms after the job was cancelled (${stoppedAt - asked} ms after the mutation was sent)`,
+    );
+    assert.ok(stoppedMs <= 1_000, `the render stopped ${stoppedMs} ms after the cancel`);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.deepEqual(sceneDirs(), [], "no scene left a working directory");
     const job = await app.services.pipeline.requireJob(tenantId, created.id);
     assert.equal(job.status, "CANCELLED");
     assert.equal(job.videoMediaId, null);
     const stored: unknown[] = await app.services.dataSource.query(
-      "SELECT 1 FROM scene WHERE job_id = $1 AND clip_media_id IS NOT NULL",
+      "SELECT 1 FROM scene WHERE job_id = $1 AND (clip_media_id IS NOT NULL OR status <> 'CANCELLED')",
       [created.id],
     );
-    assert.equal(stored.length, 0, "no clip stored after cancel");
-    const leftovers = readdirSync(os.tmpdir()).filter((name) =>
-      name.startsWith(`propvid-scene-${created.id.slice(0, 8)}`),
+    assert.equal(stored.length, 0, "every scene CANCELLED, no clip stored");
+    const [last] = await app.services.dataSource.query(
+      "SELECT type FROM job_event WHERE job_id = $1 ORDER BY sequence DESC LIMIT 1",
+      [created.id],
     );
-    assert.deepEqual(leftovers, [], "temp dirs removed");
+    assert.equal(last.type, "CANCELLED", "nothing happened after the cancel");
   });
 
   it("keeps other tenants out of jobs", async () => {

@@ -4,9 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import { isTerminalJobStatus } from "../../src/db/entities/video-job.entity.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { fixturePhoto } from "../helpers/fixtures.js";
-import { childEnv, gql, runCli, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import {
+  campaignThroughApi,
+  childEnv,
+  gql,
+  runCli,
+  type ServerProcess,
+  startServerProcess,
+} from "../helpers/server-process.js";
 
 /** ABUSE 37: kill -9 the process mid-render, start it again: the job completes, one clip per scene. */
 describe("a worker killed mid-render", () => {
@@ -29,26 +36,12 @@ describe("a worker killed mid-render", () => {
   it("is retried after restart and the job completes with exactly one clip per scene", async () => {
     server = await startServerProcess(env);
     const key = (await runCli(["keys", "create", "--tenant", "crash"], env)).stdout.trim();
-    const campaign = await gql<{ createCampaign: { id: string } }>(
-      server.url,
-      key,
-      `mutation { createCampaign(input: { name: "crash" }) { id } }`,
-    );
-    const campaignId = campaign.body.data!.createCampaign.id;
-    for (const name of ["exterior-01.jpg", "living-01.jpg", "pool-01.jpg", "view-02.jpg"]) {
-      const form = new FormData();
-      form.append(
-        "file",
-        new Blob([await import("node:fs/promises").then((fs) => fs.readFile(fixturePhoto(name)))]),
-        name,
-      );
-      const response = await fetch(`${server.url}/v1/campaigns/${campaignId}/assets`, {
-        method: "POST",
-        headers: { "x-api-key": key },
-        body: form,
-      });
-      assert.equal(response.status, 200, await response.text());
-    }
+    const campaignId = await campaignThroughApi(server.url, key, "crash", [
+      "exterior-01.jpg",
+      "living-01.jpg",
+      "pool-01.jpg",
+      "view-02.jpg",
+    ]);
     const created = await gql<{ createVideoJob: { id: string } }>(
       server.url,
       key,
@@ -72,7 +65,7 @@ describe("a worker killed mid-render", () => {
       await server.stop("SIGKILL");
       server = await startServerProcess(env);
       let status = "";
-      for (let i = 0; i < 900 && !["SUCCEEDED", "FAILED", "CANCELLED"].includes(status); i++) {
+      for (let i = 0; i < 900 && !isTerminalJobStatus(status); i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         status = (await client.query("SELECT status FROM video_job WHERE id = $1", [jobId])).rows[0].status;
       }

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type RunningApp, startApp } from "../../src/app.js";
-import type { Services } from "../../src/container.js";
+import type { ProviderFactory, Services } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
-import type { FfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
-import type { ProviderRegistry } from "../../src/providers/registry.js";
 import { testConfig } from "./config.js";
 import { createTestDatabase } from "./db.js";
 
@@ -39,7 +37,7 @@ export async function startInProcessApp(
     workers?: boolean;
     /** Also serve on a loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
     listen?: boolean;
-    providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+    providers?: ProviderFactory;
   } = {},
 ): Promise<InProcessApp> {
   const database = await createTestDatabase();

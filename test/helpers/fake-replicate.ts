@@ -48,6 +48,8 @@ export interface FakeReplicateOptions {
   webhookSecret?: string;
   /** How long a prediction "runs" before its output is made. */
   renderDelayMs?: number;
+  /** Makes one output per model and duration and serves it to every prediction (benchmarks: less CPU). */
+  cacheOutputs?: boolean;
 }
 
 /**
@@ -62,7 +64,18 @@ export class FakeReplicate {
   readonly creates: { model: string; headers: IncomingMessage["headers"]; body: Record<string, unknown> }[] =
     [];
   readonly fetchedInputs: { url: string; status: number; bytes: number }[] = [];
-  readonly webhooksSent: { url: string; status: number }[] = [];
+  /** Every webhook sent: the answer, and when (performance.now()) it was sent and answered. */
+  readonly webhooksSent: {
+    url: string;
+    status: number;
+    predictionId: string;
+    sentAt: number;
+    answeredAt: number;
+  }[] = [];
+  /** Every GET of a prediction: when (performance.now()) and what it answered. */
+  readonly gets: { id: string; status: string; at: number }[] = [];
+  /** When each prediction finished (performance.now()); its webhook is sent at that moment. */
+  readonly finishedAt = new Map<string, number>();
   /** Every API request (not output downloads), in order: what a retry policy costs. */
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Next N creates answer 503. */
@@ -77,6 +90,7 @@ export class FakeReplicate {
   private server!: Server;
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), "fake-replicate-"));
   private readonly pending = new Set<Promise<void>>();
+  private readonly outputs = new Map<string, string>();
   url = "";
 
   constructor(private readonly options: FakeReplicateOptions) {
@@ -183,6 +197,7 @@ export class FakeReplicate {
         return json(200, publicView(prediction));
       }
       if (req.method === "GET" && !match[2]) {
+        this.gets.push({ id: prediction.id, status: prediction.status, at: performance.now() });
         if (this.failGets > 0) {
           this.failGets -= 1;
           return json(503, { title: "Service Unavailable", detail: "Temporarily unavailable", status: 503 });
@@ -298,51 +313,47 @@ export class FakeReplicate {
     await sleep(this.renderDelayMs);
     if (isTerminal(prediction.status)) return;
     const seconds = Number(prediction.input.duration);
-    let file: string;
-    if (spec.kind === "video") {
-      file = path.join(this.dir, `${prediction.id}.mp4`);
-      const [w, h] = spec.size;
-      await run(this.options.ffmpeg, [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        `testsrc2=size=${w}x${h}:rate=24:duration=${seconds}`,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        file,
-      ]);
-    } else {
-      file = path.join(this.dir, `${prediction.id}.wav`);
-      const freq = 220 + (this.predictions.size % 5) * 55;
-      await run(this.options.ffmpeg, [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        `sine=frequency=${freq}:sample_rate=32000:duration=${seconds}`,
-        "-af",
-        "volume=0.3",
-        "-ac",
-        "2",
-        "-c:a",
-        "pcm_s16le",
-        file,
-      ]);
-    }
+    const cacheKey = `${prediction.model}:${seconds}`;
+    const file =
+      (this.options.cacheOutputs && this.outputs.get(cacheKey)) ||
+      (await this.makeOutput(prediction, seconds));
+    if (this.options.cacheOutputs) this.outputs.set(cacheKey, file);
     if (isTerminal(prediction.status)) return;
     prediction.metrics = { predict_time: (Date.now() - started) / 1000 };
     this.finish(prediction, "succeeded", `${this.url}/files/${path.basename(file)}`, null);
+  }
+
+  /** A real output: an MP4 from testsrc at the model's size, or a WAV tone for MusicGen. */
+  private async makeOutput(prediction: FakePrediction, seconds: number): Promise<string> {
+    const spec = MODELS[prediction.model]!;
+    const [w, h] = spec.size;
+    const freq = 220 + (this.predictions.size % 5) * 55;
+    const [source, encoding, extension] =
+      spec.kind === "video"
+        ? [
+            `testsrc2=size=${w}x${h}:rate=24:duration=${seconds}`,
+            ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+            "mp4",
+          ]
+        : [
+            `sine=frequency=${freq}:sample_rate=32000:duration=${seconds}`,
+            ["-af", "volume=0.3", "-ac", "2", "-c:a", "pcm_s16le"],
+            "wav",
+          ];
+    const file = path.join(this.dir, `${prediction.id}.${extension}`);
+    await run(this.options.ffmpeg, [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      source,
+      ...encoding,
+      file,
+    ]);
+    return file;
   }
 
   private finish(
@@ -355,6 +366,7 @@ export class FakeReplicate {
     prediction.output = output;
     prediction.error = error;
     prediction.completed_at = new Date().toISOString();
+    this.finishedAt.set(prediction.id, performance.now());
     if (prediction.webhook) void this.sendWebhook(prediction);
   }
 
@@ -373,8 +385,15 @@ export class FakeReplicate {
     };
     if (this.options.webhookSecret)
       headers["webhook-signature"] = signWebhook(this.options.webhookSecret, id, timestamp, body);
+    const sentAt = performance.now();
     const response = await fetch(prediction.webhook!, { method: "POST", headers, body }).catch(() => null);
-    this.webhooksSent.push({ url: prediction.webhook!, status: response?.status ?? 0 });
+    this.webhooksSent.push({
+      url: prediction.webhook!,
+      status: response?.status ?? 0,
+      predictionId: prediction.id,
+      sentAt,
+      answeredAt: performance.now(),
+    });
     return { status: response?.status ?? 0, id, timestamp, body };
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Services } from "../../src/container.js";
 import { VideoJobEntity } from "../../src/db/entities/index.js";
-import type { VideoJobOptions } from "../../src/db/entities/video-job.entity.js";
+import { isTerminalJobStatus, type VideoJobOptions } from "../../src/db/entities/video-job.entity.js";
 import { fixturePhoto } from "./fixtures.js";
 
 /** Creates a campaign and ingests the given fixture photos into it. */
@@ -46,9 +46,19 @@ export async function waitForJob(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await services.dataSource.getRepository(VideoJobEntity).findOneByOrFail({ id: jobId });
-    if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(job.status)) return job;
-    if (Date.now() > deadline)
-      throw new Error(`job ${jobId} still ${job.status} (${job.stage}) after ${timeoutMs} ms`);
+    if (isTerminalJobStatus(job.status)) return job;
+    if (Date.now() > deadline) {
+      const log: { sequence: number; type: string; at: Date }[] = await services.dataSource.query(
+        "SELECT sequence, type, created_at AS at FROM job_event WHERE job_id = $1 ORDER BY sequence DESC LIMIT 8",
+        [jobId],
+      );
+      const recent = log
+        .map((event) => `${event.sequence} ${event.type} ${event.at.toISOString()}`)
+        .join(", ");
+      throw new Error(
+        `job ${jobId} still ${job.status} (${job.stage}) after ${timeoutMs} ms; last events: ${recent}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
-import { PROJECT_ROOT } from "./fixtures.js";
+import { fixturePhoto, PROJECT_ROOT } from "./fixtures.js";
 
 export const MAIN = path.join(PROJECT_ROOT, "dist", "src", "main.js");
 
@@ -31,36 +33,94 @@ export async function startServerProcess(
   args: string[] = [],
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
+  const started = await startPropvid(
+    env,
+    args,
+    /"address":"(http:\/\/[^"]+)"[^\n]*"msg":"propvid is up"/,
+    timeoutMs,
+  );
+  return { ...started, url: started.match[1]! };
+}
+
+/** Starts `propvid serve --role worker` (it opens no port) and waits for "propvid is up". */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ServerProcess> {
+  const started = await startPropvid(env, ["--role", "worker"], /"msg":"propvid is up"/, timeoutMs);
+  return { ...started, url: "" };
+}
+
+async function startPropvid(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  up: RegExp,
+  timeoutMs: number,
+): Promise<Omit<ServerProcess, "url"> & { match: RegExpExecArray }> {
   const child = spawn(process.execPath, [MAIN, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), timeoutMs);
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`propvid did not start:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)"[^\n]*"msg":"propvid is up"/.exec(output);
-      if (match) {
+      const found = up.exec(output);
+      if (found) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(found);
       }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
+      reject(new Error(`propvid exited with ${code}:\n${output}`));
     });
   });
   return {
-    url,
+    match,
     child,
     output: () => output,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = (await once(child, "exit")) as [number | null];
       return code;
     },
   };
+}
+
+/** A free loopback port (reserved and released; good enough for tests). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Creates a campaign through the API and uploads fixture photos into it; returns its id. */
+export async function campaignThroughApi(
+  url: string,
+  key: string,
+  name: string,
+  photos: string[],
+): Promise<string> {
+  const campaign = await gql<{ createCampaign: { id: string } }>(
+    url,
+    key,
+    "mutation($name: String!) { createCampaign(input: { name: $name }) { id } }",
+    { name },
+  );
+  const campaignId = campaign.body.data!.createCampaign.id;
+  for (const photo of photos) {
+    const form = new FormData();
+    form.append("file", new Blob([await readFile(fixturePhoto(photo))]), photo);
+    const response = await fetch(`${url}/v1/campaigns/${campaignId}/assets`, {
+      method: "POST",
+      headers: { "x-api-key": key },
+      body: form,
+    });
+    if (response.status !== 200)
+      throw new Error(`upload of ${photo}: ${response.status} ${await response.text()}`);
+  }
+  return campaignId;
 }
 
 /** Runs the CLI to completion; returns its exit code and output. */

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { PartRun } from "../../src/jobs/part-run.js";
 import { sweepMediaJob } from "../../src/jobs/sweep-media.job.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import {
@@ -194,7 +195,7 @@ describe("photo lifecycle: edits, deletion, tenancy, the sweep", () => {
     const kept = (await photos.addPhotos(["bath-01.jpg"])).get("bath-01.jpg")!;
     assert.equal(await suite.probe.orphanLargeObjects(), 1);
     const before = await suite.probe.storage();
-    await sweepMediaJob(suite.app.services)({} as never, { id: "test", retryCount: 0 });
+    await sweepMediaJob(suite.app.services)({} as never, new PartRun(0, false));
     const after = await suite.probe.storage();
     assert.equal(await suite.probe.orphanLargeObjects(), 0);
     assert.equal(after.media, before.media - 1);

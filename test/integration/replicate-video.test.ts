@@ -186,11 +186,14 @@ describe("Replicate video adapter", () => {
     });
     const before = fake.creates.length;
     const refs: string[] = [];
-    const rendering = veo.render({ ...req, onProviderRef: async (id) => void refs.push(id) });
-    // Both keep running until the adapter has chosen one (a fixed wait lost that race under load).
-    while (refs.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    fake.hang = false;
-    const result = await rendering;
+    // Both stay unfinished until the adapter has chosen (a loaded machine may take its time).
+    const result = await veo.render({
+      ...req,
+      onProviderRef: async (id) => {
+        refs.push(id);
+        fake.hang = false;
+      },
+    });
     assert.equal(fake.creates.length, before, "no new prediction");
     assert.equal(refs.length, 1);
     assert.ok([orphan.id, extra.id].includes(refs[0]!));

@@ -22,7 +22,12 @@ export const JOB_STATUSES = [
   "CANCELLED",
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+/** The statuses a job ends in: the one list, also passed to SQL (`status = ANY($n)`). */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+
+export function isTerminalJobStatus(status: string): boolean {
+  return (TERMINAL_JOB_STATUSES as readonly string[]).includes(status);
+}
 
 export const PART_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
 export type PartStatus = (typeof PART_STATUSES)[number];

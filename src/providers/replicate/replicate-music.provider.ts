@@ -5,7 +5,7 @@ import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
 import type { MusicMood, MusicProvider, MusicRequest, SceneType } from "../types.js";
 import { audioFinishArgs, audioJoinArgs, audioTailArgs } from "./music-audio-commands.js";
-import { type PredictionEvents, predictionEvents, waitForPrediction } from "./prediction-waiter.js";
+import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
 import { outputUrl, type ReplicateClient, redact } from "./replicate-client.js";
 import { MUSICGEN, round4 } from "./replicate-models.js";
 
@@ -20,7 +20,8 @@ export interface ReplicateMusicOptions {
   /** The tail of the previous segment each continuation is re-anchored on. */
   tailSeconds?: number;
   crossfadeSeconds?: number;
-  events?: PredictionEvents;
+  /** Webhook wake-ups (from any process); without them the adapter polls. */
+  wakeups?: PredictionWakeups;
 }
 
 const MOOD_WORDS: Record<MusicMood, string> = {
@@ -130,7 +131,7 @@ export class ReplicateMusicProvider implements MusicProvider {
       pollIntervalMs: this.options.pollIntervalMs ?? (this.options.publicBaseUrl ? 5_000 : 2_000),
       deadlineMs: 11 * 60_000,
       signal: request.signal,
-      events: this.options.events ?? predictionEvents,
+      wakeups: this.options.wakeups,
     });
     if (final.status !== "succeeded") {
       if (request.signal?.aborted) throw new AppError("CANCELLED", "Cancelled");

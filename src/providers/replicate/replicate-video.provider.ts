@@ -6,7 +6,7 @@ import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
 import { normaliseClipArgs } from "../../media/ffmpeg-commands.js";
 import type { CameraMove, VideoProvider, VideoRenderRequest } from "../types.js";
-import { type PredictionEvents, predictionEvents, waitForPrediction } from "./prediction-waiter.js";
+import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
 import { outputUrl, type Prediction, type ReplicateClient, redact, TERMINAL } from "./replicate-client.js";
 import { billedDuration, type ReplicateVideoModel, round4, supportsSeconds } from "./replicate-models.js";
 
@@ -20,7 +20,8 @@ export interface ReplicateVideoOptions {
   /** Replicate's own deadline per prediction (`Cancel-After`), e.g. "10m". */
   cancelAfter?: string;
   pollIntervalMs?: number;
-  events?: PredictionEvents;
+  /** Webhook wake-ups (from any process); without them the adapter polls. */
+  wakeups?: PredictionWakeups;
 }
 
 /** Words Replicate's models use when their safety filter refuses an input or an output. */
@@ -91,7 +92,7 @@ export class ReplicateVideoProvider implements VideoProvider {
             deadlineMs: parseDuration(options.cancelAfter ?? "10m") + 60_000,
             signal: request.signal,
             onProgress: (f) => request.onProgress?.(f * 0.9),
-            events: options.events ?? predictionEvents,
+            wakeups: options.wakeups,
           });
       if (final.status === "succeeded") {
         costUsd += duration * model.usdPerSecond;

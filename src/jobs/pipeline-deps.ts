@@ -1,0 +1,39 @@
+import type { Config } from "../config.js";
+import type { Services } from "../container.js";
+import type { JobCancellations } from "../events/job-cancellations.js";
+import type { Logger } from "../logger.js";
+import type { FfmpegBinaries } from "../media/ffmpeg-binaries.js";
+import type { MediaStore } from "../media/media.store.js";
+import type { ProviderRegistry } from "../providers/registry.js";
+import type { AssetService } from "../services/asset.service.js";
+import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
+import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
+
+/** Everything the video pipeline's handlers use; each handler declares the part it takes. */
+export interface PipelineDeps {
+  jobs: VideoJobStateMachine;
+  parts: JobPartStateMachine;
+  cancellations: JobCancellations;
+  assets: AssetService;
+  providers: ProviderRegistry;
+  media: MediaStore;
+  ffmpeg: FfmpegBinaries;
+  config: Config;
+  mediaUrl: Services["mediaUrl"];
+  logger: Logger;
+}
+
+export function pipelineDeps(services: Services): PipelineDeps {
+  return {
+    jobs: services.jobStates,
+    parts: services.jobParts,
+    cancellations: services.cancellations,
+    assets: services.assets,
+    providers: services.providers,
+    media: services.media,
+    ffmpeg: services.ffmpeg,
+    config: services.config,
+    mediaUrl: services.mediaUrl,
+    logger: services.logger,
+  };
+}
