@@ -4,6 +4,7 @@ import type { ProviderFactory, Services } from "../../src/container.js";
 import { silentLogger } from "../../src/logger.js";
 import { testConfig } from "./config.js";
 import { createTestDatabase } from "./db.js";
+import { freePort } from "./server-process.js";
 
 /** Also exported from here: tests start apps and build configs from one helper. */
 export { testConfig };
@@ -40,14 +41,17 @@ export async function startInProcessApp(
     providers?: ProviderFactory;
   } = {},
 ): Promise<InProcessApp> {
+  // A listening app is also its own PUBLIC_BASE_URL, so providers are handed signed URLs to it
+  // (as in a deployment), not inline data URIs.
+  const port = options.listen ? await freePort() : undefined;
+  const listening: Record<string, string> = port
+    ? { PORT: String(port), HOST: "127.0.0.1", PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }
+    : {};
   const database = await createTestDatabase();
   let running: RunningApp;
   try {
     running = await startApp({
-      config: testConfig({
-        ...(options.listen ? { PORT: "0", HOST: "127.0.0.1" } : {}),
-        ...configOverrides,
-      }),
+      config: testConfig({ ...listening, ...configOverrides }),
       logger: silentLogger,
       role: options.workers === false ? "api" : "all",
       database: { url: database.url },
