@@ -8,6 +8,7 @@ import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { registerStaticRoutes } from "./static.routes.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -18,7 +19,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes. */
+/** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes, the web console at /. */
 export async function createHttpServer(deps: {
   services: Services;
   schema: GraphQLSchema;
@@ -79,6 +80,7 @@ export async function createHttpServer(deps: {
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
   await registerMediaRoutes(app, { services, limiter });
   await registerWebhookRoutes(app, { services });
+  await registerStaticRoutes(app, { production: config.isProduction, logger });
 
   return {
     app,
