@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from "./fixtures.js";
 export const MAIN = path.join(PROJECT_ROOT, "dist", "src", "main.js");
 
 export interface ServerProcess {
+  /** Where it listens; "" for `--role worker`, which opens no port. */
   url: string;
   child: ChildProcess;
   /** Everything the process printed, stdout and stderr. */
@@ -25,7 +26,7 @@ export function childEnv(overrides: Record<string, string | undefined>): NodeJS.
   return env;
 }
 
-/** Starts `propvid serve` and waits for its "propvid is up" line. */
+/** Starts `propvid serve` (any role) and waits for its "propvid is up" line. */
 export async function startServerProcess(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
@@ -34,13 +35,17 @@ export async function startServerProcess(
   const child = spawn(process.execPath, [MAIN, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: a test whose setup failed must still be able to exit.
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /"address":"(http:\/\/[^"]+)"[^\n]*"msg":"propvid is up"/.exec(output);
-      if (match) {
+      const line = output.split("\n").find((each) => each.includes('"msg":"propvid is up"'));
+      if (line) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(/"address":"(http:\/\/[^"]+)"/.exec(line)?.[1] ?? "");
       }
     };
     child.stdout!.on("data", onData);
