@@ -55,6 +55,8 @@ export function PhotoCard({ asset, onDeleted }: { asset: AssetCardFragment; onDe
           <img
             src={thumbnail}
             alt={asset.filename}
+            // Off-screen thumbnails wait until scrolled to: the grid is usable as soon as the first rows show.
+            loading="lazy"
             decoding="async"
             style={{ display: "block", width: "100%", aspectRatio: "4 / 3", objectFit: "cover" }}
           />

@@ -11,7 +11,8 @@ import { VideosPanel } from "../panels/videos.panel.js";
 
 export interface CampaignPanelProps {
   campaignId: string;
-  campaign: CampaignFactsFragment;
+  /** The listing's facts; undefined while they load (panels that only need the id do not wait). */
+  campaign: CampaignFactsFragment | undefined;
 }
 
 /** The campaign screen, top to bottom; a new feature adds its panel here. */
@@ -22,21 +23,27 @@ const PANELS: [name: string, panel: ComponentType<CampaignPanelProps>][] = [
 ];
 
 export function CampaignPage({ campaignId }: { campaignId: string }) {
-  const [{ data, error, fetching }] = useQuery({ query: CampaignDocument, variables: { id: campaignId } });
+  // The panels query their own data at the same time as this one: no waterfall.
+  const [{ data, error }] = useQuery({ query: CampaignDocument, variables: { id: campaignId } });
   const [making, setMaking] = useState(false);
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader aria-label="Loading the campaign" /> : null;
-  const campaign = data.campaign;
+  const campaign = data?.campaign;
   return (
     <Container size="xl">
       <Stack>
         <Group justify="space-between" align="start">
-          <div>
-            <Title order={1}>{campaign.name}</Title>
-            <Text>
-              {[campaign.address, formatPrice(campaign.price, campaign.currency)].filter(Boolean).join(" · ")}
-            </Text>
-          </div>
+          {campaign ? (
+            <div>
+              <Title order={1}>{campaign.name}</Title>
+              <Text>
+                {[campaign.address, formatPrice(campaign.price, campaign.currency)]
+                  .filter(Boolean)
+                  .join(" · ")}
+              </Text>
+            </div>
+          ) : (
+            <Loader aria-label="Loading the campaign" />
+          )}
           <Button size="md" onClick={() => setMaking(true)}>
             Make video
           </Button>
@@ -47,7 +54,7 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
       </Stack>
       <MakeVideoDialog
         campaignId={campaignId}
-        defaultMood={campaign.musicMood}
+        defaultMood={campaign?.musicMood ?? null}
         opened={making}
         onClose={() => setMaking(false)}
       />

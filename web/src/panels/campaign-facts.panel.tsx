@@ -1,4 +1,4 @@
-import { Button, Group, Stack, Text } from "@mantine/core";
+import { Button, Group, Loader, Stack, Text } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { useLocation } from "wouter";
@@ -18,7 +18,19 @@ import {
 import { Panel } from "./panel.js";
 
 /** The listing's facts (what the video's captions and mood draw on), and deleting the campaign. */
-export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragment }) {
+export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragment | undefined }) {
+  return (
+    <Panel title="Listing details">
+      {campaign ? (
+        <CampaignFactsEditor campaign={campaign} />
+      ) : (
+        <Loader aria-label="Loading the listing details" />
+      )}
+    </Panel>
+  );
+}
+
+function CampaignFactsEditor({ campaign }: { campaign: CampaignFactsFragment }) {
   const [form, setForm] = useState<FactsForm>(() => factsOf(campaign));
   const [saved, updateCampaign] = useMutation(UpdateCampaignDocument);
   const [deleted, deleteCampaign] = useMutation(DeleteCampaignDocument);
@@ -38,7 +50,7 @@ export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragme
   };
 
   return (
-    <Panel title="Listing details">
+    <>
       <form onSubmit={save}>
         <Stack>
           <CampaignFactsFields
@@ -72,6 +84,6 @@ export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragme
         onConfirm={remove}
         onClose={() => setConfirming(false)}
       />
-    </Panel>
+    </>
   );
 }
