@@ -34,8 +34,15 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/** A fresh profile (its own --user-data-dir) allowed to talk to `origin` only. */
-export async function openBrowser(origin: string): Promise<BrowserSession> {
+/**
+ * A fresh profile (its own --user-data-dir) that may talk to `origin` only: requests elsewhere are
+ * recorded and, with `block` (the default), aborted. Blocking intercepts every request, which turns
+ * Chromium's HTTP cache off: benchmarks of cached loads pass `block: false` and check the record.
+ */
+export async function openBrowser(
+  origin: string,
+  options: { block?: boolean } = {},
+): Promise<BrowserSession> {
   const profile = mkdtempSync(path.join(os.tmpdir(), "propvid-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
@@ -46,14 +53,12 @@ export async function openBrowser(origin: string): Promise<BrowserSession> {
   });
   const foreignRequests: string[] = [];
   const pageErrors: string[] = [];
-  await context.route(
-    (url) => !["data:", "blob:"].includes(url.protocol) && url.origin !== origin,
-    async (route) => {
-      foreignRequests.push(route.request().url());
-      await route.abort("blockedbyclient");
-    },
-  );
-  // WebSockets bypass route(): check their URLs as they open.
+  const foreign = (url: URL) => !["data:", "blob:"].includes(url.protocol) && url.origin !== origin;
+  context.on("request", (request) => {
+    if (foreign(new URL(request.url()))) foreignRequests.push(request.url());
+  });
+  if (options.block !== false) await context.route(foreign, (route) => route.abort("blockedbyclient"));
+  // WebSockets bypass both: check their URLs as they open.
   context.on("page", (page) => watchPage(page, origin, foreignRequests, pageErrors));
   const page = context.pages()[0] ?? (await context.newPage());
   watchPage(page, origin, foreignRequests, pageErrors);
