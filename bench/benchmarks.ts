@@ -1,6 +1,7 @@
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
+import { webConsoleBenchmark } from "./web-console.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
 export interface Benchmark {
@@ -9,4 +10,9 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [mediaStreamingBenchmark, pipelineBenchmark, subscriptionsBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  mediaStreamingBenchmark,
+  pipelineBenchmark,
+  subscriptionsBenchmark,
+  webConsoleBenchmark,
+];
