@@ -41,7 +41,7 @@ export interface InProcessApp {
 }
 
 /** A free loopback port (reserved and released; good enough for tests). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createNetServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { freePort } from "./app.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";
 import { PROJECT_ROOT } from "./fixtures.js";
 import { childEnv, gql, runCli, type ServerProcess, startServerProcess } from "./server-process.js";
@@ -23,14 +23,6 @@ export interface ConsoleServer {
   /** The job's last event sequence, straight from the database. */
   lastSequence(jobId: string): Promise<number>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startConsoleServer(tenant: string): Promise<ConsoleServer> {

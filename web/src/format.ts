@@ -1,3 +1,5 @@
+import { AspectRatio } from "./gql/graphql.js";
+
 /** Display helpers shared by the pages (formatting only, no state). */
 
 const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
@@ -33,7 +35,7 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-export const ASPECT_RATIOS = ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1"] as const;
+export const ASPECT_RATIOS = Object.values(AspectRatio);
 
 const ASPECT_LABELS: Record<string, string> = {
   LANDSCAPE_16_9: "Landscape 16:9",

@@ -1,6 +1,6 @@
 import { NativeSelect, NumberInput, SimpleGrid, Textarea, TextInput } from "@mantine/core";
 import { humanize } from "../format.js";
-import type { CampaignFactsFragment, MusicMood, UpdateCampaignInput } from "../gql/graphql.js";
+import { type CampaignFactsFragment, MusicMood, type UpdateCampaignInput } from "../gql/graphql.js";
 
 /** The listing facts as a form edits them (empty string = not set). */
 export interface FactsForm {
@@ -14,7 +14,7 @@ export interface FactsForm {
   musicMood: MusicMood | "";
 }
 
-export const MOODS: MusicMood[] = ["LUXURY", "CALM", "MODERN", "UPBEAT", "WARM"];
+export const MOODS = Object.values(MusicMood);
 
 export const emptyFacts: FactsForm = {
   name: "",

@@ -1,16 +1,19 @@
 import { Button } from "@mantine/core";
 
-/** The "next page" button under a cursor-paged list. */
+/**
+ * The "next page" button under a cursor-paged list: shown on the last loaded page
+ * (the one given `onMore`) while the server has more.
+ */
 export function LoadMore(props: {
-  hasNextPage: boolean;
-  endCursor: string | null;
-  onMore(cursor: string): void;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  onMore?: (cursor: string) => void;
   label: string;
 }) {
-  if (!props.hasNextPage || !props.endCursor) return null;
-  const cursor = props.endCursor;
+  const { hasNextPage, endCursor } = props.pageInfo;
+  const onMore = props.onMore;
+  if (!onMore || !hasNextPage || !endCursor) return null;
   return (
-    <Button variant="default" onClick={() => props.onMore(cursor)}>
+    <Button variant="default" onClick={() => onMore(endCursor)}>
       {props.label}
     </Button>
   );

@@ -6,24 +6,13 @@ import { humanize } from "../format.js";
 import {
   type AssetCardFragment,
   DeleteAssetDocument,
-  type RoomType,
+  RoomType,
   UpdateAssetDocument,
 } from "../gql/graphql.js";
 import { ProblemAlert } from "./problem-alert.js";
 
-const ROOM_TYPES: RoomType[] = [
-  "EXTERIOR",
-  "LIVING",
-  "KITCHEN",
-  "DINING",
-  "BEDROOM",
-  "BATH",
-  "POOL",
-  "VIEW",
-  "FLOOR_PLAN",
-  "OTHER",
-  "UNKNOWN",
-];
+/** In the schema's order; the service guesses, the user corrects. */
+const ROOM_TYPES = Object.values(RoomType);
 
 const STATUS_COLOR: Record<string, string> = {
   READY: "green",

@@ -4,25 +4,14 @@ import { useMutation, useQuery } from "urql";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { humanize } from "../format.js";
 import {
-  type CameraMove,
+  CameraMove,
   CampaignAssetsDocument,
   RetrySceneDocument,
   type RetrySceneInput,
   type SceneCardFragment,
 } from "../gql/graphql.js";
 
-const MOVES: CameraMove[] = [
-  "PUSH_IN",
-  "PULL_OUT",
-  "PAN_LEFT",
-  "PAN_RIGHT",
-  "TRUCK_LEFT",
-  "TRUCK_RIGHT",
-  "CRANE_UP",
-  "CRANE_DOWN",
-  "ORBIT_LEFT",
-  "ORBIT_RIGHT",
-];
+const MOVES = Object.values(CameraMove);
 
 /** Re-renders one scene of a finished job, optionally with another pair of photos or another move. */
 export function RerollSceneDialog(props: {

@@ -4,22 +4,28 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** What a key may do; admin includes write, write includes read. */
-export type ApiKeyScope =
-  | 'admin'
-  | 'read'
-  | 'write';
+export const ApiKeyScope = {
+  Admin: 'admin',
+  Read: 'read',
+  Write: 'write'
+} as const;
 
-export type AspectRatio =
-  | 'LANDSCAPE_16_9'
-  | 'PORTRAIT_9_16'
-  | 'SQUARE_1_1';
+export type ApiKeyScope = typeof ApiKeyScope[keyof typeof ApiKeyScope];
+export const AspectRatio = {
+  Landscape_16_9: 'LANDSCAPE_16_9',
+  Portrait_9_16: 'PORTRAIT_9_16',
+  Square_1_1: 'SQUARE_1_1'
+} as const;
 
-export type AssetStatus =
-  | 'PENDING_UPLOAD'
-  | 'PROCESSING'
-  | 'READY'
-  | 'REJECTED';
+export type AspectRatio = typeof AspectRatio[keyof typeof AspectRatio];
+export const AssetStatus = {
+  PendingUpload: 'PENDING_UPLOAD',
+  Processing: 'PROCESSING',
+  Ready: 'READY',
+  Rejected: 'REJECTED'
+} as const;
 
+export type AssetStatus = typeof AssetStatus[keyof typeof AssetStatus];
 export type BrandInput = {
   logoAssetId?: string | null | undefined;
   primaryColor?: string | null | undefined;
@@ -27,18 +33,20 @@ export type BrandInput = {
   tone?: string | null | undefined;
 };
 
-export type CameraMove =
-  | 'CRANE_DOWN'
-  | 'CRANE_UP'
-  | 'ORBIT_LEFT'
-  | 'ORBIT_RIGHT'
-  | 'PAN_LEFT'
-  | 'PAN_RIGHT'
-  | 'PULL_OUT'
-  | 'PUSH_IN'
-  | 'TRUCK_LEFT'
-  | 'TRUCK_RIGHT';
+export const CameraMove = {
+  CraneDown: 'CRANE_DOWN',
+  CraneUp: 'CRANE_UP',
+  OrbitLeft: 'ORBIT_LEFT',
+  OrbitRight: 'ORBIT_RIGHT',
+  PanLeft: 'PAN_LEFT',
+  PanRight: 'PAN_RIGHT',
+  PullOut: 'PULL_OUT',
+  PushIn: 'PUSH_IN',
+  TruckLeft: 'TRUCK_LEFT',
+  TruckRight: 'TRUCK_RIGHT'
+} as const;
 
+export type CameraMove = typeof CameraMove[keyof typeof CameraMove];
 /** Announce an upload; the bytes then go to `uploadUrl` with PUT. */
 export type CreateAssetUploadInput = {
   /** Exact size in bytes; the upload URL accepts at most this many. */
@@ -81,37 +89,45 @@ export type CreateVideoJobInput = {
   videoProvider?: string | null | undefined;
 };
 
-export type JobStatus =
-  | 'ASSEMBLING'
-  | 'CANCELLED'
-  | 'FAILED'
-  | 'PLANNING'
-  | 'QUEUED'
-  | 'RENDERING'
-  | 'SUCCEEDED';
+export const JobStatus = {
+  Assembling: 'ASSEMBLING',
+  Cancelled: 'CANCELLED',
+  Failed: 'FAILED',
+  Planning: 'PLANNING',
+  Queued: 'QUEUED',
+  Rendering: 'RENDERING',
+  Succeeded: 'SUCCEEDED'
+} as const;
 
-export type MusicMood =
-  | 'CALM'
-  | 'LUXURY'
-  | 'MODERN'
-  | 'UPBEAT'
-  | 'WARM';
+export type JobStatus = typeof JobStatus[keyof typeof JobStatus];
+export const MusicMood = {
+  Calm: 'CALM',
+  Luxury: 'LUXURY',
+  Modern: 'MODERN',
+  Upbeat: 'UPBEAT',
+  Warm: 'WARM'
+} as const;
 
+export type MusicMood = typeof MusicMood[keyof typeof MusicMood];
 /** What a provider does in the pipeline. */
-export type ProviderRole =
-  | 'MUSIC'
-  | 'SELECTOR'
-  | 'VIDEO';
+export const ProviderRole = {
+  Music: 'MUSIC',
+  Selector: 'SELECTOR',
+  Video: 'VIDEO'
+} as const;
 
+export type ProviderRole = typeof ProviderRole[keyof typeof ProviderRole];
 /** Problems image analysis found; a flagged photo is not chosen while others remain. */
-export type QualityFlag =
-  | 'BLURRY'
-  | 'DARK'
-  | 'DOCUMENT'
-  | 'DUPLICATE'
-  | 'LOW_RESOLUTION'
-  | 'OVEREXPOSED';
+export const QualityFlag = {
+  Blurry: 'BLURRY',
+  Dark: 'DARK',
+  Document: 'DOCUMENT',
+  Duplicate: 'DUPLICATE',
+  LowResolution: 'LOW_RESOLUTION',
+  Overexposed: 'OVEREXPOSED'
+} as const;
 
+export type QualityFlag = typeof QualityFlag[keyof typeof QualityFlag];
 /** A different pair or move for one scene; omitted fields keep their value. */
 export type RetrySceneInput = {
   cameraMove?: CameraMove | null | undefined;
@@ -120,36 +136,42 @@ export type RetrySceneInput = {
 };
 
 /** What a photo shows. */
-export type RoomType =
-  | 'BATH'
-  | 'BEDROOM'
-  | 'DINING'
-  | 'EXTERIOR'
-  | 'FLOOR_PLAN'
-  | 'KITCHEN'
-  | 'LIVING'
-  | 'OTHER'
-  | 'POOL'
-  | 'UNKNOWN'
-  | 'VIEW';
+export const RoomType = {
+  Bath: 'BATH',
+  Bedroom: 'BEDROOM',
+  Dining: 'DINING',
+  Exterior: 'EXTERIOR',
+  FloorPlan: 'FLOOR_PLAN',
+  Kitchen: 'KITCHEN',
+  Living: 'LIVING',
+  Other: 'OTHER',
+  Pool: 'POOL',
+  Unknown: 'UNKNOWN',
+  View: 'VIEW'
+} as const;
 
-export type SceneStatus =
-  | 'CANCELLED'
-  | 'FAILED'
-  | 'PENDING'
-  | 'RUNNING'
-  | 'SUCCEEDED';
+export type RoomType = typeof RoomType[keyof typeof RoomType];
+export const SceneStatus = {
+  Cancelled: 'CANCELLED',
+  Failed: 'FAILED',
+  Pending: 'PENDING',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED'
+} as const;
 
+export type SceneStatus = typeof SceneStatus[keyof typeof SceneStatus];
 /** A slot of the video's scene plan. */
-export type SceneType =
-  | 'BATH'
-  | 'BEDROOM'
-  | 'DINING'
-  | 'EXTERIOR'
-  | 'KITCHEN'
-  | 'LIVING'
-  | 'OUTDOOR';
+export const SceneType = {
+  Bath: 'BATH',
+  Bedroom: 'BEDROOM',
+  Dining: 'DINING',
+  Exterior: 'EXTERIOR',
+  Kitchen: 'KITCHEN',
+  Living: 'LIVING',
+  Outdoor: 'OUTDOOR'
+} as const;
 
+export type SceneType = typeof SceneType[keyof typeof SceneType];
 export type UpdateAssetInput = {
   /** Overrides the guess; null goes back to the guess. */
   roomType?: RoomType | null | undefined;
@@ -170,16 +192,18 @@ export type UpdateCampaignInput = {
 };
 
 /** SNAPSHOT: the job and its scenes as of `sequence`; then what changed: CREATED, JOB_UPDATED (status, stage, score), SCENE_UPDATED (one scene's status and progress), COST_UPDATED, and the terminal COMPLETED, FAILED or CANCELLED. */
-export type VideoJobEventType =
-  | 'CANCELLED'
-  | 'COMPLETED'
-  | 'COST_UPDATED'
-  | 'CREATED'
-  | 'FAILED'
-  | 'JOB_UPDATED'
-  | 'SCENE_UPDATED'
-  | 'SNAPSHOT';
+export const VideoJobEventType = {
+  Cancelled: 'CANCELLED',
+  Completed: 'COMPLETED',
+  CostUpdated: 'COST_UPDATED',
+  Created: 'CREATED',
+  Failed: 'FAILED',
+  JobUpdated: 'JOB_UPDATED',
+  SceneUpdated: 'SCENE_UPDATED',
+  Snapshot: 'SNAPSHOT'
+} as const;
 
+export type VideoJobEventType = typeof VideoJobEventType[keyof typeof VideoJobEventType];
 export type AssetCardFragment = { id: string, filename: string, status: AssetStatus, rejectionReason: string | null, roomType: RoomType | null, roomTypeGuess: RoomType | null, tags: Array<string>, width: number | null, height: number | null, thumbnailUrl: string | null, duplicateOfAssetId: string | null, sourceUrl: string | null, quality: { flags: Array<QualityFlag>, sharpness: number, exposure: number } | null };
 
 export type CampaignAssetsQueryVariables = Exact<{

@@ -18,13 +18,13 @@ import { ProblemAlert } from "../components/problem-alert.js";
 import { NewCampaignDialog } from "../dialogs/new-campaign.dialog.js";
 import { formatPrice } from "../format.js";
 import { CampaignListDocument } from "../gql/graphql.js";
+import { usePagedList } from "../state/use-paged-list.js";
 
 const PAGE_SIZE = 24;
 
 export function CampaignsPage() {
   const [creating, setCreating] = useState(false);
-  // One entry per loaded page: null for the first, then each page's endCursor.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = usePagedList();
   return (
     <Container size="lg">
       <Stack>
@@ -32,12 +32,11 @@ export function CampaignsPage() {
           <Title order={1}>Campaigns</Title>
           <Button onClick={() => setCreating(true)}>New campaign</Button>
         </Group>
-        {cursors.map((after, i) => (
+        {pages.cursors.map((after, i) => (
           <CampaignListPage
             key={after ?? "first"}
             after={after}
-            last={i === cursors.length - 1}
-            onMore={(cursor) => setCursors([...cursors, cursor])}
+            onMore={i === pages.cursors.length - 1 ? pages.more : undefined}
           />
         ))}
       </Stack>
@@ -46,7 +45,7 @@ export function CampaignsPage() {
   );
 }
 
-function CampaignListPage(props: { after: string | null; last: boolean; onMore(cursor: string): void }) {
+function CampaignListPage(props: { after: string | null; onMore?: (cursor: string) => void }) {
   // An empty first page holds no Campaign: name the type so a created campaign still refreshes it.
   const context = useMemo(() => ({ additionalTypenames: ["Campaign"] }), []);
   const [{ data, error, fetching }] = useQuery({
@@ -81,14 +80,7 @@ function CampaignListPage(props: { after: string | null; last: boolean; onMore(c
           </Card>
         ))}
       </SimpleGrid>
-      {props.last && (
-        <LoadMore
-          hasNextPage={pageInfo.hasNextPage}
-          endCursor={pageInfo.endCursor}
-          onMore={props.onMore}
-          label="More campaigns"
-        />
-      )}
+      <LoadMore pageInfo={pageInfo} onMore={props.onMore} label="More campaigns" />
     </>
   );
 }

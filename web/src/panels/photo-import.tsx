@@ -1,5 +1,5 @@
 import { Button, Group, List, Stack, Text, Textarea, TextInput } from "@mantine/core";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { useClient, useMutation } from "urql";
 import { describeError } from "../api/error-messages.js";
 import { ProblemAlert } from "../components/problem-alert.js";
@@ -13,6 +13,24 @@ import {
 
 const POLL_MS = 1_000;
 const FINISHED = ["SUCCEEDED", "FAILED"];
+
+/** One input and its button on a line, submitted with Enter too. */
+function InlineForm(props: { onSubmit(): void; button: string; busy: boolean; children: ReactNode }) {
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    props.onSubmit();
+  };
+  return (
+    <form onSubmit={submit}>
+      <Group align="end">
+        <div style={{ flex: 1 }}>{props.children}</div>
+        <Button type="submit" variant="default" loading={props.busy}>
+          {props.button}
+        </Button>
+      </Group>
+    </form>
+  );
+}
 
 /** Imports by URL or from a listing page; the import runs in the background and is polled for progress. */
 export function PhotoImport({ campaignId, onImported }: { campaignId: string; onImported(): void }) {
@@ -30,35 +48,31 @@ export function PhotoImport({ campaignId, onImported }: { campaignId: string; on
       const result = await client
         .query(AssetImportDocument, { id: running.id }, { requestPolicy: "network-only" })
         .toPromise();
-      if (result.error) setProblem(result.error);
-      const next = result.data?.assetImport;
-      if (!next) return;
-      const imported = (list: AssetImportProgressFragment) =>
-        list.results.filter((each) => each.asset).length;
+      setProblem(result.error ?? null);
+      // After a failed poll the same state is set again as a new object: the next poll is scheduled.
+      const next = result.data?.assetImport ?? { ...running };
+      const imported = (state: AssetImportProgressFragment) =>
+        state.results.filter((each) => each.asset).length;
       if (imported(next) > imported(running) || FINISHED.includes(next.status)) onImported();
       setRunning(next);
     }, POLL_MS);
     return () => clearTimeout(timer);
   }, [running, client, onImported]);
 
-  const submitUrls = async (event: FormEvent) => {
-    event.preventDefault();
-    const list = urls
-      .split(/\s+/)
-      .map((url) => url.trim())
-      .filter(Boolean);
+  const started = (result: { error?: unknown; data?: AssetImportProgressFragment }) => {
+    setProblem(result.error ?? null);
+    if (result.data) setRunning(result.data);
+  };
+  const importUrls = async () => {
+    const list = urls.split(/\s+/).filter(Boolean);
     if (list.length === 0) return;
     const result = await importAssets({ campaignId, urls: list });
-    setProblem(result.error ?? null);
-    if (result.data) setRunning(result.data.importAssets);
+    started({ error: result.error, data: result.data?.importAssets });
   };
-
-  const submitListing = async (event: FormEvent) => {
-    event.preventDefault();
+  const importPage = async () => {
     if (!pageUrl.trim()) return;
     const result = await importListing({ campaignId, pageUrl: pageUrl.trim() });
-    setProblem(result.error ?? null);
-    if (result.data) setRunning(result.data.importListing);
+    started({ error: result.error, data: result.data?.importListing });
   };
 
   const total = running?.results.length ?? 0;
@@ -66,35 +80,23 @@ export function PhotoImport({ campaignId, onImported }: { campaignId: string; on
   const failures = running?.results.filter((each) => each.status === "FAILED") ?? [];
   return (
     <Stack gap="sm">
-      <form onSubmit={submitUrls}>
-        <Group align="end">
-          <Textarea
-            label="Photo URLs (one per line)"
-            autosize
-            minRows={1}
-            style={{ flex: 1 }}
-            value={urls}
-            onChange={(event) => setUrls(event.currentTarget.value)}
-          />
-          <Button type="submit" variant="default" loading={urlsResult.fetching}>
-            Import photos
-          </Button>
-        </Group>
-      </form>
-      <form onSubmit={submitListing}>
-        <Group align="end">
-          <TextInput
-            label="Listing page URL"
-            type="url"
-            style={{ flex: 1 }}
-            value={pageUrl}
-            onChange={(event) => setPageUrl(event.currentTarget.value)}
-          />
-          <Button type="submit" variant="default" loading={listingResult.fetching}>
-            Import listing
-          </Button>
-        </Group>
-      </form>
+      <InlineForm onSubmit={importUrls} button="Import photos" busy={urlsResult.fetching}>
+        <Textarea
+          label="Photo URLs (one per line)"
+          autosize
+          minRows={1}
+          value={urls}
+          onChange={(event) => setUrls(event.currentTarget.value)}
+        />
+      </InlineForm>
+      <InlineForm onSubmit={importPage} button="Import listing" busy={listingResult.fetching}>
+        <TextInput
+          label="Listing page URL"
+          type="url"
+          value={pageUrl}
+          onChange={(event) => setPageUrl(event.currentTarget.value)}
+        />
+      </InlineForm>
       <ProblemAlert error={problem} />
       {running && (
         <Stack gap={4}>

@@ -1,5 +1,4 @@
 import { Loader, Stack, Text } from "@mantine/core";
-import { useMemo } from "react";
 import { LoadMore } from "../components/load-more.js";
 import { PhotoCard } from "../components/photo-card.js";
 import { PlainList } from "../components/plain-list.js";
@@ -41,10 +40,7 @@ function PhotoGridPage(props: {
   onChanged(): void;
   onMore?: (cursor: string) => void;
 }) {
-  const variables = useMemo(
-    () => ({ campaignId: props.campaignId, first: PHOTO_PAGE_SIZE, after: props.after }),
-    [props.campaignId, props.after],
-  );
+  const variables = { campaignId: props.campaignId, first: PHOTO_PAGE_SIZE, after: props.after };
   const [{ data, error, fetching }] = useRefreshingQuery(CampaignAssetsDocument, variables, props.refresh, [
     "Asset",
   ]);
@@ -63,14 +59,7 @@ function PhotoGridPage(props: {
           </li>
         ))}
       </PlainList>
-      {props.onMore && (
-        <LoadMore
-          hasNextPage={pageInfo.hasNextPage}
-          endCursor={pageInfo.endCursor}
-          onMore={props.onMore}
-          label="More photos"
-        />
-      )}
+      <LoadMore pageInfo={pageInfo} onMore={props.onMore} label="More photos" />
     </Stack>
   );
 }

@@ -1,5 +1,5 @@
 import { Anchor, Badge, Group, List, Loader, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import type { LinkState } from "../api/resumable-subscription.js";
 import { subscribeResumably } from "../api/resumable-subscription.js";
@@ -108,10 +108,7 @@ function JobHistoryPage(props: {
   refresh: number;
   onMore?: (cursor: string) => void;
 }) {
-  const variables = useMemo(
-    () => ({ campaignId: props.campaignId, first: JOB_PAGE_SIZE, after: props.after }),
-    [props.campaignId, props.after],
-  );
+  const variables = { campaignId: props.campaignId, first: JOB_PAGE_SIZE, after: props.after };
   const [{ data, error, fetching }] = useRefreshingQuery(CampaignJobsDocument, variables, props.refresh, [
     "VideoJob",
   ]);
@@ -149,14 +146,7 @@ function JobHistoryPage(props: {
           ))}
         </Table.Tbody>
       </Table>
-      {props.onMore && (
-        <LoadMore
-          hasNextPage={pageInfo.hasNextPage}
-          endCursor={pageInfo.endCursor}
-          onMore={props.onMore}
-          label="More jobs"
-        />
-      )}
+      <LoadMore pageInfo={pageInfo} onMore={props.onMore} label="More jobs" />
     </>
   );
 }

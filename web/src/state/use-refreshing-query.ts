@@ -14,7 +14,11 @@ export function useRefreshingQuery<Data, Variables extends AnyVariables>(
 ): UseQueryResponse<Data, Variables> {
   const key = typenames.join(",");
   const context = useMemo(() => ({ additionalTypenames: key ? key.split(",") : [] }), [key]);
-  const response = useQuery<Data, Variables>({ query, variables, context } as never);
+  // Callers pass a fresh object each render; the same values must not look like a new query.
+  const serialized = JSON.stringify(variables);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed by the serialized values
+  const stable = useMemo(() => variables, [serialized]);
+  const response = useQuery<Data, Variables>({ query, variables: stable, context } as never);
   const [, reexecute] = response;
   const seen = useRef(refresh);
   useEffect(() => {
