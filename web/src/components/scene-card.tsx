@@ -1,4 +1,5 @@
 import { Badge, Button, Card, Group, Image, Stack, Text, Title } from "@mantine/core";
+import { memo } from "react";
 import { useStableMediaUrl } from "../api/stable-media-url.js";
 import { humanize } from "../format.js";
 import type { SceneCardFragment } from "../gql/graphql.js";
@@ -29,12 +30,14 @@ function Frame({ label, asset }: { label: string; asset: SceneCardFragment["firs
 /**
  * One scene of the board: its slot, the chosen pair, the move, why the selector chose them, a
  * progress bar moved by the live events, the error if any, the clip when done, and a re-roll.
+ * Memoised: an event re-renders only the card of the scene it moved (the reducer keeps the
+ * other scenes' objects).
  */
-export function SceneCard(props: {
+export const SceneCard = memo(function SceneCard(props: {
   scene: SceneCardFragment;
   live: LiveScene | undefined;
   canReroll: boolean;
-  onReroll(): void;
+  onReroll(scene: SceneCardFragment): void;
 }) {
   const { scene, live } = props;
   const number = scene.index + 1;
@@ -90,10 +93,10 @@ export function SceneCard(props: {
             style={{ width: "100%" }}
           />
         )}
-        <Button variant="default" size="xs" disabled={!props.canReroll} onClick={props.onReroll}>
+        <Button variant="default" size="xs" disabled={!props.canReroll} onClick={() => props.onReroll(scene)}>
           Re-roll scene {number}
         </Button>
       </Stack>
     </Card>
   );
-}
+});

@@ -23,7 +23,7 @@ export function SceneBoardPanel({ job, progress }: JobPanelProps) {
               scene={scene}
               live={progress.state.scenes.find((live) => live.index === scene.index)}
               canReroll={finished}
-              onReroll={() => setRerolling(scene)}
+              onReroll={setRerolling}
             />
           ))}
         </SimpleGrid>
