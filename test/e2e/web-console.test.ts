@@ -38,7 +38,7 @@ const PHOTOS = [
   "view-02.jpg",
 ];
 const SCENES = 3;
-const JOB_TIMEOUT_MS = 180_000;
+const JOB_TIMEOUT_MS = 240_000;
 
 /** In the page: play a little (muted), then seek and wait until the frame there is decoded. */
 const PLAY_AND_SEEK = `async () => {
