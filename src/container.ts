@@ -13,7 +13,12 @@ import { AssetImportService } from "./services/asset-import.service.js";
 import { AssetIngestService } from "./services/asset-ingest.service.js";
 import { CampaignService } from "./services/campaign.service.js";
 import { TenantService } from "./services/tenant.service.js";
-import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
+import {
+  DEFAULT_URL_LIFETIME_SECONDS,
+  type TokenPurpose,
+  TokenService,
+  VIEW_URL_ALIGN_SECONDS,
+} from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
 
@@ -91,7 +96,8 @@ export function createServices(deps: {
     pipeline: new VideoPipelineService({ dataSource, boss, logger, campaigns, providers }),
     jobEvents,
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
-      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
+      const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
+      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;
     },
   };
