@@ -1,5 +1,5 @@
 import { Badge, Box, Button, Card, Group, NativeSelect, Stack, Text, TextInput } from "@mantine/core";
-import { useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { useStableMediaUrl } from "../api/stable-media-url.js";
 import { humanize } from "../format.js";
@@ -22,20 +22,16 @@ const STATUS_COLOR: Record<string, string> = {
 };
 
 /** One photo: thumbnail (alt = file name), status, quality flags, why it was rejected, room type and tags. */
+/**
+ * Read-only until "Edit" is pressed: a campaign page lists many photos, and a card without
+ * form fields renders several times faster (30 cards are on screen at once).
+ */
 export function PhotoCard({ asset, onDeleted }: { asset: AssetCardFragment; onDeleted(): void }) {
   const thumbnail = useStableMediaUrl(asset.thumbnailUrl);
-  const [updated, updateAsset] = useMutation(UpdateAssetDocument);
+  const [editing, setEditing] = useState(false);
   const [deleted, deleteAsset] = useMutation(DeleteAssetDocument);
-  const [tags, setTags] = useState(asset.tags.join(", "));
   const flags = asset.quality?.flags ?? [];
-
-  const saveTags = () => {
-    const list = tags
-      .split(",")
-      .map((tag) => tag.trim())
-      .filter(Boolean);
-    if (list.join(",") !== asset.tags.join(",")) void updateAsset({ id: asset.id, input: { tags: list } });
-  };
+  const roomType = asset.roomType ?? asset.roomTypeGuess;
 
   return (
     <Card withBorder padding="xs">
@@ -74,47 +70,92 @@ export function PhotoCard({ asset, onDeleted }: { asset: AssetCardFragment; onDe
             Rejected: {asset.rejectionReason}
           </Text>
         )}
-        {asset.status === "READY" && (
-          <>
-            <NativeSelect
+        {asset.status === "READY" &&
+          (editing ? (
+            <PhotoEditor asset={asset} onDone={() => setEditing(false)} />
+          ) : (
+            <Text size="sm">
+              {humanize(roomType) || "Room not known"}
+              {asset.roomType === null && roomType ? " (guessed)" : ""}
+              {asset.tags.length > 0 ? ` · ${asset.tags.join(", ")}` : ""}
+            </Text>
+          ))}
+        <ProblemAlert error={deleted.error} />
+        <Group gap={4} grow>
+          {asset.status === "READY" && !editing && (
+            <Button
               size="xs"
-              label="Room type"
-              aria-label={`Room type of ${asset.filename}`}
-              value={asset.roomType ?? "UNKNOWN"}
-              data={ROOM_TYPES.map((type) => ({ value: type, label: humanize(type) }))}
-              onChange={(event) =>
-                void updateAsset({ id: asset.id, input: { roomType: event.currentTarget.value as RoomType } })
-              }
-            />
-            <TextInput
-              size="xs"
-              label="Tags"
-              aria-label={`Tags of ${asset.filename}`}
-              placeholder="pool, sea view"
-              value={tags}
-              onChange={(event) => setTags(event.currentTarget.value)}
-              onBlur={saveTags}
-              onKeyDown={(event) => {
-                if (event.key === "Enter") saveTags();
-              }}
-            />
-          </>
-        )}
-        <ProblemAlert error={updated.error ?? deleted.error} />
-        <Button
-          size="xs"
-          variant="subtle"
-          color="red"
-          loading={deleted.fetching}
-          aria-label={`Delete ${asset.filename}`}
-          onClick={async () => {
-            const result = await deleteAsset({ id: asset.id });
-            if (!result.error) onDeleted();
-          }}
-        >
-          Delete
-        </Button>
+              variant="default"
+              aria-label={`Edit ${asset.filename}`}
+              onClick={() => setEditing(true)}
+            >
+              Edit
+            </Button>
+          )}
+          <Button
+            size="xs"
+            variant="subtle"
+            color="red"
+            loading={deleted.fetching}
+            aria-label={`Delete ${asset.filename}`}
+            onClick={async () => {
+              const result = await deleteAsset({ id: asset.id });
+              if (!result.error) onDeleted();
+            }}
+          >
+            Delete
+          </Button>
+        </Group>
       </Stack>
     </Card>
+  );
+}
+
+/** Room type (overrides the guess) and tags of one photo. */
+function PhotoEditor({ asset, onDone }: { asset: AssetCardFragment; onDone(): void }) {
+  const [roomType, setRoomType] = useState<RoomType>(
+    asset.roomType ?? asset.roomTypeGuess ?? RoomType.Unknown,
+  );
+  const [tags, setTags] = useState(asset.tags.join(", "));
+  const [updated, updateAsset] = useMutation(UpdateAssetDocument);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    const list = tags
+      .split(",")
+      .map((tag) => tag.trim())
+      .filter(Boolean);
+    const result = await updateAsset({ id: asset.id, input: { roomType, tags: list } });
+    if (!result.error) onDone();
+  };
+  return (
+    <form onSubmit={save}>
+      <Stack gap={6}>
+        <NativeSelect
+          size="xs"
+          label="Room type"
+          aria-label={`Room type of ${asset.filename}`}
+          value={roomType}
+          data={ROOM_TYPES.map((type) => ({ value: type, label: humanize(type) }))}
+          onChange={(event) => setRoomType(event.currentTarget.value as RoomType)}
+        />
+        <TextInput
+          size="xs"
+          label="Tags"
+          aria-label={`Tags of ${asset.filename}`}
+          placeholder="pool, sea view"
+          value={tags}
+          onChange={(event) => setTags(event.currentTarget.value)}
+        />
+        <ProblemAlert error={updated.error} />
+        <Group gap={4} grow>
+          <Button size="xs" type="submit" loading={updated.fetching}>
+            Save
+          </Button>
+          <Button size="xs" variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }
