@@ -6,6 +6,13 @@ import type { SceneCardFragment } from "../gql/graphql.js";
 import type { LiveScene } from "../state/job-progress.reducer.js";
 import { ProgressBar } from "./progress-bar.js";
 
+interface SceneCardProps {
+  scene: SceneCardFragment;
+  live: LiveScene | undefined;
+  canReroll: boolean;
+  onReroll(scene: SceneCardFragment): void;
+}
+
 const SCENE_STATUS_COLOR: Record<string, string> = {
   PENDING: "gray",
   RUNNING: "blue",
@@ -31,14 +38,9 @@ function Frame({ label, asset }: { label: string; asset: SceneCardFragment["firs
  * One scene of the board: its slot, the chosen pair, the move, why the selector chose them, a
  * progress bar moved by the live events, the error if any, the clip when done, and a re-roll.
  * Memoised: an event re-renders only the card of the scene it moved (the reducer keeps the
- * other scenes' objects).
+ * other scenes' objects), and a refetched job only the cards whose scene changed.
  */
-export const SceneCard = memo(function SceneCard(props: {
-  scene: SceneCardFragment;
-  live: LiveScene | undefined;
-  canReroll: boolean;
-  onReroll(scene: SceneCardFragment): void;
-}) {
+export const SceneCard = memo(function SceneCard(props: SceneCardProps) {
   const { scene, live } = props;
   const number = scene.index + 1;
   const status = live?.status ?? scene.status;
@@ -99,4 +101,14 @@ export const SceneCard = memo(function SceneCard(props: {
       </Stack>
     </Card>
   );
-});
+}, sameCard);
+
+/** A refetch returns new objects for unchanged scenes: compare what the card shows. */
+function sameCard(before: SceneCardProps, after: SceneCardProps): boolean {
+  return (
+    before.live === after.live &&
+    before.canReroll === after.canReroll &&
+    before.onReroll === after.onReroll &&
+    (before.scene === after.scene || JSON.stringify(before.scene) === JSON.stringify(after.scene))
+  );
+}
