@@ -4,6 +4,7 @@ import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
+import { webConsoleBenchmark } from "./web-console.bench.js";
 import { webhookWakeBenchmark } from "./webhook-wake.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
@@ -21,4 +22,5 @@ export const BENCHMARKS: Benchmark[] = [
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
   webhookWakeBenchmark,
+  webConsoleBenchmark,
 ];

@@ -21,7 +21,12 @@ import { AssetUploadService } from "./services/asset-upload.service.js";
 import { CampaignService } from "./services/campaign.service.js";
 import { JobPartStateMachine } from "./services/job-part.state-machine.js";
 import { TenantService } from "./services/tenant.service.js";
-import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
+import {
+  DEFAULT_URL_LIFETIME_SECONDS,
+  type TokenPurpose,
+  TokenService,
+  VIEW_URL_ALIGN_SECONDS,
+} from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
@@ -144,7 +149,8 @@ export function createServices(deps: {
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
-      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
+      const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
+      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;
     },
   };

@@ -105,7 +105,7 @@ function printBootstrapBanner(key: string, baseUrl: string): void {
     "",
     `    ${key}`,
     "",
-    "  Try it:",
+    `  Open ${baseUrl}/ in a browser and sign in with it, or try the API:`,
     "",
     `    curl -s ${baseUrl}/graphql -H 'content-type: application/json' \\`,
     `      -H 'x-api-key: ${key}' \\`,

@@ -1,6 +1,5 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -94,9 +93,8 @@ export async function registerGraphQL(
       }),
     plugins: [
       fastifyApolloDrainPlugin(app),
-      production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      // Apollo's landing page loads its code from a CDN; a browser goes to the bundled /graphiql instead.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -126,10 +124,11 @@ export async function registerGraphQL(
     scope.addHook("preHandler", async (request, reply) => {
       // A WebSocket upgrade authenticates in `connection_init` (src/http/websocket.ts).
       if (request.ws) return;
-      // The landing page (a browser GET for HTML) needs no key; everything else does.
-      const wantsLandingPage =
+      // A browser opening /graphql (a GET for HTML) is sent to GraphiQL, outside production.
+      const wantsIde =
         request.method === "GET" && !production && String(request.headers.accept ?? "").includes("text/html");
-      if (!wantsLandingPage) return await guard(request, reply);
+      if (wantsIde) return await reply.redirect("/graphiql", 302);
+      return await guard(request, reply);
     });
     const handler = fastifyApolloHandler(apollo, {
       context: async (request): Promise<GraphQLContext> => {

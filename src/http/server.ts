@@ -10,6 +10,7 @@ import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { registerStaticRoutes } from "./static.routes.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -20,7 +21,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes. */
+/** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes, the web console at /. */
 export async function createHttpServer(deps: {
   services: Services;
   schema: GraphQLSchema;
@@ -77,6 +78,7 @@ export async function createHttpServer(deps: {
   await registerMediaRoutes(app, { services, limiter });
   await registerWebhookRoutes(app, { services });
   if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
+  await registerStaticRoutes(app, { production: config.isProduction, logger });
 
   return {
     app,

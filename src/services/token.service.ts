@@ -11,6 +11,12 @@ export const TOKEN_PURPOSES = ["view", "download", "provider", "upload"] as cons
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export const DEFAULT_URL_LIFETIME_SECONDS = 3600;
+/**
+ * Browser-facing URLs expire on a 10-minute boundary (after at least their lifetime): every
+ * request in those 10 minutes gets the same URL for the same object, so browsers reuse what
+ * they cached (a campaign's thumbnails on the next visit) instead of downloading it again.
+ */
+export const VIEW_URL_ALIGN_SECONDS = 600;
 export const PROVIDER_URL_LIFETIME_SECONDS = 15 * 60;
 
 export interface TokenClaims {
@@ -28,8 +34,11 @@ export class TokenService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  sign(claims: TokenClaims, lifetimeSeconds: number): { token: string; expiresAt: Date } {
-    const expiry = Math.floor(this.now() / 1000) + Math.max(1, Math.floor(lifetimeSeconds));
+  /** `alignSeconds` rounds the expiry up to a multiple of it (stable URLs, see VIEW_URL_ALIGN_SECONDS). */
+  sign(claims: TokenClaims, lifetimeSeconds: number, alignSeconds = 1): { token: string; expiresAt: Date } {
+    const earliest = Math.floor(this.now() / 1000) + Math.max(1, Math.floor(lifetimeSeconds));
+    const align = Math.max(1, Math.floor(alignSeconds));
+    const expiry = Math.ceil(earliest / align) * align;
     return {
       token: `${expiry}.${claims.purpose}.${this.mac(claims, expiry)}`,
       expiresAt: new Date(expiry * 1000),

@@ -7,7 +7,7 @@ import { createTestDatabase } from "./db.js";
 import { freePort } from "./server-process.js";
 
 /** Also exported from here: tests start apps and build configs from one helper. */
-export { testConfig };
+export { freePort, testConfig };
 
 export interface InProcessApp {
   app: FastifyInstance;

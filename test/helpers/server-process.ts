@@ -8,6 +8,7 @@ import { fixturePhoto, PROJECT_ROOT } from "./fixtures.js";
 export const MAIN = path.join(PROJECT_ROOT, "dist", "src", "main.js");
 
 export interface ServerProcess {
+  /** Where it listens; "" for `--role worker`, which opens no port. */
   url: string;
   child: ChildProcess;
   /** Everything the process printed, stdout and stderr. */
@@ -27,7 +28,7 @@ export function childEnv(overrides: Record<string, string | undefined>): NodeJS.
   return env;
 }
 
-/** Starts `propvid serve` and waits for its "propvid is up" line. */
+/** Starts `propvid serve` (any role) and waits for its "propvid is up" line. */
 export async function startServerProcess(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
@@ -57,7 +58,11 @@ async function startPropvid(
   const child = spawn(process.execPath, [MAIN, "serve", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`propvid did not start:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: a test whose setup failed must still be able to exit.
+      child.kill("SIGKILL");
+      reject(new Error(`propvid did not start:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const found = up.exec(output);

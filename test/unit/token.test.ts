@@ -32,4 +32,18 @@ describe("signed URL tokens", () => {
     for (const junk of [undefined, "", "x", `${expiry}.${purpose}`, `${"9".repeat(300)}`])
       assert.equal(tokens.verify(junk, claims), false);
   });
+
+  it("with an alignment, sign the same URL for a whole window and still live at least the lifetime", () => {
+    now = 1_800_000_123_000; // 123 s into a 600 s window
+    const first = tokens.sign(claims, 3600, 600);
+    now += 400_000;
+    const later = tokens.sign(claims, 3600, 600);
+    assert.equal(later.token, first.token, "same window, same token");
+    assert.equal(first.expiresAt.getTime() % 600_000, 0);
+    assert.ok(first.expiresAt.getTime() - (now - 400_000) >= 3_600_000);
+    assert.ok(first.expiresAt.getTime() - (now - 400_000) < 4_200_000);
+    now += 200_000; // the next window
+    assert.notEqual(tokens.sign(claims, 3600, 600).token, first.token);
+    assert.equal(tokens.verify(first.token, claims), true);
+  });
 });

@@ -1,0 +1,26 @@
+import { type MantineColor, type MantineSize, Progress } from "@mantine/core";
+
+/**
+ * A labelled `role="progressbar"` (Mantine's section carries role and aria-valuenow); `value`
+ * is 0 to 1, shown and announced as a whole percentage.
+ */
+export function ProgressBar(props: {
+  label: string;
+  value: number;
+  color?: MantineColor;
+  size?: MantineSize;
+  animated?: boolean;
+}) {
+  const percent = Math.round(Math.min(1, Math.max(0, props.value)) * 100);
+  return (
+    <Progress.Root size={props.size ?? "lg"}>
+      <Progress.Section
+        value={percent}
+        aria-label={props.label}
+        color={props.color}
+        animated={props.animated}
+        striped={props.animated}
+      />
+    </Progress.Root>
+  );
+}
