@@ -191,7 +191,7 @@ export type UpdateCampaignInput = {
   price?: number | null | undefined;
 };
 
-/** SNAPSHOT: the job and its scenes as of `sequence`; then what changed: CREATED, JOB_UPDATED (status, stage, score), SCENE_UPDATED (one scene's status and progress), COST_UPDATED, and the terminal COMPLETED, FAILED or CANCELLED. */
+/** SNAPSHOT: the job and its scenes as of `sequence`; then what changed: CREATED, JOB_UPDATED (status, stage, score), SCENE_UPDATED (one scene's status and progress), COST_UPDATED (a provider's actual charge was recorded: read `job { cost }`), and the terminal COMPLETED, FAILED or CANCELLED. */
 export const VideoJobEventType = {
   Cancelled: 'CANCELLED',
   Completed: 'COMPLETED',
