@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import type { Services } from "../container.js";
@@ -7,6 +5,7 @@ import { AssetEntity, SceneEntity, VideoJobEntity } from "../db/entities/index.j
 import { returnedRows } from "../db/sql.js";
 import { AppError, isAppError } from "../errors.js";
 import { appendJobEvent } from "../events/job-events.js";
+import { withTempDir } from "../media/ffmpeg.runner.js";
 import { planScenes } from "../providers/local/scene-plan.js";
 import type { AspectRatio, AssetFacts, MusicMood, QualityFlag, RoomType } from "../providers/types.js";
 import { isLastAttempt, type JobHandler } from "./worker.js";
@@ -171,8 +170,7 @@ async function selectorImageUrl(
     return services.mediaUrl(tenantId, asset.mediaId, "provider", 900);
   const media = await services.media.byId(tenantId, asset.mediaId);
   if (!media) throw new AppError("NOT_FOUND", "Photo not found");
-  const dir = await mkdtemp(path.join(tmpdir(), "propvid-thumb-"));
-  try {
+  return await withTempDir("propvid-thumb", async (dir) => {
     const file = path.join(dir, "photo");
     await services.media.toFile(media, file);
     const jpeg = await sharp(file)
@@ -181,7 +179,5 @@ async function selectorImageUrl(
       .jpeg({ quality: 80 })
       .toBuffer();
     return `data:image/jpeg;base64,${jpeg.toString("base64")}`;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
