@@ -3,6 +3,7 @@
  * every metric derived from that buffer in plain JS (pure functions below, unit-tested on
  * synthetic pixels). The facts feed the pair selector; the thumbnail feeds the UI.
  */
+import { open } from "node:fs/promises";
 import sharp, { type OutputInfo } from "sharp";
 import { AppError } from "../errors.js";
 import type { QualityFlag } from "../providers/types.js";
@@ -349,8 +350,13 @@ function decodeError(error: unknown): AppError {
  * codecs, MEDIA_REJECTED for corrupt/truncated data or more than `maxPixels` pixels (checked on
  * the header first, so a bomb never reaches the decoder).
  */
-export async function analyzeImage(input: Buffer, options: AnalyzeImageOptions): Promise<ImageAnalysis> {
-  const head = input.subarray(0, SNIFF_HEAD_BYTES);
+export async function analyzeImage(
+  input: Buffer | string,
+  options: AnalyzeImageOptions,
+): Promise<ImageAnalysis> {
+  // A path is decoded from the file (libvips reads it as it goes): a large upload is never
+  // held in memory whole.
+  const head = typeof input === "string" ? await readHead(input) : input.subarray(0, SNIFF_HEAD_BYTES);
   const format = sniffImageFormat(head);
   if (!format) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "The file is not a supported image");
   const declared = readDeclaredDimensions(head);
@@ -439,6 +445,17 @@ export async function analyzeImage(input: Buffer, options: AnalyzeImageOptions):
       luma,
     }),
   };
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const head = Buffer.alloc(SNIFF_HEAD_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 function round(value: number, digits: number): number {
