@@ -5,6 +5,7 @@ import type pg from "pg";
 import type { DataSource } from "typeorm";
 import { isUuid } from "../services/pagination.js";
 import {
+  DEFAULT_WRITE_CHUNK_SIZE,
   openLargeObjectStream,
   type WriteLargeObjectOptions,
   writeLargeObject,
@@ -65,9 +66,13 @@ export class MediaStore {
   ): Promise<{ media: MediaRow; deduplicated: boolean }> {
     // When the row we deduplicated against is deleted meanwhile, bytes in hand can be stored afresh.
     const attempts = Buffer.isBuffer(source) ? 2 : 1;
+    // Bytes in hand need no buffers larger than themselves (a thumbnail is ~100 kB).
+    const chunkSize = Buffer.isBuffer(source)
+      ? Math.max(1, Math.min(source.length, options.chunkSize ?? DEFAULT_WRITE_CHUNK_SIZE))
+      : options.chunkSize;
     for (let attempt = 1; ; attempt++) {
       const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      const stored = await this.storeOnce(tenantId, input, options);
+      const stored = await this.storeOnce(tenantId, input, { ...options, chunkSize });
       if (stored) return stored;
       if (attempt >= attempts) throw new Error("the deduplicated media row was deleted while storing");
     }

@@ -25,13 +25,16 @@ const NOT_AN_IMAGE = "Not a supported image (JPEG, PNG, WebP, AVIF, HEIC)";
 const PHOTO_FORMATS: ReadonlySet<ImageFormat> = new Set(["jpeg", "png", "webp", "avif", "heif"]);
 /** Enough of the start of a file to tell its format (ISO-BMFF brands sit in the first 4 kB). */
 const SNIFF_BYTES = 4096;
-/** Bytes per lo_put for uploads: a quarter of the default, so 20 uploads at once hold ~15 MB. */
-const UPLOAD_CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes per lo_put for uploads, a sixteenth of the default: each upload holds two such buffers,
+ * and pg copies each chunk into the messages it sends, so this sets most of an upload's memory.
+ */
+const UPLOAD_CHUNK_BYTES = 64 * 1024;
 /**
  * Photos decoded at once. Decoding is CPU work (libvips uses every core for one image), so more
  * at once only adds memory; uploads beyond this wait with their bytes already stored.
  */
-const ANALYSES_AT_ONCE = Math.max(1, Math.min(4, os.availableParallelism()));
+const ANALYSES_AT_ONCE = 1;
 
 export interface IngestHints {
   altText?: string | null;
