@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type RunningApp, startApp } from "../../src/app.js";
 import type { Services } from "../../src/container.js";
-import { silentLogger } from "../../src/logger.js";
+import { type Logger, silentLogger } from "../../src/logger.js";
 import type { FfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import type { ProviderRegistry } from "../../src/providers/registry.js";
 import { testConfig } from "./config.js";
@@ -40,6 +40,8 @@ export async function startInProcessApp(
     /** Also serve on a loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
     listen?: boolean;
     providers?: (ffmpeg: FfmpegBinaries) => ProviderRegistry;
+    /** Default: silent. Tests that check what is logged pass one writing to memory. */
+    logger?: Logger;
   } = {},
 ): Promise<InProcessApp> {
   const database = await createTestDatabase();
@@ -50,7 +52,7 @@ export async function startInProcessApp(
         ...(options.listen ? { PORT: "0", HOST: "127.0.0.1" } : {}),
         ...configOverrides,
       }),
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       role: options.workers === false ? "api" : "all",
       database: { url: database.url },
       providers: options.providers,
