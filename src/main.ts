@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Role } from "./config.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { AppError } from "./errors.js";
-import { createLogger, type Logger, stdoutLogSink, writeStderrLine } from "./logger.js";
+import { createLogger, EXIT_FLUSH_MS, type Logger, stdoutLogSink, writeStderrLine } from "./logger.js";
 import { type AspectRatio, MUSIC_MOODS, type MusicMood } from "./providers/types.js";
 import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
@@ -99,7 +99,8 @@ async function serve(args: string[]): Promise<number> {
     }, deadlineMs);
     void app.stop().then(async () => {
       logger.info("stopped");
-      await logSink.flush(Math.max(0, deadlineAt - Date.now() - 100));
+      // A log reader that stopped reading gets a moment, not the rest of the deadline.
+      await logSink.flush(Math.min(EXIT_FLUSH_MS, Math.max(0, deadlineAt - Date.now() - 100)));
       process.exit(0);
     });
   };
