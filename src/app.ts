@@ -11,6 +11,7 @@ import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
 import { startWorkers } from "./jobs/worker.js";
 import { createLogger, type Logger } from "./logger.js";
+import { acquireWorkDir } from "./media/work-dir.js";
 import { buildSchema } from "./schema/build-schema.js";
 
 /** What a process runs: `none` is the database, pg-boss and the services without workers or HTTP. */
@@ -57,6 +58,8 @@ export interface RunningApp {
   bootstrapKey?: string;
   /** Undoes the start in reverse order. `graceful: false` stops pg-boss without waiting for running jobs. */
   stop(options?: { graceful?: boolean }): Promise<void>;
+  /** What is started and not yet stopped, in stop order (e.g. for a shutdown that ran out of time). */
+  openParts(): string[];
 }
 
 /**
@@ -72,16 +75,28 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const poolSize = options.poolSize ?? 25;
 
-  const cleanups: ((graceful: boolean) => Promise<void>)[] = [];
+  // Each part started, with a name saying what `stop()` still has to close.
+  const cleanups: { name: string | (() => string); stop: (graceful: boolean) => Promise<void> }[] = [];
   const stop = async ({ graceful = true }: { graceful?: boolean } = {}) => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup(graceful).catch((error: unknown) => logger.error({ err: error }, "shutdown step failed"));
+    while (cleanups.length > 0) {
+      const part = cleanups.at(-1)!;
+      await part
+        .stop(graceful)
+        .catch((error: unknown) =>
+          logger.error({ err: error, part: openParts()[0] }, "shutdown step failed"),
+        );
+      cleanups.pop();
     }
-    cleanups.length = 0;
   };
+  const openParts = () =>
+    cleanups.map((part) => (typeof part.name === "string" ? part.name : part.name())).reverse();
   try {
+    if (role !== "none") {
+      const workDir = await acquireWorkDir(config.workDir, logger);
+      cleanups.push({ name: "work directory", stop: () => workDir.close() });
+    }
     const database = await connect(options.database, config, logger, poolSize);
-    cleanups.push(() => database.close());
+    cleanups.push({ name: "database", stop: () => database.close() });
     if (options.migrate !== false) {
       const applied = await runMigrations(database.dataSource);
       if (applied.length > 0) logger.info({ applied }, "migrations applied");
@@ -94,7 +109,12 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       max: options.bossPoolSize,
     });
     await boss.start();
-    cleanups.push((graceful) => boss.stop({ graceful, timeout: graceful ? 20_000 : 5_000 }));
+    // Running jobs get most of the shutdown deadline to finish; what is left closes the rest.
+    const jobsTimeout = Math.max(1_000, Math.round(config.shutdownTimeoutMs * 0.6));
+    cleanups.push({
+      name: "job queue (pg-boss and running jobs)",
+      stop: (graceful) => boss.stop({ graceful, timeout: graceful ? jobsTimeout : 5_000 }),
+    });
     await createQueues(boss);
 
     const services = createServices({
@@ -104,11 +124,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       boss,
       providers: options.providers,
     });
-    cleanups.push(() => services.workers.close());
+    cleanups.push({ name: "media worker threads", stop: () => services.workers.close() });
     // The one LISTEN connection: job events for this API's subscribers, webhook wake-ups and
     // cancellations for this worker.
     await services.notifications.start();
-    cleanups.push(() => services.notifications.stop());
+    cleanups.push({ name: "notification listener", stop: () => services.notifications.stop() });
     if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       if (options.maintenance) {
@@ -124,10 +144,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     if (serves) {
       // The one LISTEN connection of this API process: job events from any worker reach its subscribers.
       await services.jobEvents.start();
-      cleanups.push(() => services.jobEvents.stop());
+      cleanups.push({ name: "job event listener", stop: () => services.jobEvents.stop() });
       const server = await createHttpServer({ services, schema: await buildSchema() });
       http = server;
-      cleanups.push(() => server.close());
+      cleanups.push({
+        name: () => `HTTP server (${server.inFlight()} requests in flight)`,
+        stop: () => server.close(),
+      });
       if (listen) address = await server.listen();
       else await server.app.ready();
     }
@@ -140,6 +163,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       address,
       bootstrapKey: bootstrap?.key,
       stop,
+      openParts,
     };
   } catch (error) {
     await stop({ graceful: false });

@@ -27,6 +27,9 @@ const httpUrl = z
   .refine((value) => /^https?:\/\//.test(value), "must be an http(s) URL")
   .transform((value) => value.replace(/\/+$/, ""));
 
+/** A host name, or `*.` and a domain (any subdomain of it). */
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 const intInRange = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const EnvSchema = z.object({
@@ -51,6 +54,13 @@ const EnvSchema = z.object({
   MAX_UPLOAD_BYTES: intInRange(1024, 2 ** 40).default(50 * 1024 * 1024),
   MAX_IMAGE_PIXELS: intInRange(1, 2 ** 31).default(100_000_000),
   RATE_LIMIT_PER_MINUTE: intInRange(0, 1_000_000).default(600),
+  HTTP_HEADERS_TIMEOUT_MS: intInRange(1_000, 600_000).default(10_000),
+  HTTP_IDLE_TIMEOUT_MS: intInRange(1_000, 3_600_000).default(30_000),
+  HTTP_REQUEST_TIMEOUT_MS: intInRange(0, 86_400_000).default(600_000),
+  UPLOAD_CONCURRENCY: intInRange(1, 1_000).default(16),
+  UPLOAD_CONCURRENCY_PER_KEY: intInRange(1, 1_000).default(8),
+  SHUTDOWN_TIMEOUT_MS: intInRange(1_000, 600_000).default(15_000),
+  PROPVID_WORK_DIR: optionalString,
   FFMPEG_PATH: optionalString,
   FFPROBE_PATH: optionalString,
   PATH: z.string().optional(),
@@ -63,6 +73,16 @@ const EnvSchema = z.object({
     (value) => (value === "" ? undefined : value),
     intInRange(100, 3_600_000).optional(),
   ),
+  REPLICATE_OUTPUT_HOSTS: z
+    .string()
+    .default("replicate.delivery,*.replicate.delivery")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(HOST_PATTERN, "must be host names or *.domain patterns")).min(1)),
   XAI_API_KEY: optionalString,
   XAI_BASE_URL: httpUrl.default("https://api.x.ai/v1"),
   XAI_MODEL: z.string().trim().min(1).default("grok-4"),
@@ -88,6 +108,24 @@ export interface Config {
   maxUploadBytes: number;
   maxImagePixels: number;
   rateLimitPerMinute: number;
+  http: {
+    /** The whole request head must arrive within this. */
+    headersTimeoutMs: number;
+    /** A connection silent this long (no bytes either way) is closed; an upload's body stalled this long fails. */
+    idleTimeoutMs: number;
+    /** The whole request, body included, must arrive within this (0: no limit). */
+    requestTimeoutMs: number;
+  };
+  uploads: {
+    /** Photo uploads (signed PUT or multipart) running at once in this process; more get 429. */
+    concurrency: number;
+    /** …and per API key (for a signed URL: per tenant, the URL carries no key). */
+    concurrencyPerKey: number;
+  };
+  /** After SIGTERM/SIGINT the process exits within this, non-zero if it had to cut shutdown short. */
+  shutdownTimeoutMs: number;
+  /** Parent of the per-process work directories (photos and clips being rendered). */
+  workDir: string;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
   /** The process PATH, where ffmpeg/ffprobe are looked for before the bundled binaries. */
@@ -99,6 +137,8 @@ export interface Config {
     webhookSecret: string | undefined;
     /** How often a waiting adapter asks for a prediction's state when no webhook wakes it; unset: the adapter's default. */
     pollIntervalMs: number | undefined;
+    /** Hosts prediction outputs may be downloaded from (`*.domain` for subdomains), through the SSRF guard. */
+    outputHosts: readonly string[];
   };
   xai: { apiKey: string | undefined; baseUrl: string; model: string };
 }
@@ -124,6 +164,9 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       "PROPVID_TEST_ALLOW_LOOPBACK_FETCH: is a test setting and cannot be on in production",
     ]);
   }
+  if (e.HTTP_REQUEST_TIMEOUT_MS > 0 && e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(["HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS"]);
+  }
   const dataDir = path.resolve(e.PROPVID_DATA_DIR);
   const urlHost = e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST;
   const secret = e.PROPVID_SECRET ?? (options.secret ?? resolveSecret)(dataDir);
@@ -143,6 +186,17 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    http: Object.freeze({
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    }),
+    uploads: Object.freeze({
+      concurrency: e.UPLOAD_CONCURRENCY,
+      concurrencyPerKey: e.UPLOAD_CONCURRENCY_PER_KEY,
+    }),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    workDir: e.PROPVID_WORK_DIR ? path.resolve(e.PROPVID_WORK_DIR) : path.join(dataDir, "work"),
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     searchPath: e.PATH,
@@ -152,6 +206,7 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       baseUrl: e.REPLICATE_BASE_URL,
       webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
       pollIntervalMs: e.REPLICATE_POLL_INTERVAL_MS,
+      outputHosts: Object.freeze(e.REPLICATE_OUTPUT_HOSTS),
     }),
     xai: Object.freeze({ apiKey: e.XAI_API_KEY, baseUrl: e.XAI_BASE_URL, model: e.XAI_MODEL }),
   });

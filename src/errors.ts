@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   "MEDIA_REJECTED",
   "PROVIDER_FAILED",
   "TIMEOUT",
+  "REQUEST_TIMEOUT",
   "CANCELLED",
   "INTERNAL_SERVER_ERROR",
 ] as const;
@@ -38,6 +39,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   MEDIA_REJECTED: 422,
   PROVIDER_FAILED: 502,
   TIMEOUT: 504,
+  // The client went silent mid-request (a stalled upload); TIMEOUT is for what we wait on.
+  REQUEST_TIMEOUT: 408,
   CANCELLED: 409,
   INTERNAL_SERVER_ERROR: 500,
 };

@@ -2,11 +2,12 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startApp } from "./app.js";
+import { announceBootstrapKey } from "./bootstrap-key.js";
 import { ConfigError, loadConfig, type Role } from "./config.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
 import { AppError } from "./errors.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, EXIT_FLUSH_MS, type Logger, stdoutLogSink, writeStderrLine } from "./logger.js";
 import { type AspectRatio, MUSIC_MOODS, type MusicMood } from "./providers/types.js";
 import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
@@ -64,7 +65,8 @@ async function serve(args: string[]): Promise<number> {
     throw new AppError("BAD_USER_INPUT", "--role must be all, api or worker");
   }
   const config = loadConfig(role ? { PROPVID_ROLE: role } : {});
-  const logger = createLogger({ level: config.logLevel });
+  const logSink = stdoutLogSink();
+  const logger = createLogger({ level: config.logLevel, destination: logSink });
   const app = await startApp({
     config,
     logger,
@@ -72,7 +74,7 @@ async function serve(args: string[]): Promise<number> {
     bootstrap: true,
     maintenance: true,
   });
-  if (app.bootstrapKey) printBootstrapBanner(app.bootstrapKey, app.config.publicBaseUrl);
+  if (app.bootstrapKey) announceBootstrapKey(app.bootstrapKey, app.config, logger);
   logger.info({ address: app.address, role: role ?? config.role }, "propvid is up");
 
   let stopping = false;
@@ -82,37 +84,29 @@ async function serve(args: string[]): Promise<number> {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      logger.error("graceful shutdown timed out");
+    const deadlineMs = config.shutdownTimeoutMs;
+    const deadlineAt = Date.now() + deadlineMs;
+    logger.info({ signal, deadlineMs }, "shutting down");
+    // Whatever hangs (a request that never ends, a job that ignores its signal, a log reader
+    // that stopped reading), the process is gone by the deadline, saying what was still open.
+    logSink.exitDeadline = deadlineAt;
+    setTimeout(() => {
+      const open = app.openParts();
+      const line = `shutdown did not finish within ${deadlineMs} ms; still open: ${open.join(", ") || "log output"}`;
+      logger.error({ open }, line);
+      writeStderrLine(`propvid: ${line}`);
       process.exit(1);
-    }, 30_000);
-    force.unref();
-    void app.stop().then(() => {
+    }, deadlineMs);
+    void app.stop().then(async () => {
       logger.info("stopped");
+      // A log reader that stopped reading gets a moment, not the rest of the deadline.
+      await logSink.flush(Math.min(EXIT_FLUSH_MS, Math.max(0, deadlineAt - Date.now() - 100)));
       process.exit(0);
     });
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   return await new Promise<number>(() => {});
-}
-
-function printBootstrapBanner(key: string, baseUrl: string): void {
-  const lines = [
-    "",
-    "  propvid created a default tenant and an admin API key. It is shown only this once:",
-    "",
-    `    ${key}`,
-    "",
-    `  Open ${baseUrl}/ in a browser and sign in with it, or try the API:`,
-    "",
-    `    curl -s ${baseUrl}/graphql -H 'content-type: application/json' \\`,
-    `      -H 'x-api-key: ${key}' \\`,
-    `      -d '{"query":"{ viewer { tenant { name } } }"}'`,
-    "",
-  ];
-  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 async function migrate(): Promise<number> {

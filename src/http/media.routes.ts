@@ -1,12 +1,10 @@
-import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
-import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.js";
 import type { MediaRow } from "../media/media.store.js";
-import { readCapped } from "../services/asset-upload.service.js";
 import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
 import { restError } from "./errors.js";
 import { apiKeyGuard } from "./graphql.route.js";
+import { signedUrlToken } from "./query-string.js";
 import {
   contentDisposition,
   contentRangeHeader,
@@ -27,23 +25,15 @@ const EXTENSIONS: Record<string, string> = {
   "image/webp": "webp",
   "image/avif": "avif",
   "image/heic": "heic",
+  "image/heif": "heic",
 };
 
 /** Media readable with a signed URL; `upload` tokens are for PUT only. */
 const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider"];
 
-function assetJson(asset: { id: string; status: string; rejectionReason: string | null; filename: string }) {
-  return {
-    id: asset.id,
-    status: asset.status,
-    filename: asset.filename,
-    rejectionReason: asset.rejectionReason,
-  };
-}
-
 /**
- * The REST sidecar: raw-byte uploads to signed URLs, multipart uploads for scripts, and media
- * streaming with exact RFC 9110 range semantics straight from large objects.
+ * Media streaming with exact RFC 9110 range semantics straight from large objects, with an API
+ * key or a signed URL. (Uploads are in upload.routes.ts.)
  */
 export async function registerMediaRoutes(
   app: FastifyInstance,
@@ -52,122 +42,9 @@ export async function registerMediaRoutes(
   const { services, limiter } = deps;
   const guard = apiKeyGuard(services, limiter, "rest");
 
-  // PUT <uploadUrl>: the body is the photo's bytes, whatever Content-Type says.
-  await app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    scope.put<{ Params: { assetId: string }; Querystring: { token?: string } }>(
-      "/v1/uploads/:assetId",
-      { bodyLimit: services.config.maxUploadBytes + 1 },
-      async (request, reply) => {
-        const body = (request.body ?? request.raw) as NodeJS.ReadableStream as import("node:stream").Readable;
-        // Answering before the whole body was read (refused, over the cap, used URL): close the
-        // connection instead of letting Node drain whatever the client still sends.
-        const closeIfUnread = () => {
-          if (!body.readableEnded) void reply.header("connection", "close");
-        };
-        const declared = Number(request.headers["content-length"] ?? Number.NaN);
-        if (declared > services.config.maxUploadBytes) {
-          closeIfUnread();
-          throw new AppError(
-            "PAYLOAD_TOO_LARGE",
-            `Photos may be at most ${services.config.maxUploadBytes} bytes`,
-          );
-        }
-        const asset = await services.uploads
-          .acceptUpload(
-            request.params.assetId,
-            request.query.token,
-            body,
-            Number.isSafeInteger(declared) ? declared : undefined,
-          )
-          .catch((error: unknown) => {
-            closeIfUnread();
-            throw error;
-          });
-        if (!asset) {
-          closeIfUnread();
-          return await reply.code(403).send();
-        }
-        const status = asset.status === "READY" ? 200 : 422;
-        return await reply.code(status).send({
-          asset: assetJson(asset),
-          ...(asset.status === "REJECTED"
-            ? restError("MEDIA_REJECTED", asset.rejectionReason ?? "rejected")
-            : {}),
-        });
-      },
-    );
-  });
-
-  // POST /v1/campaigns/:id/assets: several photos at once (multipart/form-data), API key auth.
-  await app.register(async (scope) => {
-    await scope.register(fastifyMultipart, {
-      limits: {
-        // readCapped (below) enforces the cap and stops reading, so backpressure stops busboy too.
-        // Busboy's own limit sits well above it: once a file is truncated busboy skips the rest of
-        // the part at full speed, reading (and discarding) the whole body before we can refuse it.
-        fileSize: services.config.maxUploadBytes + 1024 * 1024,
-        files: 100,
-        fields: 20,
-        fieldSize: 10_000,
-        parts: 200,
-      },
-      throwFileSizeLimit: false,
-    });
-    scope.addHook("preHandler", guard);
-    scope.post<{ Params: { id: string } }>("/v1/campaigns/:id/assets", async (request, reply) => {
-      const principal = request.principal!;
-      if (!principal.scopes.some((scope) => scope === "write" || scope === "admin")) {
-        throw new AppError("FORBIDDEN", "This API key lacks the write scope");
-      }
-      await services.campaigns.require(principal.tenantId, request.params.id);
-      if (!request.isMultipart())
-        throw new AppError("BAD_USER_INPUT", "Send multipart/form-data with one or more files");
-      const results: Record<string, unknown>[] = [];
-      for await (const part of request.files()) {
-        let bytes: Buffer;
-        try {
-          bytes = await readCapped(part.file, services.config.maxUploadBytes);
-        } catch (error) {
-          if (!isAppError(error) || error.code !== "PAYLOAD_TOO_LARGE") throw error;
-          // Read no further: answer 413 and close the connection (busboy would otherwise read and
-          // discard the rest of the body). The body lists what the files before this one became.
-          const refusal = restError(error.code, error.message);
-          results.push({ filename: part.filename, ...refusal });
-          request.raw.unpipe();
-          request.raw.pause();
-          return await reply
-            .code(error.httpStatus)
-            .header("connection", "close")
-            .send({ ...refusal, results });
-        }
-        try {
-          const asset = await services.ingest.ingestNew(
-            principal.tenantId,
-            request.params.id,
-            part.filename,
-            bytes,
-          );
-          results.push({ filename: part.filename, asset: assetJson(asset) });
-        } catch (error) {
-          if (!isAppError(error)) throw error;
-          results.push({ filename: part.filename, ...restError(error.code, error.message) });
-        }
-      }
-      if (results.length === 0) throw new AppError("BAD_USER_INPUT", "No files in the request");
-      // Every file failed: the status of the first failure (they are usually all alike).
-      const failures = results.filter((result) => result.error);
-      const only =
-        failures.length === results.length ? (failures[0]!.error as { code: ErrorCode }) : undefined;
-      const status = only ? httpStatusFor(only.code) : 200;
-      return await reply.code(status).send({ results });
-    });
-  });
-
   // GET/HEAD /v1/media/:id with an API key or a signed URL (?token=).
   const serveMedia = async (
-    request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string; download?: string } }>,
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string } }>,
     reply: FastifyReply,
   ) => {
     const media = await authorizeMedia(services, guard, request, reply);
@@ -232,19 +109,20 @@ export async function registerMediaRoutes(
 async function authorizeMedia(
   services: Services,
   guard: ReturnType<typeof apiKeyGuard>,
-  request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string } }>,
+  request: FastifyRequest<{ Params: { id: string } }>,
   reply: FastifyReply,
 ): Promise<MediaRow | undefined> {
-  const token: unknown = request.query.token;
-  if (token !== undefined) {
-    // `?token=a&token=b` parses to an array: as unusable as a bad token.
-    const purpose = (typeof token === "string" ? token.split(".")[1] : undefined) as TokenPurpose;
-    const media = await services.media.byId(null, request.params.id);
+  // Only the canonical `token=` counts; `%74oken=`, `token[]=` or two tokens are refused.
+  const token = signedUrlToken(request.url);
+  if (token.kind !== "none") {
+    const purpose = (token.kind === "token" ? token.token.split(".")[1] : undefined) as TokenPurpose;
+    const media = token.kind === "token" ? await services.media.byId(null, request.params.id) : null;
     const ok =
       media !== null &&
+      token.kind === "token" &&
       TOKEN_PURPOSES.includes(purpose) &&
       READ_PURPOSES.includes(purpose) &&
-      services.tokens.verify(token as string, { id: media.id, purpose, tenantId: media.tenantId });
+      services.tokens.verify(token.token, { id: media.id, purpose, tenantId: media.tenantId });
     if (!ok) {
       await reply.code(403).send();
       return undefined;

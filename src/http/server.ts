@@ -11,6 +11,8 @@ import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
 import { registerStaticRoutes } from "./static.routes.js";
+import { registerUploadRoutes } from "./upload.routes.js";
+import { UploadSlots } from "./upload-slots.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -19,6 +21,8 @@ export interface HttpServer {
   app: FastifyInstance;
   listen(): Promise<string>;
   close(): Promise<void>;
+  /** Requests being answered right now (what a shutdown still waits for). */
+  inFlight(): number;
 }
 
 /** The HTTP side: GraphQL at /graphql, the REST sidecar under /v1, health probes, the web console at /. */
@@ -37,6 +41,31 @@ export async function createHttpServer(deps: {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Slow clients (ABUSE 42): the request head within headersTimeoutMs, no silence longer than
+    // idleTimeoutMs (a half-sent body included; upload routes time their bodies themselves), the
+    // whole request within requestTimeoutMs. Node checks the first and last every second.
+    connectionTimeout: config.http.idleTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+    },
+  });
+
+  // Requests not yet answered; a request that is aborted and then answered counts once.
+  const inFlight = new Set<object>();
+  app.addHook("onRequest", (request, _reply, done) => {
+    inFlight.add(request);
+    done();
+  });
+  app.addHook("onResponse", (request, _reply, done) => {
+    inFlight.delete(request);
+    done();
+  });
+  app.addHook("onRequestAbort", (request, done) => {
+    inFlight.delete(request);
+    done();
   });
 
   app.addHook("onRequest", (request, reply, done) => {
@@ -45,14 +74,24 @@ export async function createHttpServer(deps: {
   });
 
   app.setErrorHandler(async (error, request, reply) => {
+    if (request.raw.destroyed && !reply.sent) {
+      // The client went away mid-request (a dropped upload): nobody to answer, nothing wrong here.
+      request.log.info({ err: error }, "client went away");
+      return reply;
+    }
     if (isAppError(error)) {
       const { status, body } = restErrorOf(error);
+      // Refusals are the client's business: info, never error (ABUSE 46).
+      if (status < 500) request.log.info({ code: error.code, message: error.message }, "request refused");
+      const retryAfter = error.details?.retryAfterSeconds;
+      if (typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
       return await reply.code(status).send(body);
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       const code =
         status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "BAD_REQUEST";
+      request.log.info({ code, message: (error as Error).message }, "request refused");
       return await reply.code(status).send(restError(code, (error as Error).message));
     }
     request.log.error({ err: error }, "unhandled error");
@@ -76,6 +115,7 @@ export async function createHttpServer(deps: {
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
   await registerMediaRoutes(app, { services, limiter });
+  await registerUploadRoutes(app, { services, limiter, slots: new UploadSlots(config.uploads) });
   await registerWebhookRoutes(app, { services });
   if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
   await registerStaticRoutes(app, { production: config.isProduction, logger });
@@ -88,5 +128,6 @@ export async function createHttpServer(deps: {
     async close() {
       await app.close();
     },
+    inFlight: () => inFlight.size,
   };
 }

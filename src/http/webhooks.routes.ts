@@ -6,6 +6,9 @@ import { PREDICTION_ID, PREDICTION_WAKEUPS_CHANNEL } from "../providers/replicat
 import { type Prediction, TERMINAL } from "../providers/replicate/replicate-client.js";
 import { verifyWebhook } from "../providers/replicate/webhook-signature.js";
 
+/** Standard Webhooks ids are short tokens (`msg_…`); anything else is not a delivery of theirs. */
+const WEBHOOK_ID = /^[\x21-\x7e]{1,256}$/;
+
 /**
  * POST /v1/webhooks/replicate: a signed (Standard Webhooks) notice that a prediction ended.
  * Verified, then recorded by `webhook-id` (the same delivery twice has one effect) and, for a
@@ -31,6 +34,10 @@ export async function registerWebhookRoutes(
         return typeof value === "string" ? value : undefined;
       };
       const id = header("webhook-id");
+      // Stored once per delivery: bounded and printable, whatever the signature says (ABUSE 34).
+      if (id !== undefined && !WEBHOOK_ID.test(id)) {
+        throw new AppError("BAD_USER_INPUT", "webhook-id must be 1 to 256 printable ASCII characters");
+      }
       const verdict = verifyWebhook(
         services.config.replicate.webhookSecret,
         {

@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import type { AssetEntity } from "../db/entities/index.js";
 import { isTerminalJobStatus } from "../db/entities/video-job.entity.js";
 import { AppError } from "../errors.js";
+import { withTempDir } from "../media/ffmpeg.runner.js";
 import { planScenes } from "../providers/local/scene-plan.js";
 import type { AspectRatio, AssetFacts, MusicMood, QualityFlag, RoomType } from "../providers/types.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -86,8 +85,7 @@ async function selectorImageUrl(
   if (deps.config.publicBaseUrlConfigured) return deps.mediaUrl(tenantId, asset.mediaId, "provider", 900);
   const media = await deps.media.byId(tenantId, asset.mediaId);
   if (!media) throw new AppError("NOT_FOUND", "Photo not found");
-  const dir = await mkdtemp(path.join(tmpdir(), "propvid-thumb-"));
-  try {
+  return await withTempDir("propvid-thumb", async (dir) => {
     const file = path.join(dir, "photo");
     await deps.media.toFile(media, file);
     const jpeg = await sharp(file)
@@ -96,7 +94,5 @@ async function selectorImageUrl(
       .jpeg({ quality: 80 })
       .toBuffer();
     return `data:image/jpeg;base64,${jpeg.toString("base64")}`;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

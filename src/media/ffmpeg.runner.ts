@@ -7,13 +7,13 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { ALLOWED_DEMUXERS, probeArgs } from "./ffmpeg-commands.js";
+import { currentWorkDir } from "./work-dir.js";
 
 const STDERR_TAIL_LINES = 40;
 const MAX_STDOUT_BYTES = 8 * 1024 * 1024;
@@ -353,7 +353,11 @@ export function assertAllowedContainer(
 /* Temp directories                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Runs `fn` with a fresh temp directory that is removed afterwards, whatever happens (ABUSE 17). */
+/**
+ * Runs `fn` with a fresh temp directory that is removed afterwards, whatever happens (ABUSE 17).
+ * It sits in the process's work directory (`work-dir.ts`), so that what a killed process leaves
+ * behind is removed at the next start (ABUSE 48).
+ */
 export async function withTempDir<T>(
   prefix: string,
   fn: (dir: string) => Promise<T>,
@@ -361,7 +365,7 @@ export async function withTempDir<T>(
 ): Promise<T> {
   if (!/^[a-z0-9-]+$/i.test(prefix)) throw new Error(`temp dir prefix must be simple: ${prefix}`);
   const dir = await mkdtemp(
-    path.join(options.baseDir ?? tmpdir(), prefix.endsWith("-") ? prefix : `${prefix}-`),
+    path.join(options.baseDir ?? (await currentWorkDir()), prefix.endsWith("-") ? prefix : `${prefix}-`),
   );
   try {
     return await fn(dir);

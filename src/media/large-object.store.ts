@@ -58,8 +58,10 @@ export interface WriteLargeObjectOptions {
   maxBytes: number;
   /** Aborting fails the write with CANCELLED, without waiting for the source's next chunk. */
   signal?: AbortSignal;
-  /** Bytes per lo_put (default 1 MiB); memory use is about twice this. */
+  /** Bytes per lo_put (default 1 MiB); memory use is about three times this. */
   chunkSize?: number;
+  /** Fails with REQUEST_TIMEOUT when the source produces nothing for this long while we wait. */
+  idleTimeoutMs?: number;
 }
 
 function assertInteger(name: string, value: number, min: number, max: number): void {
@@ -72,33 +74,58 @@ function assertOid(oid: number): void {
   assertInteger("oid", oid, 1, MAX_OID);
 }
 
+export function payloadTooLarge(maxBytes: number): AppError {
+  return new AppError("PAYLOAD_TOO_LARGE", `the upload exceeds the limit of ${maxBytes} bytes`, {
+    details: { maxBytes },
+  });
+}
+
 function cancelled(signal: AbortSignal): AppError {
   return new AppError("CANCELLED", "the upload was cancelled", { cause: signal.reason });
 }
 
-/** Resolves the source's next chunk, or rejects as soon as `signal` aborts. */
-function nextChunk(
+/**
+ * Resolves the source's next chunk; rejects as soon as `signal` aborts, or when nothing arrives
+ * within `idleTimeoutMs` (only the time spent waiting on the source counts, not our own writes).
+ */
+export function nextChunk(
   iterator: AsyncIterator<unknown>,
   signal: AbortSignal | undefined,
+  idleTimeoutMs: number | undefined,
 ): Promise<IteratorResult<unknown>> {
   const next = iterator.next();
-  if (!signal) return next;
+  if (!signal && idleTimeoutMs === undefined) return next;
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      next.catch(() => {}); // settles after we gave up on it
-      reject(cancelled(signal));
+    let timer: NodeJS.Timeout | undefined;
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const giveUp = (error: AppError) => {
+      settle();
+      next.catch(() => {}); // settles after we gave up on it
+      reject(error);
+    };
+    const onAbort = () => giveUp(cancelled(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (idleTimeoutMs !== undefined) timer = setTimeout(() => giveUp(stalled(idleTimeoutMs)), idleTimeoutMs);
     next.then(
       (result) => {
-        signal.removeEventListener("abort", onAbort);
+        settle();
         resolve(result);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        settle();
         reject(error);
       },
     );
+  });
+}
+
+function stalled(idleTimeoutMs: number): AppError {
+  const seconds = Math.round(idleTimeoutMs / 100) / 10;
+  return new AppError("REQUEST_TIMEOUT", `The upload stalled: no data arrived for ${seconds} s`, {
+    details: { idleTimeoutMs },
   });
 }
 
@@ -114,8 +141,9 @@ function iterate(source: Readable | AsyncIterable<Buffer>): AsyncIterator<unknow
  * `client` must be inside a transaction the caller opened (and awaited): large objects are
  * transactional, so on any failure the caller's ROLLBACK removes the half-written object. The
  * transaction's `default_toast_compression` may be set to lz4 (see the file comment).
- * Fails with PAYLOAD_TOO_LARGE as soon as more than `maxBytes` arrived, and with CANCELLED when
- * `signal` aborts; source errors are rethrown as they are. On failure a Readable source is
+ * Fails with PAYLOAD_TOO_LARGE as soon as more than `maxBytes` arrived, with REQUEST_TIMEOUT when
+ * the source stalls for `idleTimeoutMs`, and with CANCELLED when `signal` aborts; source errors
+ * are rethrown as they are. On failure a Readable source is
  * neither consumed further nor destroyed: that is the caller's decision.
  */
 export async function writeLargeObject(
@@ -166,7 +194,7 @@ export async function writeLargeObject(
   let completed = false;
   try {
     for (;;) {
-      const result = await nextChunk(iterator, signal);
+      const result = await nextChunk(iterator, signal, options.idleTimeoutMs);
       if (result.done) break;
       const value = result.value;
       if (!(value instanceof Uint8Array)) {
@@ -176,11 +204,7 @@ export async function writeLargeObject(
         ? value
         : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       total += chunk.length;
-      if (total > maxBytes) {
-        throw new AppError("PAYLOAD_TOO_LARGE", `the upload exceeds the limit of ${maxBytes} bytes`, {
-          details: { maxBytes },
-        });
-      }
+      if (total > maxBytes) throw payloadTooLarge(maxBytes);
       hash.update(chunk);
       let pos = 0;
       while (pos < chunk.length) {

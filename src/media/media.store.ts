@@ -4,7 +4,12 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { DataSource } from "typeorm";
 import { isUuid } from "../services/pagination.js";
-import { openLargeObjectStream, writeLargeObject } from "./large-object.store.js";
+import {
+  DEFAULT_WRITE_CHUNK_SIZE,
+  openLargeObjectStream,
+  type WriteLargeObjectOptions,
+  writeLargeObject,
+} from "./large-object.store.js";
 
 export interface MediaRow {
   id: string;
@@ -46,19 +51,28 @@ export function poolOf(dataSource: DataSource): pg.Pool {
  * dedupe per tenant by SHA-256: the same bytes twice give one row and one large object (the
  * second copy's large object vanishes with its rolled-back transaction).
  */
+export interface StoreMediaOptions extends WriteLargeObjectOptions {
+  contentType: string;
+}
+
 export class MediaStore {
   constructor(private readonly pool: pg.Pool) {}
 
+  /** Streams `source` into a new media row (or finds the tenant's row with the same bytes). */
   async store(
     tenantId: string,
     source: Readable | AsyncIterable<Buffer> | Buffer,
-    options: { contentType: string; maxBytes: number; signal?: AbortSignal },
+    options: StoreMediaOptions,
   ): Promise<{ media: MediaRow; deduplicated: boolean }> {
     // When the row we deduplicated against is deleted meanwhile, bytes in hand can be stored afresh.
     const attempts = Buffer.isBuffer(source) ? 2 : 1;
+    // Bytes in hand need no buffers larger than themselves (a thumbnail is ~100 kB).
+    const chunkSize = Buffer.isBuffer(source)
+      ? Math.max(1, Math.min(source.length, options.chunkSize ?? DEFAULT_WRITE_CHUNK_SIZE))
+      : options.chunkSize;
     for (let attempt = 1; ; attempt++) {
       const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      const stored = await this.storeOnce(tenantId, input, options);
+      const stored = await this.storeOnce(tenantId, input, { ...options, chunkSize });
       if (stored) return stored;
       if (attempt >= attempts) throw new Error("the deduplicated media row was deleted while storing");
     }
@@ -68,17 +82,15 @@ export class MediaStore {
   private async storeOnce(
     tenantId: string,
     input: Readable | AsyncIterable<Buffer>,
-    options: { contentType: string; maxBytes: number; signal?: AbortSignal },
+    options: StoreMediaOptions,
   ): Promise<{ media: MediaRow; deduplicated: boolean } | null> {
     const client = await this.pool.connect();
     let done = false;
     let broken = false;
     try {
       await client.query("BEGIN");
-      const written = await writeLargeObject(client, input, {
-        maxBytes: options.maxBytes,
-        signal: options.signal,
-      });
+      const { contentType: _, ...writeOptions } = options;
+      const written = await writeLargeObject(client, input, writeOptions);
       const inserted = await client.query<RawMediaRow>(
         `INSERT INTO media (tenant_id, lo_oid, byte_size, sha256, content_type)
          VALUES ($1, $2, $3, $4, $5)

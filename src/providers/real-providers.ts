@@ -46,6 +46,10 @@ export function addRealProviders(
         apiToken: token,
         baseUrl: config.replicate.baseUrl,
         backoffMs: tuning.backoffMs,
+        outputs: {
+          hosts: config.replicate.outputHosts,
+          policy: { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch },
+        },
       });
       return client;
     };

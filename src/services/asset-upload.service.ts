@@ -3,33 +3,14 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { AssetEntity } from "../db/entities/index.js";
 import { returnedRows } from "../db/sql.js";
-import { AppError } from "../errors.js";
-import { type AssetIngestService, sanitizeFilename } from "./asset-ingest.service.js";
+import { AppError, isAppError } from "../errors.js";
+import { type AssetIngestService, type ReceivedPhoto, sanitizeFilename } from "./asset-ingest.service.js";
 import type { CampaignService } from "./campaign.service.js";
 import { isUuid } from "./pagination.js";
 import type { TokenService } from "./token.service.js";
 
 /** How long a signed upload URL stays valid. */
 export const UPLOAD_URL_LIFETIME_SECONDS = 3600;
-
-/** Reads a stream into memory, stopping as soon as it passes `maxBytes` (bounded memory). */
-export async function readCapped(source: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  // Stopping early leaves the source paused, not destroyed: destroying an HTTP request kills its
-  // socket, and the client would get a reset instead of our 413 (the route closes the connection).
-  for await (const chunk of source.iterator({ destroyOnReturn: false })) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    total += buffer.length;
-    if (total > maxBytes) {
-      throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${maxBytes} bytes`, {
-        details: { maxBytes },
-      });
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, total);
-}
 
 /**
  * Signed uploads: a pending photo and a single-use URL for its bytes (`createUpload`), then the
@@ -95,14 +76,12 @@ export class AssetUploadService {
   }
 
   /**
-   * `PUT` to a signed upload URL. The URL is single-use: the asset moves from PENDING_UPLOAD
-   * to PROCESSING atomically; a failed or aborted transfer moves it back so the client can retry.
-   * Returns null for a bad token or unknown asset (the route answers 403 with no body).
+   * The pending asset a signed upload URL is for, or null for a bad token or an unknown asset
+   * (the route answers 403 with no body). Refuses a declared length over the URL's cap.
    */
-  async acceptUpload(
+  async authorizeUpload(
     assetId: string,
     token: string | undefined,
-    body: Readable,
     declaredBytes?: number,
   ): Promise<AssetEntity | null> {
     if (!isUuid(assetId)) return null;
@@ -125,6 +104,17 @@ export class AssetUploadService {
         details: { maxBytes: cap },
       });
     }
+    return asset;
+  }
+
+  /**
+   * The body of a `PUT` to a signed upload URL, streamed into storage as it arrives. The URL is
+   * single-use: the asset moves from PENDING_UPLOAD to PROCESSING atomically. A transfer that
+   * fails (too large, the client went away) puts it back so the client can try again; a body
+   * that is not a photo, or that stalls (no bytes for the idle timeout), fails the asset with a
+   * reason. Then the photo is analysed: READY or REJECTED.
+   */
+  async acceptUpload(asset: AssetEntity, body: Readable): Promise<AssetEntity> {
     const claimed = returnedRows(
       await this.deps.dataSource.query(
         `UPDATE asset SET status = 'PROCESSING', updated_at = now()
@@ -135,14 +125,24 @@ export class AssetUploadService {
     if (claimed.length === 0) {
       throw new AppError("CONFLICT", "This upload URL has been used or has expired");
     }
-    let bytes: Buffer;
+    let received: ReceivedPhoto;
     try {
-      bytes = await readCapped(body, Math.min(cap, this.deps.config.maxUploadBytes));
+      received = await this.deps.ingest.receive(asset.tenantId, body, {
+        maxBytes: Math.min(Number(asset.byteSize ?? 0), this.deps.config.maxUploadBytes),
+        idleTimeoutMs: this.deps.config.http.idleTimeoutMs,
+      });
     } catch (error) {
+      if (
+        isAppError(error) &&
+        (error.code === "UNSUPPORTED_MEDIA_TYPE" || error.code === "REQUEST_TIMEOUT")
+      ) {
+        await this.deps.ingest.reject(asset, error.message);
+        throw new AppError(error.code, error.message, { details: { ...error.details, assetId: asset.id } });
+      }
       await this.repository.update({ id: asset.id, status: "PROCESSING" }, { status: "PENDING_UPLOAD" });
       throw error;
     }
-    return await this.deps.ingest.ingestClaimed(asset, bytes);
+    return await this.deps.ingest.ingestReceived(asset, received);
   }
 
   /**

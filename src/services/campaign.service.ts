@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import type { BrandColumns } from "../db/entities/campaign.entity.js";
 import { CampaignEntity } from "../db/entities/index.js";
 import { AppError } from "../errors.js";
@@ -54,6 +54,29 @@ function validate(fields: CampaignFields): void {
     problems.push("brand.tone must be at most 200 characters");
   if (problems.length > 0)
     throw new AppError("BAD_USER_INPUT", problems.join("; "), { details: { problems } });
+}
+
+/**
+ * An id the input refers to must name the right kind of object of the same tenant (ABUSE 49):
+ * `brand.logoAssetId` is a READY photo of this tenant. A malformed id is BAD_USER_INPUT; an
+ * unknown id, or another tenant's, is NOT_FOUND — the same answer, so ids cannot be probed.
+ */
+async function checkReferences(
+  manager: EntityManager,
+  tenantId: string,
+  fields: CampaignFields,
+): Promise<void> {
+  const logoAssetId = fields.brand?.logoAssetId;
+  if (logoAssetId == null) return;
+  if (!isUuid(logoAssetId)) throw new AppError("BAD_USER_INPUT", "brand.logoAssetId is not a valid id");
+  const rows: { status: string }[] = await manager.query(
+    "SELECT status FROM asset WHERE id = $1 AND tenant_id = $2",
+    [logoAssetId, tenantId],
+  );
+  if (rows.length === 0) throw new AppError("NOT_FOUND", "The logo asset was not found");
+  if (rows[0]!.status !== "READY") {
+    throw new AppError("BAD_USER_INPUT", "brand.logoAssetId must be a photo that is READY");
+  }
 }
 
 function toColumns(fields: CampaignFields): Partial<CampaignEntity> {
@@ -119,6 +142,7 @@ export class CampaignService {
 
   async create(tenantId: string, fields: CampaignFields & { name: string }): Promise<CampaignEntity> {
     validate(fields);
+    await checkReferences(this.dataSource.manager, tenantId, fields);
     const entity = this.repository.create({
       tenantId,
       ...toColumns(fields),
@@ -135,6 +159,7 @@ export class CampaignService {
         ? await repository.findOne({ where: { tenantId, id }, lock: { mode: "pessimistic_write" } })
         : null;
       if (!campaign) throw new AppError("NOT_FOUND", "Campaign not found");
+      await checkReferences(manager, tenantId, fields);
       Object.assign(campaign, toColumns(fields));
       if (fields.brand !== undefined) campaign.brand = { ...campaign.brand, ...(fields.brand ?? {}) };
       return await repository.save(campaign);

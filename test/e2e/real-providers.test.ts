@@ -40,6 +40,7 @@ describe("video pipeline with the real providers (local fakes)", () => {
         XAI_API_KEY: XAI_KEY,
         XAI_BASE_URL: xai.baseUrl,
         PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1",
+        REPLICATE_OUTPUT_HOSTS: "127.0.0.1",
       },
       { listen: true },
     );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,7 +15,10 @@ import {
   startServerProcess,
 } from "../helpers/server-process.js";
 
-/** ABUSE 37: kill -9 the process mid-render, start it again: the job completes, one clip per scene. */
+/**
+ * ABUSE 37 and 48: kill -9 the process mid-render, start it again: the job completes, one clip per
+ * scene, and the photos and partial clip the killed process had on disk are gone.
+ */
 describe("a worker killed mid-render", () => {
   let database: TestDatabase;
   let env: NodeJS.ProcessEnv;
@@ -63,7 +66,17 @@ describe("a worker killed mid-render", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await server.stop("SIGKILL");
+      // What the killed process left in its work directory: the scene's photos, a partial clip.
+      const workRoot = path.join(dataDir, "work");
+      const [killedDir] = readdirSync(workRoot);
+      assert.ok(killedDir, "the killed process had a work directory");
+      const leftBehind = readdirSync(path.join(workRoot, killedDir), { recursive: true }).map(String);
+      assert.ok(
+        leftBehind.some((file) => file.endsWith("first")),
+        `a photo was left behind: ${leftBehind.join(", ")}`,
+      );
       server = await startServerProcess(env);
+      assert.equal(existsSync(path.join(workRoot, killedDir)), false, "removed at the next start");
       let status = "";
       for (let i = 0; i < 900 && !isTerminalJobStatus(status); i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -88,6 +101,10 @@ describe("a worker killed mid-render", () => {
            AND NOT EXISTS (SELECT 1 FROM video_job j WHERE j.video_media_id = m.id)`,
       );
       assert.equal(orphans.rows[0].n, 0, "no stray clip stored by the killed attempt");
+      // The running process's work directory holds nothing but its heartbeat once the job is done.
+      const dirs = readdirSync(workRoot);
+      assert.equal(dirs.length, 1);
+      assert.deepEqual(readdirSync(path.join(workRoot, dirs[0]!)), ["alive"]);
     } finally {
       await client.end();
     }

@@ -419,3 +419,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function fakeWebhookSecret(): string {
   return `whsec_${Buffer.from("test-webhook-secret-not-real").toString("base64")}`;
 }
+
+/** Where the fake serves outputs: loopback, which a client must be told it may download from. */
+export const FAKE_REPLICATE_OUTPUTS = {
+  hosts: ["127.0.0.1"],
+  policy: { allowedPorts: [80, 443], allowLoopbackForTests: true },
+} as const;

@@ -229,11 +229,13 @@ describe("photo uploads: signed URLs, multipart, refusals", () => {
     let pulled = 0;
     const total = 64 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 1);
+    // A real photo's bytes first (a non-image is refused from its first bytes, with 415).
     const endless = new Readable({
       read() {
         if (pulled >= total) return this.push(null);
-        pulled += chunk.length;
-        this.push(chunk);
+        const next = pulled === 0 ? bytes : chunk;
+        pulled += next.length;
+        this.push(next);
       },
     });
     const overLong = await suite.app.app.inject({

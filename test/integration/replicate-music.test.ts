@@ -8,7 +8,7 @@ import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { ReplicateClient } from "../../src/providers/replicate/replicate-client.js";
 import { ReplicateMusicProvider } from "../../src/providers/replicate/replicate-music.provider.js";
 import type { MusicRequest, SceneType } from "../../src/providers/types.js";
-import { FakeReplicate } from "../helpers/fake-replicate.js";
+import { FAKE_REPLICATE_OUTPUTS, FakeReplicate } from "../helpers/fake-replicate.js";
 
 const TOKEN = "test-replicate-token";
 const PLAN: SceneType[] = ["EXTERIOR", "LIVING", "KITCHEN", "DINING", "BEDROOM", "BATH", "OUTDOOR"];
@@ -28,7 +28,12 @@ describe("Replicate MusicGen adapter", () => {
 
   const music = () =>
     new ReplicateMusicProvider({
-      client: new ReplicateClient({ apiToken: TOKEN, baseUrl: fake.baseUrl, backoffMs: 10 }),
+      client: new ReplicateClient({
+        apiToken: TOKEN,
+        baseUrl: fake.baseUrl,
+        backoffMs: 10,
+        outputs: FAKE_REPLICATE_OUTPUTS,
+      }),
       ffmpeg,
       pollIntervalMs: 20,
     });

@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { type AppError, isAppError } from "../../src/errors.js";
 import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { ReplicateClient } from "../../src/providers/replicate/replicate-client.js";
-import { FakeReplicate } from "../helpers/fake-replicate.js";
+import { FAKE_REPLICATE_OUTPUTS, FakeReplicate } from "../helpers/fake-replicate.js";
 
 const TOKEN = "test-replicate-token";
 const VIDEO_INPUT = { input: { image: "data:image/png;base64,AAAA", duration: 4, generate_audio: false } };
@@ -21,7 +21,12 @@ describe("Replicate client retries", () => {
 
   before(async () => {
     fake = await new FakeReplicate({ token: TOKEN, ffmpeg, renderDelayMs: 10_000 }).start();
-    client = new ReplicateClient({ apiToken: TOKEN, baseUrl: fake.baseUrl, backoffMs: 10 });
+    client = new ReplicateClient({
+      apiToken: TOKEN,
+      baseUrl: fake.baseUrl,
+      backoffMs: 10,
+      outputs: FAKE_REPLICATE_OUTPUTS,
+    });
   });
   beforeEach(() => {
     fake.requests.length = 0;

@@ -12,7 +12,7 @@ import { ReplicateClient } from "../../src/providers/replicate/replicate-client.
 import { type ReplicateVideoModel, videoModel } from "../../src/providers/replicate/replicate-models.js";
 import { ReplicateVideoProvider } from "../../src/providers/replicate/replicate-video.provider.js";
 import type { VideoRenderRequest } from "../../src/providers/types.js";
-import { FakeReplicate } from "../helpers/fake-replicate.js";
+import { FAKE_REPLICATE_OUTPUTS, FakeReplicate } from "../helpers/fake-replicate.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 
 const TOKEN = "test-replicate-token";
@@ -47,7 +47,12 @@ describe("Replicate video adapter", () => {
   /** `publicBaseUrl`: an unreachable one, so predictions carry our webhook tag (deliveries just fail). */
   const provider = (model: ReplicateVideoModel | string, token = TOKEN, publicBaseUrl?: string) =>
     new ReplicateVideoProvider({
-      client: new ReplicateClient({ apiToken: token, baseUrl: fake.baseUrl, backoffMs: 10 }),
+      client: new ReplicateClient({
+        apiToken: token,
+        baseUrl: fake.baseUrl,
+        backoffMs: 10,
+        outputs: FAKE_REPLICATE_OUTPUTS,
+      }),
       model: typeof model === "string" ? videoModel(model)! : model,
       ffmpeg,
       logger,

@@ -1,7 +1,8 @@
 import { createWriteStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError, isAppError } from "../../errors.js";
+import { safeFetchStream } from "../../media/safe-fetch.js";
+import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from "../../media/ssrf-guard.js";
 
 /** The fields of a Replicate prediction we read (GET /v1/predictions/{id}). */
 export interface Prediction {
@@ -29,6 +30,24 @@ export interface ReplicateClientOptions {
   requestTimeoutMs?: number;
   /** Largest output download. */
   maxDownloadBytes?: number;
+  /**
+   * Where outputs may be downloaded from: host names (`*.domain` for its subdomains), fetched
+   * through the SSRF guard under `policy`. Default: Replicate's delivery hosts, public addresses.
+   */
+  outputs?: { hosts: readonly string[]; policy: OutboundPolicy };
+}
+
+/** Replicate serves prediction outputs from its delivery CDN. */
+export const REPLICATE_OUTPUT_HOSTS: readonly string[] = ["replicate.delivery", "*.replicate.delivery"];
+
+/** Whether `host` is one of `patterns` (exact names, or `*.domain` for any subdomain of it). */
+export function hostAllowed(host: string, patterns: readonly string[]): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return patterns.some((pattern) =>
+    pattern.startsWith("*.")
+      ? name.endsWith(pattern.slice(1)) && name.length > pattern.length - 1
+      : name === pattern,
+  );
 }
 
 /** A non-2xx answer of the Replicate API: its status and (problem JSON) body. */
@@ -63,6 +82,7 @@ export class ReplicateClient {
   private readonly backoffMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxDownloadBytes: number;
+  private readonly outputs: { hosts: readonly string[]; policy: OutboundPolicy };
 
   constructor(private readonly options: ReplicateClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -70,6 +90,7 @@ export class ReplicateClient {
     this.backoffMs = options.backoffMs ?? 1_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxDownloadBytes = options.maxDownloadBytes ?? 512 * 1024 * 1024;
+    this.outputs = options.outputs ?? { hosts: REPLICATE_OUTPUT_HOSTS, policy: DEFAULT_OUTBOUND_POLICY };
   }
 
   /**
@@ -137,31 +158,46 @@ export class ReplicateClient {
     return (await response.json()) as T;
   }
 
-  /** Copies a prediction output to a file at once (Replicate deletes outputs after an hour). */
+  /**
+   * Copies a prediction output to a file at once (Replicate deletes outputs after an hour). The
+   * URL comes from the provider's answer, so it is treated like any outside URL (ABUSE 51): only
+   * the configured output hosts, through the SSRF guard (every address checked, no redirects),
+   * with a byte cap and deadlines.
+   */
   async download(url: string, file: string, signal?: AbortSignal): Promise<void> {
-    if (!/^https?:\/\//.test(url))
+    let host: string;
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("scheme");
+      host = parsed.hostname.replace(/^\[|\]$/g, "");
+    } catch {
       throw new AppError("PROVIDER_FAILED", "The provider returned no output URL");
+    }
+    if (!hostAllowed(host, this.outputs.hosts)) {
+      throw new AppError("URL_NOT_ALLOWED", "The provider's output is on a host that is not allowed", {
+        details: { reason: "host-not-allowed" },
+      });
+    }
     await this.call(
       "download output",
       signal,
       async (s) => {
-        const response = await fetch(url, { signal: s, redirect: "follow" });
-        if (!response.ok || !response.body) {
+        const response = await safeFetchStream(url, {
+          policy: this.outputs.policy,
+          maxBytes: this.maxDownloadBytes,
+          connectTimeoutMs: 10_000,
+          idleTimeoutMs: 30_000,
+          totalTimeoutMs: 110_000, // inside the attempt's 120 s, so that it ends as a (retried) TIMEOUT
+          maxRedirects: 0,
+          signal: s,
+        });
+        if (response.status < 200 || response.status > 299) {
+          response.body.destroy();
           throw Object.assign(new Error(`output download failed with ${response.status}`), {
             status: response.status,
           });
         }
-        let bytes = 0;
-        const cap = this.maxDownloadBytes;
-        const limit = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            bytes += chunk.length;
-            if (bytes > cap)
-              callback(new AppError("PAYLOAD_TOO_LARGE", "The provider's output is too large"));
-            else callback(null, chunk);
-          },
-        });
-        await pipeline(Readable.fromWeb(response.body as never), limit, createWriteStream(file));
+        await pipeline(response.body, createWriteStream(file));
       },
       { timeoutMs: 120_000 },
     );
