@@ -82,7 +82,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
 async function activeQueries(): Promise<string[]> {
   const { rows } = await pool.query<{ query: string }>(
     `SELECT query FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`,
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'
+       AND backend_type = 'client backend'`,
   );
   return rows.map((row) => row.query);
 }
