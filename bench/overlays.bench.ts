@@ -16,11 +16,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { SceneType } from "../src/domain/vocabulary.js";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { resolveFfmpegBinaries } from "../src/media/ffmpeg-binaries.js";
 import { concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
 import { LocalVideoProvider } from "../src/providers/local/local-video.provider.js";
-import type { SceneType } from "../src/providers/types.js";
 import { planComposition } from "../src/render/composition-plan.js";
 import { renderCuts } from "../src/render/cut-renderer.js";
 import { blendYuvLayer, layerOpacityAt, yuvLayerFromPng } from "../src/render/frame-compositor.js";

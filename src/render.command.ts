@@ -6,9 +6,9 @@ import { startApp } from "./app.js";
 import type { Config } from "./config.js";
 import { SceneEntity, VideoJobEntity } from "./db/entities/index.js";
 import { isTerminalJobStatus } from "./db/entities/video-job.entity.js";
+import type { AspectRatio, MusicMood } from "./domain/vocabulary.js";
 import { AppError, isAppError } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { AspectRatio, MusicMood } from "./providers/types.js";
 
 export interface RenderOptions {
   photosDir: string;

@@ -1,10 +1,10 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { VideoJobEntity } from "../db/entities/index.js";
+import type { MusicMood, SceneType } from "../domain/vocabulary.js";
 import { masterScore } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
 import { planScenes } from "../providers/local/scene-plan.js";
-import type { MusicMood, SceneType } from "../providers/types.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 

@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { VideoJobEntity } from "../db/entities/index.js";
+import { type AspectRatio, type CameraMove, FPS, OUTPUT_SIZE } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import { type AspectRatio, type CameraMove, FPS, OUTPUT_SIZE } from "../providers/types.js";
 import type { SceneClaim } from "../services/job-part.state-machine.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";

@@ -6,8 +6,8 @@
  */
 import { open } from "node:fs/promises";
 import sharp, { type OutputInfo } from "sharp";
+import type { QualityFlag } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
-import type { QualityFlag } from "../providers/types.js";
 import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import {
   type ImageFormat,

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { DataSource } from "typeorm";
-import { isUuid } from "../services/pagination.js";
+import { isUuid } from "../domain/ids.js";
 import {
   DEFAULT_WRITE_CHUNK_SIZE,
   openLargeObjectStream,

@@ -2,7 +2,7 @@
  * Room-type guess from the words a listing gives us: tags, then alt text, then the file name.
  * A cheap prior for the pair selector; the user's own choice always overrides it.
  */
-import type { RoomType } from "../providers/types.js";
+import type { RoomType } from "../domain/vocabulary.js";
 
 export interface RoomTypeHints {
   filename: string;

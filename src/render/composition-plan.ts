@@ -11,8 +11,9 @@
  *   logo or listing URL, as both cuts then show the same card);
  * - each cut is then a stream-copy concat of its segment list.
  */
+
+import type { RoomType, SceneType } from "../domain/vocabulary.js";
 import { HOUSE_VIDEO } from "../media/ffmpeg-commands.js";
-import type { RoomType, SceneType } from "../providers/types.js";
 import { roomCaption } from "./listing-format.js";
 import type { Cut } from "./outro-card.js";
 

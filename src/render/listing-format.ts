@@ -4,8 +4,9 @@
  * Numbers, currencies and dates are formatted by Intl for the locale; the words themselves
  * (headlines, "beds", room names) are English for now.
  */
+
+import type { RoomType, SceneType } from "../domain/vocabulary.js";
 import { badInput } from "../errors.js";
-import type { RoomType, SceneType } from "../providers/types.js";
 
 export const VIDEO_TEMPLATES = [
   "JUST_LISTED",

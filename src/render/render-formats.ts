@@ -3,7 +3,7 @@
  * no player or app UI covers: every overlay box is laid out inside it (tests check the OCR'd
  * words land there too).
  */
-import type { AspectRatio } from "../providers/types.js";
+import type { AspectRatio } from "../domain/vocabulary.js";
 
 /** Every format the renderer lays out; `AspectRatio` (the job option) is a subset for now. */
 export const RENDER_FORMATS = ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1", "PORTRAIT_4_5"] as const;

@@ -15,7 +15,7 @@ import type {
   QualityFlag,
   RoomType,
   SceneType,
-} from "../providers/types.js";
+} from "../domain/vocabulary.js";
 import type { ApiKey } from "../schema/api-key.type.js";
 import type { Asset, AssetImport } from "../schema/asset.type.js";
 import type { Campaign } from "../schema/campaign.type.js";

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, Min } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { AssetStatus } from "../db/entities/asset.entity.js";
-import type { QualityFlag, RoomType } from "../providers/types.js";
+import type { QualityFlag, RoomType } from "../domain/vocabulary.js";
 import { connectionTypes } from "./connection.type.js";
 import { AssetStatusEnum, QualityFlagEnum, RoomTypeEnum } from "./enums.js";
 

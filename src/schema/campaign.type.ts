@@ -1,6 +1,6 @@
 import { IsHexColor, IsInt, IsOptional, Matches, Max, MaxLength, Min, MinLength } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
-import type { MusicMood } from "../providers/types.js";
+import type { MusicMood } from "../domain/vocabulary.js";
 import { connectionTypes } from "./connection.type.js";
 import { MusicMoodEnum } from "./enums.js";
 

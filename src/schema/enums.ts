@@ -8,7 +8,7 @@ import {
   QUALITY_FLAGS,
   ROOM_TYPES,
   SCENE_TYPES,
-} from "../providers/types.js";
+} from "../domain/vocabulary.js";
 import { API_KEY_SCOPES } from "../services/api-key.service.js";
 
 /** GraphQL enums from the same constant lists the code uses, so the two cannot drift. */

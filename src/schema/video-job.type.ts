@@ -1,7 +1,7 @@
 import { IsOptional, Max, MaxLength, Min } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { JobStatus, PartStatus } from "../db/entities/video-job.entity.js";
-import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../providers/types.js";
+import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../domain/vocabulary.js";
 import { connectionTypes } from "./connection.type.js";
 import {
   AspectRatioEnum,

@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import type { ImportResultColumns } from "../db/entities/asset-import.entity.js";
 import { AssetImportEntity } from "../db/entities/index.js";
+import { isUuid } from "../domain/ids.js";
 import { AppError, isAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { extractListingPhotos } from "../media/listing-parser.js";
@@ -11,7 +12,6 @@ import { type OutboundPolicy, parseOutboundUrl } from "../media/ssrf-guard.js";
 import type { AssetIngestService } from "./asset-ingest.service.js";
 import type { CampaignService } from "./campaign.service.js";
 import type { JobQueue } from "./job-queue.js";
-import { isUuid } from "./pagination.js";
 
 export const MAX_IMPORT_URLS = 100;
 /** URLs of one import fetched at once. */

@@ -3,10 +3,10 @@ import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import { AssetEntity } from "../db/entities/index.js";
 import { returnedRows } from "../db/sql.js";
+import { isUuid } from "../domain/ids.js";
 import { AppError, isAppError } from "../errors.js";
 import { type AssetIngestService, type ReceivedPhoto, sanitizeFilename } from "./asset-ingest.service.js";
 import type { CampaignService } from "./campaign.service.js";
-import { isUuid } from "./pagination.js";
 import type { TokenService } from "./token.service.js";
 
 /** How long a signed upload URL stays valid. */

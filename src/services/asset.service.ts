@@ -1,13 +1,13 @@
 import type { DataSource } from "typeorm";
 import { AssetEntity } from "../db/entities/index.js";
+import { isUuid } from "../domain/ids.js";
+import { ROOM_TYPES, type RoomType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
-import { ROOM_TYPES, type RoomType } from "../providers/types.js";
 import { promoteCopiesOf } from "./asset-duplicates.js";
 import { pagedChildIds } from "./paged-children.js";
-import type { PageArgs } from "./pagination.js";
-import { isUuid, type Page } from "./pagination.js";
+import type { Page, PageArgs } from "./pagination.js";
 
 /**
  * Photos of a campaign once they exist: reads for the API, edits and deletion. Getting photos

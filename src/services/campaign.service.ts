@@ -1,9 +1,10 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { BrandColumns } from "../db/entities/campaign.entity.js";
 import { CampaignEntity } from "../db/entities/index.js";
+import { isUuid } from "../domain/ids.js";
 import { AppError } from "../errors.js";
 import { deleteUnreferencedMedia, mediaIdsOfCampaign } from "../media/media-references.js";
-import { decodeCursor, isUuid, type Page, type PageArgs, pageSize } from "./pagination.js";
+import { decodeCursor, type Page, type PageArgs, pageSize } from "./pagination.js";
 
 export interface CampaignFields {
   name?: string;

@@ -1,3 +1,4 @@
+import { isUuid } from "../domain/ids.js";
 import { AppError } from "../errors.js";
 
 /**
@@ -22,8 +23,6 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString("base64url");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function decodeCursor(cursor: string): CursorPosition {
   try {
     if (cursor.length > 200) throw new Error("too long");
@@ -35,7 +34,7 @@ export function decodeCursor(cursor: string): CursorPosition {
       typeof value[1] === "string"
     ) {
       const createdAt = new Date(value[0]);
-      if (!Number.isNaN(createdAt.getTime()) && UUID.test(value[1])) return { createdAt, id: value[1] };
+      if (!Number.isNaN(createdAt.getTime()) && isUuid(value[1])) return { createdAt, id: value[1] };
     }
   } catch {
     // fall through to the uniform error
@@ -57,8 +56,4 @@ export function pageSize(first: number | null | undefined): number {
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
-}
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }

@@ -1,8 +1,8 @@
 import type { DataSource } from "typeorm";
 import { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
+import { isUuid } from "../domain/ids.js";
 import { pagedChildIds } from "./paged-children.js";
-import type { PageArgs } from "./pagination.js";
-import { isUuid, type Page } from "./pagination.js";
+import type { Page, PageArgs } from "./pagination.js";
 
 /** Reading video jobs and their scenes; the pipeline that writes them lives in src/jobs. */
 export class VideoJobService {

@@ -5,13 +5,14 @@ import {
   TERMINAL_JOB_STATUSES,
   type VideoJobOptions,
 } from "../db/entities/video-job.entity.js";
+import type { CameraMove } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import { announceCancellation } from "../events/job-cancellations.js";
 import { PHASE_PROGRESS } from "../events/job-event.types.js";
 import { appendJobEvent } from "../events/job-events.js";
 import type { Logger } from "../logger.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
-import type { CameraMove, ScenePick } from "../providers/types.js";
+import type { ScenePick } from "../providers/types.js";
 import type { PartFailure } from "./job-part.state-machine.js";
 import type { JobQueue } from "./job-queue.js";
 import { guardedUpdate, recordActualCost, releaseMedia, updateRenderProgress } from "./video-job.writes.js";

@@ -2,17 +2,17 @@ import { createHash } from "node:crypto";
 import type { DataSource } from "typeorm";
 import { VideoJobEntity } from "../db/entities/index.js";
 import type { CostItemColumns, VideoJobOptions } from "../db/entities/video-job.entity.js";
-import { AppError } from "../errors.js";
-import type { ProviderRegistry } from "../providers/registry.js";
+import { isUuid } from "../domain/ids.js";
 import {
   ASPECT_RATIOS,
   type AspectRatio,
   CAMERA_MOVES,
   MUSIC_MOODS,
   type MusicMood,
-} from "../providers/types.js";
+} from "../domain/vocabulary.js";
+import { AppError } from "../errors.js";
+import type { ProviderRegistry } from "../providers/registry.js";
 import type { CampaignService } from "./campaign.service.js";
-import { isUuid } from "./pagination.js";
 import type { SceneChange, VideoJobStateMachine } from "./video-job.state-machine.js";
 
 export interface CreateVideoJobInput {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RoomType } from "../../src/providers/types.js";
+import type { RoomType } from "../../src/domain/vocabulary.js";
 
 /** Project root: this file compiles to dist/test/helpers/fixtures.js. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -12,10 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { type MusicMood, SCENE_TYPES } from "../../src/domain/vocabulary.js";
 import { isAppError } from "../../src/errors.js";
 import { LocalMusicProvider } from "../../src/providers/local/local-music.provider.js";
 import { scoreWav } from "../../src/providers/local/score-renderer.js";
-import { type MusicMood, type MusicSegment, SCENE_TYPES } from "../../src/providers/types.js";
+import { type MusicSegment } from "../../src/providers/types.js";
 import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { watchEventLoop } from "../helpers/event-loop.js";
 

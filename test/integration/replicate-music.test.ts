@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { SceneType } from "../../src/domain/vocabulary.js";
 import { probeMedia } from "../../src/media/ffmpeg.runner.js";
 import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { ReplicateClient } from "../../src/providers/replicate/replicate-client.js";
 import { ReplicateMusicProvider } from "../../src/providers/replicate/replicate-music.provider.js";
-import type { MusicRequest, SceneType } from "../../src/providers/types.js";
+import type { MusicRequest } from "../../src/providers/types.js";
 import { FAKE_REPLICATE_OUTPUTS, FakeReplicate } from "../helpers/fake-replicate.js";
 
 const TOKEN = "test-replicate-token";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { CAMERA_MOVES, OUTPUT_SIZE } from "../../src/domain/vocabulary.js";
 import {
   CAMERA_POSES,
   cameraPath,
@@ -12,7 +13,6 @@ import {
   type Viewport,
   viewportAt,
 } from "../../src/providers/local/camera-move.js";
-import { CAMERA_MOVES, OUTPUT_SIZE } from "../../src/providers/types.js";
 
 const SOURCES: Record<string, Size> = {
   landscape4k: { width: 3840, height: 2160 },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { SceneType } from "../../src/providers/types.js";
+import type { SceneType } from "../../src/domain/vocabulary.js";
 import { overlayKey, planComposition, type SceneClip } from "../../src/render/composition-plan.js";
 import { buildWebVtt, escapeCueText, vttTimestamp } from "../../src/render/webvtt.js";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import type { AspectRatio, QualityFlag, RoomType, SceneType } from "../../src/domain/vocabulary.js";
 import { AppError } from "../../src/errors.js";
 import { analyzeImage, type ImageAnalysis } from "../../src/media/image-analysis.js";
 import { guessRoomType } from "../../src/media/room-type.js";
@@ -13,7 +14,7 @@ import {
   scoreAsset,
 } from "../../src/providers/local/heuristic-selector.js";
 import { planScenes, SINGLE_PHOTO_MOVES } from "../../src/providers/local/scene-plan.js";
-import type { AspectRatio, QualityFlag, RoomType, ScenePick, SceneType } from "../../src/providers/types.js";
+import type { ScenePick } from "../../src/providers/types.js";
 import { fixturePhoto, fixturePhotoNames } from "../helpers/fixtures.js";
 
 // ---------------------------------------------------------------------------------------------

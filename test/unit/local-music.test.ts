@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MUSIC_MOODS, type MusicMood, SCENE_TYPES } from "../../src/domain/vocabulary.js";
 import { moodProfile } from "../../src/providers/local/music-theory.js";
 import { composeScore, scoreSeed } from "../../src/providers/local/score-composer.js";
 import { pumpGain, scoreWav } from "../../src/providers/local/score-renderer.js";
 import { intensityAt, LAYERS, planTimeline } from "../../src/providers/local/score-timeline.js";
 import { type DecodedWav, encodeWav, readWav, wavHeader } from "../../src/providers/local/wav.js";
-import { MUSIC_MOODS, type MusicMood, type MusicSegment, SCENE_TYPES } from "../../src/providers/types.js";
+import { type MusicSegment } from "../../src/providers/types.js";
 
 const SR = 48000;
 

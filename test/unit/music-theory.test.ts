@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { MUSIC_MOODS } from "../../src/domain/vocabulary.js";
 import {
   CHORD_INTERVALS,
   chordName,
@@ -13,7 +14,6 @@ import {
   scalePool,
   voiceLead,
 } from "../../src/providers/local/music-theory.js";
-import { MUSIC_MOODS } from "../../src/providers/types.js";
 
 const mod12 = (n: number): number => ((n % 12) + 12) % 12;
 

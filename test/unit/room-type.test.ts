@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { RoomType } from "../../src/domain/vocabulary.js";
 import { guessRoomType, tokenize } from "../../src/media/room-type.js";
-import type { RoomType } from "../../src/providers/types.js";
 import { fixturePhotoNames, isKeeper, roomOfKeeper } from "../helpers/fixtures.js";
 
 const fromName = (filename: string) => guessRoomType({ filename, tags: [] });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { CAMERA_MOVES, MUSIC_MOODS, SCENE_TYPES } from "../../src/domain/vocabulary.js";
 import { AppError } from "../../src/errors.js";
 import {
   defaultCameraMove,
@@ -10,7 +11,6 @@ import {
   SCENE_ROOM_TYPES,
   scenePrompt,
 } from "../../src/providers/local/scene-plan.js";
-import { CAMERA_MOVES, MUSIC_MOODS, SCENE_TYPES } from "../../src/providers/types.js";
 
 describe("planScenes", () => {
   it("plans the full tour for 7 scenes", () => {

@@ -11,7 +11,7 @@
  * A photo has no depth: truck and pan differ only in travel and zoom, crane moves vertically,
  * and orbit combines a lateral move with a push.
  */
-import type { CameraMove } from "../types.js";
+import type { CameraMove } from "../../domain/vocabulary.js";
 
 export interface Size {
   width: number;

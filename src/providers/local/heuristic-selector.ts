@@ -3,19 +3,12 @@
  * facts measured at ingest (room type, sharpness, exposure, size, dHash, colour). No network,
  * no randomness: the same campaign always gets the same picks.
  */
+
+import type { AspectRatio, CameraMove, RoomType, SceneType } from "../../domain/vocabulary.js";
+import { OUTPUT_SIZE } from "../../domain/vocabulary.js";
 import { AppError } from "../../errors.js";
 import { hammingDistance } from "../../media/image-metrics.js";
-import type {
-  AspectRatio,
-  AssetFacts,
-  CameraMove,
-  PairSelector,
-  RoomType,
-  ScenePick,
-  SceneType,
-  SelectorInput,
-} from "../types.js";
-import { OUTPUT_SIZE } from "../types.js";
+import type { AssetFacts, PairSelector, ScenePick, SelectorInput } from "../types.js";
 import {
   planCameraMoves,
   SCENE_FALLBACK_ROOM_TYPES,

@@ -3,7 +3,7 @@
  * progression, instruments, space) and how chords become smoothly voice-led MIDI notes.
  * No audio here — the composer turns these facts into note events, the synth plays them.
  */
-import type { MusicMood } from "../types.js";
+import type { MusicMood } from "../../domain/vocabulary.js";
 import type { InstrumentKind } from "./note-event.js";
 
 export type Mode = "major" | "minor";

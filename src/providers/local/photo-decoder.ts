@@ -6,8 +6,8 @@
  */
 import path from "node:path";
 import sharp from "sharp";
+import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
-import type { CameraMove } from "../types.js";
 import { cameraPath, pathBounds, type Size, type Viewport } from "./camera-move.js";
 import type { FramesRequest, PhotoPixels } from "./frame-sampler.js";
 

@@ -2,8 +2,9 @@
  * The scene plan of a property video: which rooms, in which order, with which camera move and
  * prompt. Pure data; the selectors fill each slot with a pair of photos.
  */
+
+import type { CameraMove, MusicMood, RoomType, SceneType } from "../../domain/vocabulary.js";
 import { AppError } from "../../errors.js";
-import type { CameraMove, MusicMood, RoomType, SceneType } from "../types.js";
 
 export const MIN_SCENES = 1;
 export const MAX_SCENES = 12;

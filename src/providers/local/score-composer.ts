@@ -5,7 +5,9 @@
  * beats ending on a real cadence, and the final tonic chord rings out inside the requested length.
  * Pure: the same input gives the same events, down to the noise seeds.
  */
-import type { MusicMood, MusicSegment } from "../types.js";
+
+import type { MusicMood } from "../../domain/vocabulary.js";
+import type { MusicSegment } from "../types.js";
 import { type MoodProfile, moodProfile } from "./music-theory.js";
 import type { NoteEvent } from "./note-event.js";
 import { arpEvents, bassEvents, padEvents } from "./score-accompaniment.js";

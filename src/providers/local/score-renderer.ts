@@ -4,7 +4,9 @@
  * fades, soft limit) and encodes it as WAV, block by block. Pure computation: it runs in a media
  * worker thread (src/workers/media.worker.ts); local-music.provider.ts writes the bytes.
  */
-import type { MusicMood, MusicSegment } from "../types.js";
+
+import type { MusicMood } from "../../domain/vocabulary.js";
+import type { MusicSegment } from "../types.js";
 import type { Voice } from "./mono-voice.js";
 import { BUS_IDS, type BusId } from "./note-event.js";
 import { composeScore, type Score, scoreSeed } from "./score-composer.js";

@@ -1,4 +1,4 @@
-import type { AspectRatio } from "../types.js";
+import type { AspectRatio } from "../../domain/vocabulary.js";
 
 /**
  * Replicate image-to-video models as data: which input carries what, the durations and

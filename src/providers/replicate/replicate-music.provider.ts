@@ -1,9 +1,10 @@
 import { readFile, rename } from "node:fs/promises";
 import path from "node:path";
+import type { MusicMood, SceneType } from "../../domain/vocabulary.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
-import type { MusicMood, MusicProvider, MusicRequest, SceneType } from "../types.js";
+import type { MusicProvider, MusicRequest } from "../types.js";
 import { audioFinishArgs, audioJoinArgs, audioTailArgs } from "./music-audio-commands.js";
 import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
 import { outputUrl, type ReplicateClient, redact } from "./replicate-client.js";

@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
+import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
 import { normaliseClipArgs } from "../../media/ffmpeg-commands.js";
-import type { CameraMove, VideoProvider, VideoRenderRequest } from "../types.js";
+import type { VideoProvider, VideoRenderRequest } from "../types.js";
 import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
 import { outputUrl, type Prediction, type ReplicateClient, redact, TERMINAL } from "./replicate-client.js";
 import { billedDuration, type ReplicateVideoModel, round4, supportsSeconds } from "./replicate-models.js";

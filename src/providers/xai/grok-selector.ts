@@ -1,15 +1,10 @@
 import OpenAI from "openai";
+import { CAMERA_MOVES, type CameraMove } from "../../domain/vocabulary.js";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { effectiveRoomType, HeuristicSelector } from "../local/heuristic-selector.js";
 import { redact } from "../replicate/replicate-client.js";
-import {
-  CAMERA_MOVES,
-  type CameraMove,
-  type PairSelector,
-  type ScenePick,
-  type SelectorInput,
-} from "../types.js";
+import { type PairSelector, type ScenePick, type SelectorInput } from "../types.js";
 
 /**
  * xAI token list prices (USD per million tokens) AS OF 2025-11-01, from docs.x.ai; images count
