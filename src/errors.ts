@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   "TIMEOUT",
   "CANCELLED",
   "INTERNAL_SERVER_ERROR",
+  "SERVICE_UNAVAILABLE",
+  "COST_LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -40,6 +42,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   TIMEOUT: 504,
   CANCELLED: 409,
   INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  COST_LIMIT_EXCEEDED: 400,
 };
 
 export class AppError extends Error {

@@ -5,8 +5,8 @@ import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.j
 import type { MediaRow } from "../media/media.store.js";
 import { readCapped } from "../services/asset-upload.service.js";
 import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
+import { apiKeyGuard } from "./auth.js";
 import { restError } from "./errors.js";
-import { apiKeyGuard } from "./graphql.route.js";
 import {
   contentDisposition,
   contentRangeHeader,
@@ -16,7 +16,7 @@ import {
   parseRange,
   unsatisfiedRangeHeader,
 } from "./range.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import type { RequestGuard } from "./request-guard.js";
 
 const EXTENSIONS: Record<string, string> = {
   "video/mp4": "mp4",
@@ -47,10 +47,10 @@ function assetJson(asset: { id: string; status: string; rejectionReason: string 
  */
 export async function registerMediaRoutes(
   app: FastifyInstance,
-  deps: { services: Services; limiter: RateLimiter },
+  deps: { services: Services; requestGuard: RequestGuard },
 ): Promise<void> {
-  const { services, limiter } = deps;
-  const guard = apiKeyGuard(services, limiter, "rest");
+  const { services, requestGuard } = deps;
+  const guard = apiKeyGuard(requestGuard, "rest");
 
   // PUT <uploadUrl>: the body is the photo's bytes, whatever Content-Type says.
   await app.register(async (scope) => {

@@ -4,12 +4,13 @@ import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
 import { migrationsApplied } from "../db/data-source.js";
 import { AppError, isAppError } from "../errors.js";
+import { registerCors } from "./cors.js";
 import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
-import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { RequestGuard } from "./request-guard.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -72,11 +73,12 @@ export async function createHttpServer(deps: {
     }
   });
 
-  const limiter = new RateLimiter(config.rateLimitPerMinute);
-  await registerGraphQL(app, { services, schema: deps.schema, limiter });
-  await registerMediaRoutes(app, { services, limiter });
+  await registerCors(app, config);
+  const requestGuard = new RequestGuard({ apiKeys: services.apiKeys, config });
+  await registerGraphQL(app, { services, schema: deps.schema, guard: requestGuard });
+  await registerMediaRoutes(app, { services, requestGuard });
   await registerWebhookRoutes(app, { services });
-  if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
+  if (!config.isProduction) await registerDebugRoutes(app, { services, requestGuard });
 
   return {
     app,
