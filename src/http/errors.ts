@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError, Kind } from "graphql";
+import { ArgumentValidationError } from "type-graphql";
 import { AppError, isAppError } from "../errors.js";
 
 /** The body of every REST error: a code, a message a person can read, and safe extras. */
@@ -88,12 +89,9 @@ function appErrorOf(error: unknown): AppError | undefined {
   let current: unknown = error;
   for (let i = 0; i < 5 && current; i++) {
     if (isAppError(current)) return current;
-    const name = (current as { name?: string }).name;
-    if (name === "ArgumentValidationError") {
-      const problems = inputProblems(
-        ((current as { extensions?: { validationErrors?: unknown[] } }).extensions?.validationErrors ??
-          []) as ValidationErrorLike[],
-      );
+    // Its `name` is GraphQLError's ("GraphQLError"), so only its class tells it apart.
+    if (current instanceof ArgumentValidationError) {
+      const problems = inputProblems((current.extensions.validationErrors ?? []) as ValidationErrorLike[]);
       const summary = problems.map((problem) => `${problem.field} (${problem.rule}): ${problem.message}`);
       return new AppError(
         "BAD_USER_INPUT",

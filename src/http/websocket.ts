@@ -144,6 +144,16 @@ class SocketsByKey {
   }
 }
 
+/** A parse or validation error with the code Apollo gives it over HTTP (and, in production, without schema hints). */
+function withCode(error: GraphQLError, code: string, message = error.message): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code },
+  });
+}
+
 /** An AppError (or anything) as the GraphQLError graphql-ws sends in an `error` message for one operation. */
 function operationError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;
@@ -196,12 +206,18 @@ export function graphQLWebSocketHandler(deps: {
     try {
       document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
     } catch (error) {
-      return [operationError(error)];
+      if (!(error instanceof GraphQLError)) throw error;
+      return [withCode(error, "GRAPHQL_PARSE_FAILED")];
     }
     const invalid = validate(schema, document, rules);
     if (invalid.length > 0) {
-      if (config.isProduction) for (const error of invalid) error.message = withoutSuggestions(error.message);
-      return invalid;
+      return invalid.map((error) =>
+        withCode(
+          error,
+          "GRAPHQL_VALIDATION_FAILED",
+          config.isProduction ? withoutSuggestions(error.message) : undefined,
+        ),
+      );
     }
     const operation = getOperationAST(document, payload.operationName);
     if (!operation) return [new GraphQLError("Unable to identify the operation")];

@@ -129,6 +129,50 @@ describe("the real server over HTTP (DATABASE_URL)", () => {
     assert.equal(huge.status, 400);
   });
 
+  it("refuses the alias × page bomb before execution while /healthz stays fast (p99 < 50 ms)", async () => {
+    // 30 aliases × 100 campaigns × 100 photos: valid (30 aliases, depth 7), and costed at ~600,000.
+    const bomb = `{ ${Array.from(
+      { length: 30 },
+      (_, i) =>
+        `c${i}: campaigns(first: 100) { edges { node { id assets(first: 100) { edges { node { id } } } } } }`,
+    ).join(" ")} }`;
+    const attacker = await runCli(["keys", "create", "--tenant", "e2e-attacker"], env);
+    assert.equal(attacker.code, 0, attacker.stderr);
+    const attackKey = attacker.stdout.trim();
+    const codes = new Map<string, number>();
+    let attacking = true;
+    // One key, four requests in flight at all times.
+    const attack = Array.from({ length: 4 }, async () => {
+      while (attacking) {
+        const response = await gql(server.url, attackKey, bomb);
+        assert.equal(response.body.data, undefined, "nothing executed");
+        const code = String(response.body.errors?.[0]?.extensions?.code);
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      }
+    });
+    const latencies: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      const health = await fetch(`${server.url}/healthz`);
+      await health.arrayBuffer();
+      latencies.push(performance.now() - started);
+      assert.equal(health.status, 200);
+    }
+    attacking = false;
+    await Promise.all(attack);
+    latencies.sort((a, b) => a - b);
+    const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
+    const refused = Object.fromEntries(codes);
+    assert.ok((codes.get("COST_LIMIT_EXCEEDED") ?? 0) > 0, JSON.stringify(refused));
+    // Past its rate limit the key is refused before its query is even looked at.
+    assert.deepEqual(
+      [...codes.keys()].filter((code) => code !== "COST_LIMIT_EXCEEDED" && code !== "RATE_LIMITED"),
+      [],
+      JSON.stringify(refused),
+    );
+    assert.ok(p99 < 50, `/healthz p99 ${p99.toFixed(1)} ms under attack (${JSON.stringify(refused)})`);
+  });
+
   it("serves a schema identical to the committed schema.graphql", async () => {
     const result = await gql<Record<string, unknown>>(server.url, key, getIntrospectionQuery());
     const served = printSchema(lexicographicSortSchema(buildClientSchema(result.body.data as never)));
