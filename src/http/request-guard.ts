@@ -14,6 +14,9 @@ import { isDatabaseUnavailable, RETRY_AFTER_OUTAGE_SECONDS } from "./errors.js";
 import { operationCost } from "./query-cost.js";
 import { RateLimiter } from "./rate-limiter.js";
 
+/** Costs remembered per document (by operation and variables); beyond this they start over. */
+const COSTS_PER_DOCUMENT = 32;
+
 /**
  * The guards every request passes, whatever the transport: HTTP (src/http/auth.ts,
  * graphql.route.ts) and WebSocket (websocket.ts) call the same methods.
@@ -24,13 +27,15 @@ import { RateLimiter } from "./rate-limiter.js";
  * - `admitConnect`: WebSocket connects per source address.
  * - `checkOperation`, after parsing and validation, before anything runs: text that PostgreSQL
  *   cannot store, each field of a mutation as one request against the rate limit, the cost
- *   limit, and the key's cost budget per minute.
+ *   limit, and the key's cost budget per minute. An operation refused for its cost is charged
+ *   the limit; a key whose budget is spent is refused before parsing (`refuseOverBudget`).
  */
 export class RequestGuard {
   private readonly requests: RateLimiter;
   private readonly costs: RateLimiter;
   private readonly authFailures: RateLimiter;
   private readonly connects: RateLimiter;
+  private readonly knownCosts = new WeakMap<DocumentNode, Map<string, number>>();
 
   constructor(
     private readonly deps: {
@@ -66,6 +71,15 @@ export class RequestGuard {
     return this.admit(principal, 1);
   }
 
+  /**
+   * Refuses a key whose cost budget is spent, before its operation is parsed (HTTP calls it
+   * through `authenticate`, the WebSocket transport for each operation).
+   */
+  refuseOverBudget(principal: Principal): void {
+    const wait = this.costs.wait(principal.apiKeyId);
+    if (wait > 0) throw rateLimited("Query cost budget per minute exceeded", wait);
+  }
+
   /** One more WebSocket connection from `address`; throws RATE_LIMITED. */
   admitConnect(address: string): void {
     const wait = this.connects.take(address);
@@ -91,12 +105,7 @@ export class RequestGuard {
     if (requests > request.charged) this.admit(principal, requests - request.charged);
     let cost: number;
     try {
-      cost = operationCost({
-        schema: request.schema,
-        document,
-        operationName: operation.name?.value,
-        variables,
-      });
+      cost = this.costOf(request.schema, document, operation, variables);
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       if (/exceeds the maximum allowed number of nodes/.test(error.message))
@@ -107,6 +116,9 @@ export class RequestGuard {
       throw new AppError("BAD_USER_INPUT", error.message);
     }
     if (cost > this.maxQueryCost) {
+      // Refusing it took work: it costs the key as much as the costliest allowed operation, so a
+      // key that keeps sending one runs out of budget and is then refused before parsing.
+      this.costs.charge(principal.apiKeyId, this.maxQueryCost);
       throw new AppError(
         "COST_LIMIT_EXCEEDED",
         `Query cost ${cost} exceeds the limit of ${this.maxQueryCost} (see "Query cost" in the README)`,
@@ -122,7 +134,33 @@ export class RequestGuard {
     return { cost };
   }
 
+  /**
+   * The operation's cost, remembered per document (Apollo hands the same DocumentNode for a
+   * query text it has seen: its document cache) and variables, so a query sent again and again
+   * — a dashboard's, or an attacker's refused one — is costed once.
+   */
+  private costOf(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | null | undefined,
+  ): number {
+    const key = `${operation.name?.value ?? ""}\n${JSON.stringify(variables ?? {})}`;
+    let known = this.knownCosts.get(document);
+    const hit = known?.get(key);
+    if (hit !== undefined) return hit;
+    const cost = operationCost({ schema, document, operationName: operation.name?.value, variables });
+    if (!known) {
+      known = new Map();
+      this.knownCosts.set(document, known);
+    }
+    if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+    known.set(key, cost);
+    return cost;
+  }
+
   private admit(principal: Principal, requests: number): Principal {
+    this.refuseOverBudget(principal);
     const wait = this.requests.take(principal.apiKeyId, requests);
     if (wait > 0) throw rateLimited("Rate limit exceeded", wait);
     return principal;

@@ -75,6 +75,8 @@ interface ConnectionExtra extends SocketExtra, Record<PropertyKey, unknown> {
   principal?: Principal;
   /** Ids of this socket's live subscriptions (for the caps). */
   subscriptions: Set<string>;
+  /** How many it held when the socket began to close (graphql-ws completes them before `onClose`). */
+  heldAtClose?: number;
 }
 
 /**
@@ -192,6 +194,7 @@ export function graphQLWebSocketHandler(deps: {
         logger.error({ err: internal, requestId }, "internal error in a subscription"),
     });
   const release = (extra: ConnectionExtra, id: string) => {
+    if (extra.socket.readyState !== extra.socket.OPEN) extra.heldAtClose ??= extra.subscriptions.size;
     if (extra.subscriptions.delete(id) && extra.principal)
       sockets.countSubscription(extra.principal.apiKeyId, -1);
   };
@@ -203,6 +206,11 @@ export function graphQLWebSocketHandler(deps: {
     payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
   ): { document: DocumentNode } | readonly GraphQLError[] => {
     let document: DocumentNode;
+    try {
+      guard.refuseOverBudget(extra.principal!);
+    } catch (error) {
+      return [operationError(error)];
+    }
     try {
       document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
     } catch (error) {
@@ -310,7 +318,7 @@ export function graphQLWebSocketHandler(deps: {
     },
     onComplete: (ctx, id) => release(ctx.extra, id),
     onClose: (ctx, code, reason) => {
-      const open = ctx.extra.subscriptions.size;
+      const open = ctx.extra.heldAtClose ?? ctx.extra.subscriptions.size;
       for (const id of [...ctx.extra.subscriptions]) release(ctx.extra, id);
       // One line per socket, whatever it held: a disconnect is not an error.
       logger.info(

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { type RunningApp, startApp } from "../../src/app.js";
 import type { ProviderFactory, Services } from "../../src/container.js";
-import { silentLogger } from "../../src/logger.js";
+import { type Logger, silentLogger } from "../../src/logger.js";
 import { testConfig } from "./config.js";
 import { createTestDatabase } from "./db.js";
 import { freePort } from "./server-process.js";
@@ -39,6 +39,8 @@ export async function startInProcessApp(
     /** Also serve on a loopback socket (PUBLIC_BASE_URL points there), so fake providers can fetch our signed URLs. */
     listen?: boolean;
     providers?: ProviderFactory;
+    /** Where the app logs (default: nowhere). */
+    logger?: Logger;
   } = {},
 ): Promise<InProcessApp> {
   // A listening app is also its own PUBLIC_BASE_URL, so providers are handed signed URLs to it
@@ -52,7 +54,7 @@ export async function startInProcessApp(
   try {
     running = await startApp({
       config: testConfig({ ...listening, ...configOverrides }),
-      logger: silentLogger,
+      logger: options.logger ?? silentLogger,
       role: options.workers === false ? "api" : "all",
       database: { url: database.url },
       providers: options.providers,

@@ -6,8 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
+import { createLogger } from "../../src/logger.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 
 /** 30 aliases × 100 campaigns × 100 photos each. */
@@ -90,6 +92,17 @@ describe("the request guard over HTTP and WebSocket", () => {
   let wsUrl: string;
   let key: string;
   const sessions: Session[] = [];
+  /** What the app logged, one parsed line each. */
+  const logged: { level: number; msg: string; [field: string]: unknown }[] = [];
+  const logger = createLogger({
+    level: "info",
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line) logged.push(JSON.parse(line));
+        done();
+      },
+    }),
+  });
   const session = async (apiKey = key) => {
     const opened = await Session.open(wsUrl, apiKey);
     sessions.push(opened);
@@ -104,7 +117,7 @@ describe("the request guard over HTTP and WebSocket", () => {
         WS_CONNECTS_PER_MINUTE: "30",
         CORS_ORIGINS: "https://app.example.com",
       },
-      { workers: false },
+      { workers: false, logger },
     );
     const address = await app.app.listen({ port: 0, host: "127.0.0.1" });
     wsUrl = `${address.replace(/^http/, "ws")}/graphql`;
@@ -129,13 +142,26 @@ describe("the request guard over HTTP and WebSocket", () => {
     const refused = await ws.result("bomb");
     assert.equal(refused.errors?.[0]?.extensions?.code, "COST_LIMIT_EXCEEDED");
     assert.deepEqual(refused.errors?.[0]?.extensions?.details, details);
+    // The depth limit too (the same validation rules as Apollo's).
+    const turns = 4; // 5 levels each: past the depth limit of 15
+    const deepQuery = `{ campaigns { edges { node { ${"videoJobs { edges { node { campaign {".repeat(turns)} id ${"} } } }".repeat(turns)} } } } }`;
+    ws.send("deep", deepQuery);
+    const deep = await ws.result("deep");
+    assert.equal(deep.errors?.[0]?.extensions?.code, "GRAPHQL_VALIDATION_FAILED");
     // Only that operation: the socket still answers.
     ws.send("ok", "{ viewer { tenant { name } } }");
     assert.deepEqual((await ws.result("ok")).next, [{ data: { viewer: { tenant: { name: "guarded" } } } }]);
   });
 
   it("answers a validation error in subscribe with an error for that operation only, no internals", async () => {
+    const campaign = await app.graphql<{ createCampaign: { id: string } }>(
+      key,
+      'mutation { createCampaign(input: { name: "live" }) { id } }',
+    );
     const ws = await session();
+    const watching = app.services.jobEvents.watcherCount;
+    ws.send("live", ACTIVITY, { id: campaign.body.data!.createCampaign.id });
+    await ws.until(() => app.services.jobEvents.watcherCount === watching + 1);
     ws.send("bad", "subscription { campaignActivity(campaignId: 1) { nope } }");
     const bad = await ws.result("bad");
     assert.ok(bad.errors?.length, JSON.stringify(bad));
@@ -147,6 +173,13 @@ describe("the request guard over HTTP and WebSocket", () => {
     ws.send("ok", "{ viewer { tenant { name } } }");
     assert.equal((await ws.result("ok")).next.length, 1);
     assert.ok(ws.open);
+    assert.deepEqual(
+      ws.messages.filter((m) => m.id === "live"),
+      [],
+      "the other subscription lives on",
+    );
+    assert.equal(app.services.jobEvents.watcherCount, watching + 1);
+    ws.socket.send(JSON.stringify({ id: "live", type: "complete" }));
   });
 
   it("gives a variable of the wrong type BAD_USER_INPUT over both transports", async () => {
@@ -180,6 +213,8 @@ describe("the request guard over HTTP and WebSocket", () => {
     const ws = await session();
     ws.send("nul", create, { title: "Villa\u0000" });
     assert.equal((await ws.result("nul")).errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    const refusals = logged.filter((line) => line.msg === "GraphQL request refused");
+    assert.ok(refusals.length >= 2 && refusals.every((line) => line.level === 30), "logged at info");
     const after = await app.graphql<{ campaigns: { edges: unknown[] } }>(
       key,
       "{ campaigns { edges { cursor } } }",
@@ -231,5 +266,112 @@ describe("the request guard over HTTP and WebSocket", () => {
     second.send("f", ACTIVITY, { id });
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(second.messages.filter((m) => m.id === "f").length, 0, "accepted: no error, still live");
+  });
+
+  it("refuses two different keys in X-API-Key and Authorization", async () => {
+    const other = (await app.newTenant("other")).key;
+    const withBearer = (bearer: string) =>
+      app.app.inject({
+        method: "POST",
+        url: "/graphql",
+        headers: { "content-type": "application/json", "x-api-key": key, authorization: `Bearer ${bearer}` },
+        payload: JSON.stringify({ query: "{ viewer { tenant { name } } }" }),
+      });
+    const ambiguous = await withBearer(other);
+    assert.equal(ambiguous.statusCode, 400);
+    assert.equal(ambiguous.json().errors[0].extensions.code, "BAD_USER_INPUT");
+    assert.equal((await withBearer(key)).statusCode, 200, "the same key twice is fine");
+  });
+
+  it("answers a CORS preflight from an allowed origin without a key, and gives others no access", async () => {
+    const preflight = (origin: string) =>
+      app.app.inject({
+        method: "OPTIONS",
+        url: "/graphql",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,x-api-key",
+        },
+      });
+    const allowed = await preflight("https://app.example.com");
+    assert.equal(allowed.statusCode, 204);
+    assert.equal(allowed.headers["access-control-allow-origin"], "https://app.example.com");
+    assert.match(String(allowed.headers["access-control-allow-headers"]), /X-API-Key/i);
+    assert.match(String(allowed.headers["access-control-allow-methods"]), /POST/);
+    const other = await preflight("https://evil.example.net");
+    assert.equal(other.headers["access-control-allow-origin"], undefined);
+    const request = await app.app.inject({
+      method: "POST",
+      url: "/graphql",
+      headers: { "content-type": "application/json", "x-api-key": key, origin: "https://app.example.com" },
+      payload: JSON.stringify({ query: "{ viewer { tenant { name } } }" }),
+    });
+    assert.equal(request.statusCode, 200);
+    assert.equal(request.headers["access-control-allow-origin"], "https://app.example.com");
+  });
+
+  it("logs a client's disconnect once per socket, at info, whatever it held", async () => {
+    // A tenant of its own: the caps test may have left the main key at its subscription limit.
+    const own = (await app.newTenant("disconnecting")).key;
+    const campaign = await app.graphql<{ createCampaign: { id: string } }>(
+      own,
+      'mutation { createCampaign(input: { name: "mine" }) { id } }',
+    );
+    const watching = app.services.jobEvents.watcherCount;
+    const ws = await session(own);
+    for (const sub of ["1", "2"]) ws.send(sub, ACTIVITY, { id: campaign.body.data!.createCampaign.id });
+    const deadline = Date.now() + 10_000;
+    while (app.services.jobEvents.watcherCount < watching + 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const from = logged.length;
+    ws.socket.terminate();
+    while (app.services.jobEvents.watcherCount > watching && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const lines = logged.slice(from);
+    const closes = lines.filter((line) => line.msg === "GraphQL WebSocket closed");
+    assert.equal(closes.length, 1, JSON.stringify(lines));
+    assert.equal(closes[0]!.level, 30);
+    assert.equal(closes[0]!.subscriptions, 2);
+    assert.deepEqual(
+      lines.filter((line) => line.level >= 40),
+      [],
+      "no warning or error for a disconnect",
+    );
+    assert.equal(app.services.jobEvents.watcherCount, watching, "its watchers are gone");
+  });
+
+  it("forgets a cached key at once when another process revokes it", async () => {
+    const { key: revoked } = await app.newTenant("revoked elsewhere");
+    assert.equal((await app.graphql(revoked, "{ viewer { tenant { name } } }")).status, 200);
+    assert.ok(app.services.apiKeys.cached(revoked), "verified and cached");
+    // As another process (or SQL by hand) would: the trigger announces it to every process.
+    await app.services.dataSource.query("UPDATE api_key SET revoked_at = now() WHERE prefix = $1", [
+      revoked.slice(3, 13),
+    ]);
+    const deadline = Date.now() + 5_000; // well within the cache's 10 s: the announcement, not the TTL
+    while (app.services.apiKeys.cached(revoked) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(app.services.apiKeys.cached(revoked), undefined);
+    assert.equal((await app.graphql(revoked, "{ viewer { tenant { name } } }")).status, 401);
+  });
+
+  it("limits WebSocket connects per address with a 429 before the upgrade", async () => {
+    // 30 a minute (this file's setting); the sessions above took some of them. Last: it uses them up.
+    let refusedWith: number | undefined;
+    for (let i = 0; i < 31 && refusedWith === undefined; i++) {
+      const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+      socket.on("error", () => undefined);
+      const outcome = await Promise.race([
+        once(socket, "open").then(() => undefined),
+        once(socket, "unexpected-response").then(
+          ([, response]) => (response as { statusCode: number }).statusCode,
+        ),
+      ]);
+      if (outcome !== undefined) refusedWith = outcome;
+      socket.terminate();
+    }
+    assert.equal(refusedWith, 429);
   });
 });

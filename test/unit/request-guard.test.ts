@@ -1,9 +1,20 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { type GraphQLSchema, getOperationAST, parse } from "graphql";
+import {
+  GraphQLError,
+  type GraphQLSchema,
+  getIntrospectionQuery,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+} from "graphql";
+import { ArgumentValidationError } from "type-graphql";
 import { AppError, isAppError } from "../../src/errors.js";
 import { presentedApiKey } from "../../src/http/auth.js";
+import { formatGraphQLError } from "../../src/http/errors.js";
 import { operationCost, UNPAGED_LIST_SIZE } from "../../src/http/query-cost.js";
+import { operationRules } from "../../src/http/query-limits.js";
 import { RequestGuard, rootFieldCount } from "../../src/http/request-guard.js";
 import { buildSchema } from "../../src/schema/build-schema.js";
 import type { Principal } from "../../src/services/api-key.service.js";
@@ -111,6 +122,15 @@ describe("request guard", () => {
     assert.equal(error.details?.maxCost, 5_000);
     assert.match(error.message, /Query cost \d+ exceeds the limit of 5000/);
     assert.deepEqual(check(guard, "{ viewer { tenant { name } } }"), { cost: 2 });
+  });
+
+  it("charges a refused bomb the limit, and refuses a key with a spent budget before parsing", async () => {
+    const { guard, calls } = guardWith({}, { cached: () => PRINCIPAL });
+    // 50,000 a minute, 5,000 per refused bomb: ten refusals for their cost.
+    for (let i = 0; i < 10; i++) assert.equal(codeOf(() => check(guard, BOMB)).code, "COST_LIMIT_EXCEEDED");
+    assert.equal(codeOf(() => guard.refuseOverBudget(PRINCIPAL)).code, "RATE_LIMITED");
+    await assert.rejects(guard.authenticate("k", "a"), (e) => isAppError(e) && e.code === "RATE_LIMITED");
+    assert.equal(calls.authenticate, 0);
   });
 
   it("keeps a budget of cost per key per minute", () => {
@@ -276,5 +296,58 @@ describe("guard settings", () => {
       /GRAPHQL_COST_PER_MINUTE/,
     );
     assert.equal(testConfig({ GRAPHQL_COST_PER_MINUTE: "0" }).limits.costPerMinute, 0);
+  });
+});
+
+describe("one policy for both transports", () => {
+  it("refuses introspection where it is off, and allows it elsewhere", async () => {
+    const schema = await buildSchema();
+    const document = parse(getIntrospectionQuery());
+    const off = validate(schema, document, [...specifiedRules, ...operationRules({ introspection: false })]);
+    assert.ok(off.length > 0);
+    assert.match(off[0]!.message, /introspection/i);
+    assert.deepEqual(
+      validate(schema, document, [...specifiedRules, ...operationRules({ introspection: true })]),
+      [],
+    );
+  });
+
+  it("names the field and the rule of a class-validator failure, nested ones with their path", () => {
+    const thrown = new ArgumentValidationError([
+      {
+        property: "sceneCount",
+        constraints: { max: "sceneCount must not be greater than 12" },
+        children: [],
+      },
+      {
+        property: "brand",
+        children: [{ property: "color", constraints: { matches: "color must be #rrggbb" }, children: [] }],
+      },
+    ] as never);
+    const located = new GraphQLError(thrown.message, { originalError: thrown, path: ["createVideoJob"] });
+    const formatted = formatGraphQLError(located.toJSON(), located, {
+      requestId: "r",
+      onInternal: () => undefined,
+    });
+    assert.equal(formatted.extensions?.code, "BAD_USER_INPUT");
+    assert.equal(
+      formatted.message,
+      "Invalid input: sceneCount (max): sceneCount must not be greater than 12; brand.color (matches): color must be #rrggbb",
+    );
+  });
+
+  it("gives an unreachable database SERVICE_UNAVAILABLE, never INTERNAL_SERVER_ERROR", () => {
+    const driver = Object.assign(new Error("Connection terminated unexpectedly"), {});
+    const typeorm = Object.assign(new Error("query failed"), { driverError: driver });
+    const located = new GraphQLError("query failed", { originalError: typeorm, path: ["campaigns"] });
+    let internal = 0;
+    const formatted = formatGraphQLError(located.toJSON(), located, {
+      requestId: "r",
+      onInternal: () => internal++,
+    });
+    assert.equal(formatted.extensions?.code, "SERVICE_UNAVAILABLE");
+    assert.equal(formatted.extensions?.retryAfterSeconds, 5);
+    assert.equal(internal, 0);
+    assert.doesNotMatch(formatted.message, /Connection terminated/);
   });
 });
