@@ -3,7 +3,8 @@
  * loopback, a closed loop of concurrent clients sending one query as fast as answers come, for
  * a fixed time per query: `viewer` (the guard, key cache and a trivial resolver) and a campaign
  * page (20 campaigns with 6 photos each: cost 301, loaders, the database). Figures: requests/s,
- * client latency p50/p99, errors (non-200 or GraphQL errors), and the server's RSS before and after.
+ * client latency p50/p99, errors (non-200 or GraphQL errors), the server's CPU time per request
+ * (independent of how busy the machine is) and its RSS before and after.
  * The cost budget is off here (GRAPHQL_COST_PER_MINUTE=0): a key at this rate would be refused
  * after its 50,000 units a minute, which is the point of the budget but not of this measurement.
  */
@@ -26,7 +27,22 @@ async function rssMiB(pid: number | undefined): Promise<number> {
   return kib / 1024;
 }
 
-async function load(server: BenchServer, query: string): Promise<string> {
+/** CPU time (user + system) a process has used, in ms (Linux /proc, 10 ms ticks). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Server CPU ms per second while no client sends anything (pg-boss polling, timers). */
+async function idleCpuPerSecond(pid: number | undefined): Promise<number> {
+  const before = await cpuMs(pid);
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  return ((await cpuMs(pid)) - before) / 5;
+}
+
+async function load(server: BenchServer, query: string, idlePerSecond: number): Promise<string> {
+  const pid = server.process.child.pid;
+  const cpuBefore = await cpuMs(pid);
   const body = JSON.stringify({ query });
   const samples: number[] = [];
   let errors = 0;
@@ -51,7 +67,9 @@ async function load(server: BenchServer, query: string): Promise<string> {
     }),
   );
   const perSecond = samples.length / SECONDS;
-  return `${perSecond.toFixed(0)} req/s, ${formatLatency(latency(samples))}, errors ${errors}`;
+  // Server CPU per request: what the figures above come to on a machine shared with other work.
+  const cpuPerRequest = ((await cpuMs(pid)) - cpuBefore - idlePerSecond * SECONDS) / samples.length;
+  return `${perSecond.toFixed(0)} req/s, ${formatLatency(latency(samples))}, errors ${errors}, server CPU ${cpuPerRequest.toFixed(2)} ms/request`;
 }
 
 export const loadGraphQLBenchmark: Benchmark = {
@@ -64,10 +82,13 @@ export const loadGraphQLBenchmark: Benchmark = {
       for (let i = 0; i < 19; i++)
         await server.query(`mutation { createCampaign(input: { name: "Bench house ${i}" }) { id } }`);
       const pid = server.process.child.pid;
-      const lines = [`server RSS before: ${(await rssMiB(pid)).toFixed(0)} MiB`];
+      const idle = await idleCpuPerSecond(pid);
+      const lines = [
+        `server RSS before: ${(await rssMiB(pid)).toFixed(0)} MiB; idle server CPU ${idle.toFixed(0)} ms/s (subtracted below)`,
+      ];
       for (const [name, query] of Object.entries(QUERIES)) {
         await server.query(query);
-        lines.push(`${name}: ${await load(server, query)}`);
+        lines.push(`${name}: ${await load(server, query, idle)}`);
         lines.push(`  server RSS after: ${(await rssMiB(pid)).toFixed(0)} MiB`);
       }
       return lines;
