@@ -24,7 +24,12 @@ export interface BenchServer {
 const BANNER_KEY = /^\s+(pv_[0-9a-f]{10}_[A-Za-z0-9_-]{43})$/m;
 
 /** Starts the server on a fresh data dir and uploads the photos (default: the seven-scene set). */
-export async function startBenchServer(name: string, photos = SEVEN_SCENE_PHOTOS): Promise<BenchServer> {
+export async function startBenchServer(
+  name: string,
+  photos = SEVEN_SCENE_PHOTOS,
+  /** Settings for this benchmark's server on top of the defaults below. */
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), `propvid-${name}-`));
   chmodSync(scratch, 0o755); // the postgres system user must be able to enter it
   let child: ServerProcess | undefined;
@@ -35,6 +40,7 @@ export async function startBenchServer(name: string, photos = SEVEN_SCENE_PHOTOS
         NODE_ENV: "development",
         LOG_LEVEL: "info",
         RATE_LIMIT_PER_MINUTE: "0",
+        ...env,
       }),
       ["--role", "all"],
       180_000,

@@ -86,7 +86,38 @@ const EnvSchema = z.object({
   XAI_API_KEY: optionalString,
   XAI_BASE_URL: httpUrl.default("https://api.x.ai/v1"),
   XAI_MODEL: z.string().trim().min(1).default("grok-4"),
+  // Request guards (src/http/request-guard.ts): the same for HTTP and WebSocket.
+  GRAPHQL_MAX_COST: intInRange(1, 10_000_000).default(5_000),
+  GRAPHQL_COST_PER_MINUTE: intInRange(0, 1_000_000_000).default(50_000),
+  AUTH_FAILURES_PER_MINUTE: intInRange(0, 1_000_000).default(30),
+  WS_CONNECTS_PER_MINUTE: intInRange(0, 1_000_000).default(60),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: intInRange(1, 100_000).default(100),
+  WS_MAX_SUBSCRIPTIONS_PER_KEY: intInRange(1, 1_000_000).default(1_000),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const origins = (value ?? "")
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!isOrigin(origin))
+          context.addIssue({ code: "custom", message: `${origin} is not an origin (scheme://host[:port])` });
+      }
+      return origins;
+    }),
 });
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no trailing slash). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export type Role = "all" | "api" | "worker";
 
@@ -141,6 +172,21 @@ export interface Config {
     outputHosts: readonly string[];
   };
   xai: { apiKey: string | undefined; baseUrl: string; model: string };
+  /** Guards applied to every GraphQL operation, whatever the transport, and to connections. */
+  limits: {
+    /** Largest cost one operation may have (computed before execution; see README). */
+    maxQueryCost: number;
+    /** Cost units per API key per minute (0: no budget). */
+    costPerMinute: number;
+    /** Failed authentications per source address per minute before it is refused for a while. */
+    authFailuresPerMinute: number;
+    /** WebSocket connects per source address per minute. */
+    wsConnectsPerMinute: number;
+    maxSubscriptionsPerSocket: number;
+    maxSubscriptionsPerKey: number;
+  };
+  /** Origins allowed to call the API from a browser (CORS); empty: no cross-origin access. */
+  corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -166,6 +212,11 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
   }
   if (e.HTTP_REQUEST_TIMEOUT_MS > 0 && e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError(["HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS"]);
+  }
+  if (e.GRAPHQL_COST_PER_MINUTE > 0 && e.GRAPHQL_COST_PER_MINUTE < e.GRAPHQL_MAX_COST) {
+    throw new ConfigError([
+      "GRAPHQL_COST_PER_MINUTE: must be 0 (off) or at least GRAPHQL_MAX_COST, or the costliest allowed query could never run",
+    ]);
   }
   const dataDir = path.resolve(e.PROPVID_DATA_DIR);
   const urlHost = e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST;
@@ -209,6 +260,15 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       outputHosts: Object.freeze(e.REPLICATE_OUTPUT_HOSTS),
     }),
     xai: Object.freeze({ apiKey: e.XAI_API_KEY, baseUrl: e.XAI_BASE_URL, model: e.XAI_MODEL }),
+    limits: Object.freeze({
+      maxQueryCost: e.GRAPHQL_MAX_COST,
+      costPerMinute: e.GRAPHQL_COST_PER_MINUTE,
+      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+      wsConnectsPerMinute: e.WS_CONNECTS_PER_MINUTE,
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSubscriptionsPerKey: e.WS_MAX_SUBSCRIPTIONS_PER_KEY,
+    }),
+    corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
   });
 }
 

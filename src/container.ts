@@ -110,6 +110,7 @@ export function createServices(deps: {
       }))
   )({ ffmpeg, workers, wakeups: predictionWakeups });
   const apiKeys = new ApiKeyService(dataSource);
+  apiKeys.listenForRevocations(notifications);
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "REQUEST_TIMEOUT",
   "CANCELLED",
   "INTERNAL_SERVER_ERROR",
+  "SERVICE_UNAVAILABLE",
+  "COST_LIMIT_EXCEEDED",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -43,6 +45,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   REQUEST_TIMEOUT: 408,
   CANCELLED: 409,
   INTERNAL_SERVER_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  COST_LIMIT_EXCEEDED: 400,
 };
 
 export class AppError extends Error {

@@ -2,8 +2,6 @@ import type { Logger } from "../logger.js";
 
 /** Events a stream may hold for a client that is slower than the job; beyond that it is dropped. */
 export const MAX_QUEUED_EVENTS = 10_000;
-/** A client that has taken nothing for this long while events wait counts as stalled and is dropped. */
-export const STALLED_AFTER_MS = 15_000;
 
 /** What the transport (src/http/websocket.ts) lets a stream know about its socket. */
 export interface StreamTransport {
@@ -20,16 +18,16 @@ export interface StreamSink {
 }
 
 /**
- * A bounded async iterator between a watcher (push) and a transport (pull). A consumer that
- * stalls, or whose socket backs up, is dropped rather than buffered for without bound.
+ * A bounded async iterator between a watcher (push) and a transport (pull). A consumer whose
+ * queue fills, or whose socket is over its bound, is dropped rather than buffered for without
+ * bound. Whether a socket's client still reads at all is the transport's to judge (it watches
+ * its sends, its buffer and its pongs: src/http/websocket-transport.ts), not this queue's.
  */
 export class EventStream<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | undefined;
   private ending = false;
   private done = false;
-  /** When the consumer last took an item (or the stream started). */
-  private lastPull = Date.now();
 
   constructor(
     private readonly sink: StreamSink,
@@ -46,11 +44,13 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       resolve({ value: item, done: false });
       return;
     }
-    const stalled = this.items.length > 0 && Date.now() - this.lastPull > STALLED_AFTER_MS;
-    if (stalled || this.items.length >= MAX_QUEUED_EVENTS || this.sink.transport?.overloaded()) {
-      this.sink.logger.warn({ queued: this.items.length, stalled }, "dropping a slow subscriber");
+    const full = this.items.length >= MAX_QUEUED_EVENTS;
+    if (full || this.sink.transport?.overloaded()) {
+      const reason = full ? "slow consumer: event queue full" : "slow consumer: send buffer over its bound";
       this.finish();
-      this.sink.transport?.drop("slow consumer");
+      // The transport says so once per socket; a stream without one has only its own logger.
+      if (this.sink.transport) this.sink.transport.drop(reason);
+      else this.sink.logger.warn({ queued: MAX_QUEUED_EVENTS }, "dropping a slow subscriber");
       return;
     }
     this.items.push(item);
@@ -63,7 +63,6 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   }
 
   async next(): Promise<IteratorResult<T>> {
-    this.lastPull = Date.now();
     if (this.items.length > 0) return { value: this.items.shift()!, done: false };
     if (this.done || this.ending) {
       this.finish();

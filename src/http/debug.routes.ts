@@ -6,8 +6,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import type { Services } from "../container.js";
-import { apiKeyGuard } from "./graphql.route.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import { apiKeyGuard } from "./auth.js";
+import type { RequestGuard } from "./request-guard.js";
 
 /** The sampling timer's period; lateness is the excess over it. */
 const RESOLUTION_MS = 10;
@@ -26,13 +26,13 @@ export interface EventLoopWindow {
 
 export async function registerDebugRoutes(
   app: FastifyInstance,
-  deps: { services: Services; limiter: RateLimiter },
+  deps: { services: Services; requestGuard: RequestGuard },
 ): Promise<void> {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   let windowStart = performance.now();
   app.addHook("onClose", async () => histogram.disable());
-  const guard = apiKeyGuard(deps.services, deps.limiter, "rest");
+  const guard = apiKeyGuard(deps.requestGuard, "rest");
   app.get("/v1/debug/event-loop", { preHandler: guard }, async (): Promise<EventLoopWindow> => {
     const ms = (ns: number) => Math.round((ns / 1e6) * 100) / 100;
     const late = (ns: number) => Math.max(0, ms(ns) - RESOLUTION_MS);

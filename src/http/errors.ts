@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from "graphql";
-import { GraphQLError } from "graphql";
+import { GraphQLError, Kind } from "graphql";
+import { ArgumentValidationError } from "type-graphql";
 import { AppError, isAppError } from "../errors.js";
 
 /** The body of every REST error: a code, a message a person can read, and safe extras. */
@@ -26,25 +27,94 @@ export const UNAUTHENTICATED_GRAPHQL_BODY = JSON.stringify({
 });
 export const UNAUTHENTICATED_REST_BODY = JSON.stringify(restError("UNAUTHENTICATED", "Unauthenticated"));
 
-/** Finds the AppError behind a GraphQL error (resolver throw, or class-validator's argument error). */
+/** What a client is told to wait before retrying while the database is unreachable. */
+export const RETRY_AFTER_OUTAGE_SECONDS = 5;
+
+// Connection-level failures: the socket (Node), PostgreSQL shutting down or starting (57P0x),
+// too many connections (53300), SQLSTATE class 08 (connection exception).
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/** Whether an error (or what it wraps: TypeORM's driverError, a cause) means the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; i < 6 && current && typeof current === "object"; i++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && (UNREACHABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+      return true;
+    if (typeof message === "string" && UNREACHABLE_MESSAGES.test(message)) return true;
+    const next = current as { driverError?: unknown; originalError?: unknown; cause?: unknown };
+    current = next.driverError ?? next.originalError ?? next.cause;
+  }
+  return false;
+}
+
+/** One failed class-validator rule: where (a dotted path inside the argument) and which rule. */
+export interface InputProblem {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+interface ValidationErrorLike {
+  property?: string;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
+}
+
+/** Flattens class-validator's error tree into one problem per failed rule, each naming its field. */
+export function inputProblems(errors: readonly ValidationErrorLike[], parent = ""): InputProblem[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property ?? "?"}` : (error.property ?? "?");
+    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({ field, rule, message }));
+    return [...own, ...inputProblems(error.children ?? [], field)];
+  });
+}
+
+/** Finds the AppError behind a GraphQL error (resolver throw, class-validator's argument error, an outage). */
 function appErrorOf(error: unknown): AppError | undefined {
   let current: unknown = error;
   for (let i = 0; i < 5 && current; i++) {
     if (isAppError(current)) return current;
-    const name = (current as { name?: string }).name;
-    if (name === "ArgumentValidationError") {
-      const problems = (
-        (current as { extensions?: { validationErrors?: unknown[] } }).extensions?.validationErrors ?? []
-      ).flatMap((entry) =>
-        Object.values((entry as { constraints?: Record<string, string> }).constraints ?? {}),
+    // Its `name` is GraphQLError's ("GraphQLError"), so only its class tells it apart.
+    if (current instanceof ArgumentValidationError) {
+      const problems = inputProblems((current.extensions.validationErrors ?? []) as ValidationErrorLike[]);
+      const summary = problems.map((problem) => `${problem.field} (${problem.rule}): ${problem.message}`);
+      return new AppError(
+        "BAD_USER_INPUT",
+        summary.length ? `Invalid input: ${summary.join("; ")}` : "Invalid input",
+        {
+          details: { problems },
+        },
       );
-      return new AppError("BAD_USER_INPUT", problems.length ? problems.join("; ") : "Invalid input", {
-        details: { problems },
-      });
     }
     current = (current as { originalError?: unknown }).originalError;
   }
-  return undefined;
+  const unavailable = isDatabaseUnavailable(error);
+  return unavailable
+    ? new AppError("SERVICE_UNAVAILABLE", "Service unavailable, try again shortly", {
+        details: { retryAfterSeconds: RETRY_AFTER_OUTAGE_SECONDS },
+      })
+    : undefined;
+}
+
+/** graphql-js's error for a variable whose value does not fit its type (Apollo calls it BAD_USER_INPUT too). */
+function isVariableError(error: unknown): boolean {
+  const nodes = error instanceof GraphQLError ? error.nodes : undefined;
+  return nodes?.length === 1 && nodes[0]!.kind === Kind.VARIABLE_DEFINITION;
 }
 
 const PASS_THROUGH_CODES = new Set([
@@ -69,16 +139,28 @@ export function formatGraphQLError(
 ): GraphQLFormattedError {
   const app = appErrorOf(error);
   if (app) {
+    const retryAfterSeconds = app.details?.retryAfterSeconds;
     return {
       message: app.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: app.code, ...(app.details ? { details: app.details } : {}) },
+      extensions: {
+        code: app.code,
+        ...(typeof retryAfterSeconds === "number" ? { retryAfterSeconds } : {}),
+        ...(app.details ? { details: app.details } : {}),
+      },
     };
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && PASS_THROUGH_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+  }
+  if (isVariableError(error)) {
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      extensions: { code: "BAD_USER_INPUT" },
+    };
   }
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (original === undefined && error instanceof GraphQLError && !formatted.path) {
@@ -95,4 +177,41 @@ export function formatGraphQLError(
     path: formatted.path,
     extensions: { code: "INTERNAL_SERVER_ERROR", requestId: options.requestId },
   };
+}
+
+/** graphql-js's "Did you mean …?" hints name schema fields; with introspection off they are cut (as Apollo does over HTTP). */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean(.+?)\?$/, "");
+}
+
+/** Seconds an AppError asks the client to wait (rate limits, an outage); undefined for others. */
+export function retryAfterOf(error: AppError): number | undefined {
+  const seconds = error.details?.retryAfterSeconds;
+  return typeof seconds === "number" ? seconds : undefined;
+}
+
+/**
+ * A refusal before execution as a GraphQLError: the AppError stays its original error (so
+ * `formatGraphQLError` gives its code and details), and Apollo takes the HTTP status and
+ * `Retry-After` from `extensions.http` (and removes them from the body).
+ */
+export function refusalAsGraphQLError(error: AppError): GraphQLError {
+  const retryAfter = retryAfterOf(error);
+  const headers = new Map<string, string>();
+  if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: { code: error.code, http: { status: error.httpStatus, headers } },
+  });
+}
+
+/** The body of a refusal answered before GraphQL runs (the guard's 401/429/503), GraphQL- or REST-shaped. */
+export function refusalBody(error: AppError, format: "graphql" | "rest"): string {
+  if (error.code === "UNAUTHENTICATED")
+    return format === "graphql" ? UNAUTHENTICATED_GRAPHQL_BODY : UNAUTHENTICATED_REST_BODY;
+  const retryAfterSeconds = retryAfterOf(error);
+  const extra = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
+  return format === "graphql"
+    ? JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code, ...extra } }] })
+    : JSON.stringify(restError(error.code, error.message, extra));
 }

@@ -1,75 +1,69 @@
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
+import { handleProtocols } from "graphql-ws";
 import type { Services } from "../container.js";
 import { isAppError } from "../errors.js";
 import type { GraphQLContext } from "../resolvers/context.js";
 import { createLoaders } from "../resolvers/loaders.js";
-import type { Principal } from "../services/api-key.service.js";
-import { presentedApiKey } from "./auth.js";
-import {
-  formatGraphQLError,
-  restError,
-  UNAUTHENTICATED_GRAPHQL_BODY,
-  UNAUTHENTICATED_REST_BODY,
-} from "./errors.js";
-import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import { apiKeyGuard, sendRefusal } from "./auth.js";
+import { formatGraphQLError, RETRY_AFTER_OUTAGE_SECONDS, refusalAsGraphQLError } from "./errors.js";
+import { MAX_QUERY_TOKENS, operationRules } from "./query-limits.js";
 import { currentRequestId } from "./request-context.js";
+import type { RequestGuard } from "./request-guard.js";
 import { graphQLWebSocketHandler } from "./websocket.js";
 
-declare module "fastify" {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-}
-
-/** Authenticates a request by API key; replies 401 (one body for every reason) or 429. */
-export function apiKeyGuard(services: Services, limiter: RateLimiter, format: "graphql" | "rest") {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    try {
-      request.principal = await services.apiKeys.authenticate(presentedApiKey(request.headers));
-    } catch (error) {
-      if (!isAppError(error) || error.code !== "UNAUTHENTICATED") throw error;
-      const body = format === "graphql" ? UNAUTHENTICATED_GRAPHQL_BODY : UNAUTHENTICATED_REST_BODY;
-      await reply
-        .code(401)
-        .header("content-type", "application/json; charset=utf-8")
-        .header("www-authenticate", "Bearer")
-        .send(body);
-      return reply;
-    }
-    const wait = limiter.take(request.principal.apiKeyId);
-    if (wait > 0) {
-      const body =
-        format === "graphql"
-          ? JSON.stringify({
-              errors: [
-                {
-                  message: "Rate limit exceeded",
-                  extensions: { code: "RATE_LIMITED", retryAfterSeconds: wait },
-                },
-              ],
-            })
-          : JSON.stringify(restError("RATE_LIMITED", "Rate limit exceeded", { retryAfterSeconds: wait }));
-      await reply
-        .code(429)
-        .header("retry-after", String(wait))
-        .header("content-type", "application/json; charset=utf-8")
-        .send(body);
-      return reply;
-    }
+/**
+ * The request guard's operation checks as an Apollo plugin (the WebSocket transport calls the
+ * same `checkOperation`), and the HTTP side of what errors mean: a refusal before execution
+ * carries its status and `Retry-After`; an outage met while executing answers 503; refused
+ * requests are logged at info (internal errors are logged at error where they are masked).
+ */
+function requestGuardPlugin(guard: RequestGuard): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, document, operation, request, schema }) {
+          // Apollo has already refused a document without the operation asked for.
+          if (!operation) return;
+          try {
+            guard.checkOperation({
+              principal: contextValue.principal,
+              schema,
+              document,
+              operation,
+              variables: request.variables,
+              charged: 1,
+            });
+          } catch (error) {
+            throw isAppError(error) ? refusalAsGraphQLError(error) : error;
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== "single") return;
+          const { data, errors } = response.body.singleResult;
+          if (!errors?.length) return;
+          const codes = [...new Set(errors.map((error) => String(error.extensions?.code)))];
+          if (codes.includes("SERVICE_UNAVAILABLE")) {
+            response.http.status = 503;
+            response.http.headers.set("retry-after", String(RETRY_AFTER_OUTAGE_SECONDS));
+          }
+          if (data === undefined && !codes.includes("INTERNAL_SERVER_ERROR"))
+            contextValue.logger.info({ codes, message: errors[0]!.message }, "GraphQL request refused");
+        },
+      };
+    },
   };
 }
 
 export async function registerGraphQL(
   app: FastifyInstance,
-  deps: { services: Services; schema: GraphQLSchema; limiter: RateLimiter },
+  deps: { services: Services; schema: GraphQLSchema; guard: RequestGuard },
 ): Promise<ApolloServer<GraphQLContext>> {
-  const { services, schema, limiter } = deps;
+  const { services, schema, guard } = deps;
   const production = services.config.isProduction;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -81,7 +75,7 @@ export async function registerGraphQL(
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
-    validationRules: queryLimitRules(),
+    validationRules: operationRules({ introspection: !production }),
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, {
         requestId: currentRequestId(),
@@ -92,6 +86,7 @@ export async function registerGraphQL(
           ),
       }),
     plugins: [
+      requestGuardPlugin(guard),
       fastifyApolloDrainPlugin(app),
       // Apollo's landing page loads its code from a CDN; a browser goes to the bundled /graphiql instead.
       ApolloServerPluginLandingPageDisabled(),
@@ -99,7 +94,7 @@ export async function registerGraphQL(
   });
   await apollo.start();
 
-  const guard = apiKeyGuard(services, limiter, "graphql");
+  const authenticate = apiKeyGuard(guard, "graphql");
   await app.register(async (scope) => {
     // Apollo decides about every body type itself (so a form POST meets its CSRF check, 400).
     scope.removeAllContentTypeParsers();
@@ -122,13 +117,23 @@ export async function registerGraphQL(
       done(null, body);
     });
     scope.addHook("preHandler", async (request, reply) => {
-      // A WebSocket upgrade authenticates in `connection_init` (src/http/websocket.ts).
-      if (request.ws) return;
+      // A WebSocket upgrade authenticates in `connection_init` (src/http/websocket.ts); connects
+      // are limited per address here, before the upgrade (a refusal is a plain HTTP 429).
+      if (request.ws) {
+        try {
+          guard.admitConnect(request.ip);
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          await sendRefusal(reply, error, "graphql");
+          return reply;
+        }
+        return;
+      }
       // A browser opening /graphql (a GET for HTML) is sent to GraphiQL, outside production.
       const wantsIde =
         request.method === "GET" && !production && String(request.headers.accept ?? "").includes("text/html");
       if (wantsIde) return await reply.redirect("/graphiql", 302);
-      return await guard(request, reply);
+      return await authenticate(request, reply);
     });
     const handler = fastifyApolloHandler(apollo, {
       context: async (request): Promise<GraphQLContext> => {
@@ -143,13 +148,13 @@ export async function registerGraphQL(
       },
     });
     // GraphQL over WebSocket shares the path: GET with an upgrade goes to graphql-ws, plain GET to Apollo.
-    const sockets = graphQLWebSocketHandler({ services, schema });
+    const sockets = graphQLWebSocketHandler({ services, schema, guard });
     scope.addHook("onClose", async () => {
       sockets.close();
       await services.jobEvents.stop();
     });
     await scope.register(fastifyWebsocket, {
-      options: { maxPayload: 64 * 1024 },
+      options: { maxPayload: 64 * 1024, handleProtocols },
     });
     scope.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler });
     scope.route({ method: "GET", url: "/graphql", handler, wsHandler: sockets.handler });

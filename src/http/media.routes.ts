@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
 import type { MediaRow } from "../media/media.store.js";
 import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
+import { apiKeyGuard } from "./auth.js";
 import { restError } from "./errors.js";
-import { apiKeyGuard } from "./graphql.route.js";
 import { signedUrlToken } from "./query-string.js";
 import {
   contentDisposition,
@@ -14,7 +14,7 @@ import {
   parseRange,
   unsatisfiedRangeHeader,
 } from "./range.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import type { RequestGuard } from "./request-guard.js";
 
 const EXTENSIONS: Record<string, string> = {
   "video/mp4": "mp4",
@@ -37,10 +37,10 @@ const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider"];
  */
 export async function registerMediaRoutes(
   app: FastifyInstance,
-  deps: { services: Services; limiter: RateLimiter },
+  deps: { services: Services; requestGuard: RequestGuard },
 ): Promise<void> {
-  const { services, limiter } = deps;
-  const guard = apiKeyGuard(services, limiter, "rest");
+  const { services, requestGuard } = deps;
+  const guard = apiKeyGuard(requestGuard, "rest");
 
   // GET/HEAD /v1/media/:id with an API key or a signed URL (?token=).
   const serveMedia = async (

@@ -1,7 +1,12 @@
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { GraphQLError, type ValidationContext, type ValidationRule } from "graphql";
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  type ValidationContext,
+  type ValidationRule,
+} from "graphql";
 
 /**
  * Static limits checked before any resolver runs (ABUSE-CASES 1–3), as graphql-js validation
@@ -53,4 +58,16 @@ export function queryLimitRules(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Val
     maxAliasesRule({ n: limits.maxAliases, ...reportInstead }),
     maxDirectivesRule({ n: limits.maxDirectives, ...reportInstead }),
   ] as ValidationRule[];
+}
+
+/**
+ * Every rule an operation is validated with beyond graphql-js's own, for both transports: the
+ * limits above, and no introspection where it is off (production). Apollo's `introspection:
+ * false` does the same over HTTP; graphql-ws has no such switch, so the rule is the one policy.
+ */
+export function operationRules(options: { introspection: boolean; limits?: QueryLimits }): ValidationRule[] {
+  return [
+    ...queryLimitRules(options.limits),
+    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
 }

@@ -4,12 +4,13 @@ import type { GraphQLSchema } from "graphql";
 import type { Services } from "../container.js";
 import { migrationsApplied } from "../db/data-source.js";
 import { AppError, isAppError } from "../errors.js";
+import { registerCors } from "./cors.js";
 import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
-import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { RequestGuard } from "./request-guard.js";
 import { registerStaticRoutes } from "./static.routes.js";
 import { registerUploadRoutes } from "./upload.routes.js";
 import { UploadSlots } from "./upload-slots.js";
@@ -112,12 +113,13 @@ export async function createHttpServer(deps: {
     }
   });
 
-  const limiter = new RateLimiter(config.rateLimitPerMinute);
-  await registerGraphQL(app, { services, schema: deps.schema, limiter });
-  await registerMediaRoutes(app, { services, limiter });
-  await registerUploadRoutes(app, { services, limiter, slots: new UploadSlots(config.uploads) });
+  await registerCors(app, config);
+  const requestGuard = new RequestGuard({ apiKeys: services.apiKeys, config });
+  await registerGraphQL(app, { services, schema: deps.schema, guard: requestGuard });
+  await registerMediaRoutes(app, { services, requestGuard });
+  await registerUploadRoutes(app, { services, requestGuard, slots: new UploadSlots(config.uploads) });
   await registerWebhookRoutes(app, { services });
-  if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
+  if (!config.isProduction) await registerDebugRoutes(app, { services, requestGuard });
   await registerStaticRoutes(app, { production: config.isProduction, logger });
 
   return {

@@ -5,10 +5,10 @@ import type { Services } from "../container.js";
 import type { AssetEntity } from "../db/entities/index.js";
 import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.js";
 import { nextChunk } from "../media/large-object.store.js";
+import { apiKeyGuard } from "./auth.js";
 import { restError } from "./errors.js";
-import { apiKeyGuard } from "./graphql.route.js";
 import { signedUrlToken } from "./query-string.js";
-import type { RateLimiter } from "./rate-limiter.js";
+import type { RequestGuard } from "./request-guard.js";
 import type { UploadSlots } from "./upload-slots.js";
 
 function assetJson(asset: { id: string; status: string; rejectionReason: string | null; filename: string }) {
@@ -52,11 +52,11 @@ function closeIfUnread(body: Readable, reply: FastifyReply): void {
  */
 export async function registerUploadRoutes(
   app: FastifyInstance,
-  deps: { services: Services; limiter: RateLimiter; slots: UploadSlots },
+  deps: { services: Services; requestGuard: RequestGuard; slots: UploadSlots },
 ): Promise<void> {
-  const { services, limiter, slots } = deps;
+  const { services, requestGuard, slots } = deps;
   const { config } = services;
-  const guard = apiKeyGuard(services, limiter, "rest");
+  const guard = apiKeyGuard(requestGuard, "rest");
 
   // PUT <uploadUrl>: the body is the photo's bytes, whatever Content-Type says.
   await app.register(async (scope) => {

@@ -15,6 +15,16 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 const KEY_PATTERN = /^pv_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
 /** How stale `last_used_at` may get before a request refreshes it (one write per key per minute). */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * How long a verified key is trusted without asking the database again. Revocation does not
+ * wait for it: every process hears `API_KEY_REVOCATIONS_CHANNEL` and forgets the key at once;
+ * the TTL bounds what a missed announcement could cost.
+ */
+export const VERIFIED_KEY_TTL_MS = 10_000;
+/** Verified keys remembered at most (the oldest are forgotten first). */
+const VERIFIED_KEY_CACHE_SIZE = 10_000;
+/** NOTIFY channel of the api_key revocation trigger (payload: the key's id). */
+export const API_KEY_REVOCATIONS_CHANNEL = "propvid_api_key_revocations";
 
 export interface GeneratedKey {
   key: string;
@@ -57,27 +67,66 @@ export interface Principal {
 
 export class ApiKeyService {
   private readonly lastTouched = new Map<string, number>();
-  /** Emits `revoked` (apiKeyId) when a key is revoked in this process, so long-lived sockets close at once. */
+  /** Keys verified lately, by the SHA-256 of the presented key: no database read while fresh. */
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  /** Emits `revoked` (apiKeyId) when a key is revoked, here or (announced) in any process: sockets close at once. */
   readonly revocations = new EventEmitter<{ revoked: [apiKeyId: string] }>().setMaxListeners(0);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Hears revocations announced by the database trigger (any process, the CLI, SQL by hand), and
+   * forgets every cached key after a reconnection (an announcement may have been missed).
+   */
+  listenForRevocations(listener: {
+    on(channel: string, handler: (payload: string) => void): unknown;
+    onConnected(handler: () => void): unknown;
+  }): void {
+    listener.on(API_KEY_REVOCATIONS_CHANNEL, (apiKeyId) => this.revoked(apiKeyId));
+    listener.onConnected(() => this.verified.clear());
+  }
+
+  /**
+   * The principal of a key verified within the TTL, without touching the database; undefined
+   * when it has to be checked (`authenticate`).
+   */
+  cached(presented: string | undefined): Principal | undefined {
+    if (!presented) return undefined;
+    const hash = hashApiKey(presented);
+    const entry = this.verified.get(hash);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.verified.delete(hash);
+      return undefined;
+    }
+    this.touch(entry.principal.apiKeyId, null);
+    return entry.principal;
+  }
 
   /** Resolves a presented key to its principal; every failure is the same UNAUTHENTICATED. */
   async authenticate(presented: string | undefined): Promise<Principal> {
+    const hit = this.cached(presented);
+    if (hit) return hit;
     const parsed = presented ? parseApiKey(presented) : undefined;
     const row = parsed
       ? await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { prefix: parsed.prefix } })
       : null;
     // Hash and compare even when there is no row, so timing says nothing about which prefixes exist.
-    const matches = digestsEqual(hashApiKey(presented ?? ""), row?.keyHash ?? DUMMY_HASH);
+    const hash = hashApiKey(presented ?? "");
+    const matches = digestsEqual(hash, row?.keyHash ?? DUMMY_HASH);
     if (!row || !matches || row.revokedAt) throw unauthenticated();
-    this.touch(row);
-    return {
+    this.touch(row.id, row.lastUsedAt);
+    const principal: Principal = {
       tenantId: row.tenantId,
       apiKeyId: row.id,
       prefix: row.prefix,
       scopes: row.scopes as ApiKeyScope[],
     };
+    this.remember(hash, principal);
+    return principal;
   }
 
   /** Whether the key is still valid (used to close long-lived sockets of revoked keys). */
@@ -135,23 +184,40 @@ export class ApiKeyService {
       await repository.update({ id: row.id }, { revokedAt: new Date() });
       row.revokedAt = new Date();
     }
-    this.revocations.emit("revoked", row.id);
+    // The trigger announces it to every process too; this one need not wait for the round trip.
+    this.revoked(row.id);
     return row;
   }
 
+  /** Forgets a revoked key and tells its long-lived sockets (idempotent: local and announced). */
+  private revoked(apiKeyId: string): void {
+    for (const [hash, entry] of this.verified)
+      if (entry.principal.apiKeyId === apiKeyId) this.verified.delete(hash);
+    this.revocations.emit("revoked", apiKeyId);
+  }
+
+  private remember(hash: string, principal: Principal): void {
+    this.verified.delete(hash);
+    if (this.verified.size >= VERIFIED_KEY_CACHE_SIZE) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(hash, { principal, expiresAt: this.now() + VERIFIED_KEY_TTL_MS });
+  }
+
   /** Updates `last_used_at` at most once a minute per key, off the request path. */
-  private touch(row: ApiKeyEntity): void {
-    const now = Date.now();
-    const last = this.lastTouched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
+  private touch(apiKeyId: string, lastUsedAt: Date | null): void {
+    const now = this.now();
+    const last = this.lastTouched.get(apiKeyId) ?? lastUsedAt?.getTime() ?? 0;
     if (now - last < LAST_USED_RESOLUTION_MS) return;
-    this.lastTouched.set(row.id, now);
+    this.lastTouched.set(apiKeyId, now);
     void this.dataSource
       .query(
         `UPDATE api_key SET last_used_at = now()
           WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-        [row.id],
+        [apiKeyId],
       )
-      .catch(() => this.lastTouched.delete(row.id));
+      .catch(() => this.lastTouched.delete(apiKeyId));
   }
 }
 

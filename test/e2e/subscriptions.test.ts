@@ -4,7 +4,6 @@ import { after, before, describe, it } from "node:test";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { VideoJobEntity } from "../../src/db/entities/index.js";
-import { STALLED_AFTER_MS } from "../../src/events/event-stream.js";
 import { appendJobEvent } from "../../src/events/job-events.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { campaignWithPhotos } from "../helpers/pipeline.js";
@@ -384,11 +383,12 @@ describe("GraphQL subscriptions over WebSocket", () => {
     // Rows in the older shape (no job state in the payload) read from their own payload.
     assert.ok(healthy.events.every((event) => event.j0.status === "RENDERING" && event.j0.stage === "burst"));
 
-    // The stalled one took nothing for longer than allowed: the next event drops it.
-    await new Promise((resolve) => setTimeout(resolve, STALLED_AFTER_MS + 500));
-    await appendJobEvent(app.services.dataSource, job.id, { type: "JOB_UPDATED" });
-    await until(() => healthy.events.length === burst + 1, 5_000, "the healthy subscriber's next event");
+    // The stalled one reads nothing: its sends stall, its buffer fills or its pongs stop (which
+    // comes first depends on how much the kernel buffers); each closes it with 4499, whose close
+    // frame reaches it once it reads again. The healthy one goes on.
     await dropped;
+    await appendJobEvent(app.services.dataSource, job.id, { type: "JOB_UPDATED" });
+    await until(() => healthy.events.length === burst + 1, 10_000, "the healthy subscriber's next event");
     const [code] = await closed;
     assert.equal(code, 4499);
   });
