@@ -6,12 +6,18 @@ import { announceBootstrapKey } from "./bootstrap-key.js";
 import { ConfigError, loadConfig, type Role } from "./config.js";
 import { runMigrations } from "./db/data-source.js";
 import { openDatabase } from "./db/database.js";
-import { type AspectRatio, MUSIC_MOODS, type MusicMood } from "./domain/vocabulary.js";
+import {
+  API_KEY_SCOPES,
+  type ApiKeyScope,
+  type AspectRatio,
+  MUSIC_MOODS,
+  type MusicMood,
+} from "./domain/vocabulary.js";
 import { AppError } from "./errors.js";
 import { createLogger, EXIT_FLUSH_MS, type Logger, stdoutLogSink, writeStderrLine } from "./logger.js";
 import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
-import { API_KEY_SCOPES, type ApiKeyScope, ApiKeyService } from "./services/api-key.service.js";
+import { ApiKeyService } from "./services/api-key.service.js";
 import { TenantService } from "./services/tenant.service.js";
 
 const USAGE = `propvid — listing photos in, a cinematic property video out

@@ -62,3 +62,7 @@ export const QUALITY_FLAGS = [
   "DUPLICATE",
 ] as const;
 export type QualityFlag = (typeof QUALITY_FLAGS)[number];
+
+/** What an API key may do: read, also write, also manage keys and tenants. */
+export const API_KEY_SCOPES = ["read", "write", "admin"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

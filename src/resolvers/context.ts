@@ -1,6 +1,7 @@
 import type { Services } from "../container.js";
+import type { ApiKeyScope } from "../domain/vocabulary.js";
 import type { Logger } from "../logger.js";
-import { type ApiKeyScope, type Principal, requireScope } from "../services/api-key.service.js";
+import { type Principal, requireScope } from "../services/api-key.service.js";
 import type { Loaders } from "./loaders.js";
 
 /** What every resolver gets: the caller, per-request loaders, the services, a request logger. */

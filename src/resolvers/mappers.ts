@@ -9,6 +9,7 @@ import type {
 } from "../db/entities/index.js";
 import type { CostItemColumns } from "../db/entities/video-job.entity.js";
 import type {
+  ApiKeyScope,
   AspectRatio,
   CameraMove,
   MusicMood,
@@ -21,7 +22,6 @@ import type { Asset, AssetImport } from "../schema/asset.type.js";
 import type { Campaign } from "../schema/campaign.type.js";
 import type { Tenant } from "../schema/tenant.type.js";
 import type { Cost, Scene, VideoJob } from "../schema/video-job.type.js";
-import type { ApiKeyScope } from "../services/api-key.service.js";
 
 /** Entity → GraphQL shape. Pure; resolvers stay thin. */
 

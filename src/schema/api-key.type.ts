@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, MaxLength, MinLength } from "class-validator";
 import { ArgsType, Field, ID, ObjectType } from "type-graphql";
-import type { ApiKeyScope } from "../services/api-key.service.js";
+import type { ApiKeyScope } from "../domain/vocabulary.js";
 import { ApiKeyScopeEnum } from "./enums.js";
 import { Tenant } from "./tenant.type.js";
 

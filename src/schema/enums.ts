@@ -2,6 +2,7 @@ import { registerEnumType } from "type-graphql";
 import { ASSET_STATUSES } from "../db/entities/asset.entity.js";
 import { JOB_STATUSES, PART_STATUSES } from "../db/entities/video-job.entity.js";
 import {
+  API_KEY_SCOPES,
   ASPECT_RATIOS,
   CAMERA_MOVES,
   MUSIC_MOODS,
@@ -9,7 +10,6 @@ import {
   ROOM_TYPES,
   SCENE_TYPES,
 } from "../domain/vocabulary.js";
-import { API_KEY_SCOPES } from "../services/api-key.service.js";
 
 /** GraphQL enums from the same constant lists the code uses, so the two cannot drift. */
 function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {

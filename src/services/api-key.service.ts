@@ -2,15 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { DataSource, EntityManager } from "typeorm";
 import { ApiKeyEntity } from "../db/entities/index.js";
+import { API_KEY_SCOPES, type ApiKeyScope } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 
 /**
  * API keys look like `pv_<prefix>_<secret>`: the prefix (10 hex digits) is public and indexed,
  * the secret is 256 random bits. Only the prefix and the SHA-256 of the whole key are stored.
  */
-
-export const API_KEY_SCOPES = ["read", "write", "admin"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const KEY_PATTERN = /^pv_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
 /** How stale `last_used_at` may get before a request refreshes it (one write per key per minute). */
