@@ -25,6 +25,9 @@ import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from ".
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
+import { WebhookDeliverer } from "./webhooks/webhook-deliverer.js";
+import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
+import { WebhookSecretBox } from "./webhooks/webhook-secrets.js";
 import { createMediaWorkerPool, type MediaWorkerPool } from "./workers/media-tasks.js";
 
 /** What a provider registry is built from (tests and benchmarks build their own from it). */
@@ -70,6 +73,10 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
+  /** Partner webhooks: the outbox the transitions write to, and one delivery attempt (the `webhook.deliver` job). */
+  webhookOutbox: WebhookOutbox;
+  webhookSecrets: WebhookSecretBox;
+  webhookDeliverer: WebhookDeliverer;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -111,8 +118,19 @@ export function createServices(deps: {
   const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
   const queue = new PgBossJobQueue(boss);
   const videoJobs = new VideoJobService(dataSource);
-  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger });
+  const webhookOutbox = new WebhookOutbox({ queue });
+  const webhookSecrets = new WebhookSecretBox(config.secret);
+  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, outbox: webhookOutbox });
   const reader = new JobEventReader(dataSource);
+  const signedMediaUrl = (
+    tenantId: string,
+    mediaId: string,
+    purpose: TokenPurpose,
+    lifetimeSeconds: number,
+  ) => {
+    const { token, expiresAt } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
+    return { url: `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`, expiresAt };
+  };
   return {
     config,
     logger,
@@ -132,7 +150,7 @@ export function createServices(deps: {
     workers,
     providers,
     jobStates,
-    jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates }),
+    jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates, outbox: webhookOutbox }),
     pipeline: new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates }),
     notifications,
     jobEvents: new JobEventsService({
@@ -143,9 +161,19 @@ export function createServices(deps: {
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
+    webhookOutbox,
+    webhookSecrets,
+    webhookDeliverer: new WebhookDeliverer({
+      dataSource,
+      queue,
+      secrets: webhookSecrets,
+      sender: { policy: { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch } },
+      signMedia: (tenantId, mediaId, lifetimeSeconds) =>
+        signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds),
+      logger: logger.child({ component: "webhooks" }),
+    }),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
-      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
-      return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;
+      return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds).url;
     },
   };
 }
