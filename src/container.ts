@@ -26,6 +26,8 @@ import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
 import { WebhookDeliverer } from "./webhooks/webhook-deliverer.js";
+import { WebhookDeliveryLogService } from "./webhooks/webhook-delivery-log.service.js";
+import { WebhookEndpointService } from "./webhooks/webhook-endpoint.service.js";
 import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
 import { WebhookSecretBox } from "./webhooks/webhook-secrets.js";
 import { createMediaWorkerPool, type MediaWorkerPool } from "./workers/media-tasks.js";
@@ -77,6 +79,9 @@ export interface Services {
   webhookOutbox: WebhookOutbox;
   webhookSecrets: WebhookSecretBox;
   webhookDeliverer: WebhookDeliverer;
+  webhookEndpoints: WebhookEndpointService;
+  /** The delivery log and redeliveries. */
+  webhookDeliveries: WebhookDeliveryLogService;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -120,6 +125,14 @@ export function createServices(deps: {
   const videoJobs = new VideoJobService(dataSource);
   const webhookOutbox = new WebhookOutbox({ queue });
   const webhookSecrets = new WebhookSecretBox(config.secret);
+  // Webhooks go out through the SSRF guard; the tests-only loopback setting lets tests receive them.
+  const outboundPolicy = { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch };
+  const webhookEndpoints = new WebhookEndpointService({
+    dataSource,
+    secrets: webhookSecrets,
+    outbox: webhookOutbox,
+    policy: outboundPolicy,
+  });
   const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, outbox: webhookOutbox });
   const reader = new JobEventReader(dataSource);
   const signedMediaUrl = (
@@ -167,11 +180,13 @@ export function createServices(deps: {
       dataSource,
       queue,
       secrets: webhookSecrets,
-      sender: { policy: { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch } },
+      sender: { policy: outboundPolicy },
       signMedia: (tenantId, mediaId, lifetimeSeconds) =>
         signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds),
       logger: logger.child({ component: "webhooks" }),
     }),
+    webhookEndpoints,
+    webhookDeliveries: new WebhookDeliveryLogService({ dataSource, endpoints: webhookEndpoints, queue }),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds).url;
     },

@@ -8,6 +8,7 @@ import { ProviderResolver } from "../resolvers/provider.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
 import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../resolvers/webhook.resolver.js";
 
 /** Resolvers of the whole API, one per GraphQL type. */
 export const RESOLVERS = [
@@ -20,6 +21,8 @@ export const RESOLVERS = [
   SceneResolver,
   SubscriptionResolver,
   ProviderResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */
