@@ -120,10 +120,17 @@ export function createServices(deps: {
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
-  const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
   const queue = new PgBossJobQueue(boss);
-  const videoJobs = new VideoJobService(dataSource);
   const webhookOutbox = new WebhookOutbox({ queue });
+  const ingest = new AssetIngestService({
+    dataSource,
+    config,
+    logger,
+    media,
+    workers,
+    outbox: webhookOutbox,
+  });
+  const videoJobs = new VideoJobService(dataSource);
   const webhookSecrets = new WebhookSecretBox(config.secret);
   // Webhooks go out through the SSRF guard; the tests-only loopback setting lets tests receive them.
   const outboundPolicy = { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch };
@@ -157,7 +164,15 @@ export function createServices(deps: {
     tokens,
     ingest,
     uploads: new AssetUploadService({ dataSource, config, tokens, campaigns, ingest }),
-    imports: new AssetImportService({ dataSource, config, logger, queue, campaigns, ingest }),
+    imports: new AssetImportService({
+      dataSource,
+      config,
+      logger,
+      queue,
+      campaigns,
+      ingest,
+      outbox: webhookOutbox,
+    }),
     boss,
     ffmpeg,
     workers,

@@ -108,8 +108,9 @@ export class WebhookDeliverer {
           outcome.excerpt,
         ],
       );
-      const delay =
-        outcome.ok || !message.auto_retry || !endpoint.enabled ? null : nextRetryDelaySeconds(attempts);
+      // An endpoint this attempt disabled (or one disabled already) gets no further attempts.
+      const enabled = endpoint.enabled && (await this.trackEndpoint(manager, endpoint.id, outcome.ok));
+      const delay = outcome.ok || !message.auto_retry || !enabled ? null : nextRetryDelaySeconds(attempts);
       const status = outcome.ok ? "DELIVERED" : delay === null ? "FAILED" : "PENDING";
       await manager.query(
         `UPDATE webhook_message
@@ -120,7 +121,6 @@ export class WebhookDeliverer {
         [ref.messageId, attempts, status, outcome.statusCode, outcome.excerpt, outcome.error, delay],
       );
       if (delay !== null) await this.deps.queue.deliverWebhooks([ref], manager, delay);
-      if (endpoint.enabled) await this.trackEndpoint(manager, endpoint.id, outcome.ok);
     });
     this.deps.logger.debug(
       { messageId: ref.messageId, statusCode: outcome.statusCode, ok: outcome.ok },
@@ -128,14 +128,17 @@ export class WebhookDeliverer {
     );
   }
 
-  /** A success ends the endpoint's failure run; a failure starts it or, after five days, disables it. */
-  private async trackEndpoint(manager: EntityManager, endpointId: string, ok: boolean): Promise<void> {
+  /**
+   * A success ends the endpoint's failure run; a failure starts it or, after five days, disables
+   * it. Returns whether the endpoint is still enabled.
+   */
+  private async trackEndpoint(manager: EntityManager, endpointId: string, ok: boolean): Promise<boolean> {
     if (ok) {
       await manager.query(
         "UPDATE webhook_endpoint SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
         [endpointId],
       );
-      return;
+      return true;
     }
     const [row] = returnedRows<{ failing_since: Date }>(
       await manager.query(
@@ -143,14 +146,14 @@ export class WebhookDeliverer {
         [endpointId],
       ),
     );
-    if (row && shouldDisable(new Date(row.failing_since), this.now())) {
-      await manager.query(
-        `UPDATE webhook_endpoint SET enabled = false, disabled_at = now(),
+    if (!row || !shouldDisable(new Date(row.failing_since), this.now())) return true;
+    await manager.query(
+      `UPDATE webhook_endpoint SET enabled = false, disabled_at = now(),
                 disabled_reason = 'Every delivery failed for 5 days (since ' || to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'
           WHERE id = $1 AND enabled`,
-        [endpointId],
-      );
-    }
+      [endpointId],
+    );
+    return false;
   }
 
   private now(): Date {

@@ -5,6 +5,8 @@ import { Webhook } from "standardwebhooks";
 /** One request the receiver got, with what verifying it said. */
 export interface ReceivedWebhook {
   at: number;
+  /** The request's path: give each endpoint its own to tell their deliveries apart. */
+  path: string;
   id: string;
   timestamp: string;
   signature: string;
@@ -43,6 +45,7 @@ export class WebhookReceiver {
       });
       const entry: ReceivedWebhook = {
         at: Date.now(),
+        path: request.url ?? "",
         id: headers["webhook-id"],
         timestamp: headers["webhook-timestamp"],
         signature: headers["webhook-signature"],
@@ -65,6 +68,11 @@ export class WebhookReceiver {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The requests to one path. */
+  static to(path: string): (request: ReceivedWebhook) => boolean {
+    return (request) => request.path === path;
   }
 
   /** Waits until `count` requests matching `filter` have arrived. */
