@@ -1,6 +1,7 @@
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
+import { BatchProgressService } from "./events/batch-progress.service.js";
 import { JobCancellations } from "./events/job-cancellations.js";
 import { JobEventReader } from "./events/job-event-reader.js";
 import { JobEventsService } from "./events/job-events.service.js";
@@ -24,6 +25,7 @@ import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
+import { VideoJobBatchService } from "./services/video-job-batch.service.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
 import { WebhookDeliverer } from "./webhooks/webhook-deliverer.js";
 import { WebhookDeliveryLogService } from "./webhooks/webhook-delivery-log.service.js";
@@ -75,6 +77,9 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
+  /** `createVideoJobs` batches, and their live progress. */
+  batches: VideoJobBatchService;
+  batchProgress: BatchProgressService;
   /** Partner webhooks: the outbox the transitions write to, and one delivery attempt (the `webhook.deliver` job). */
   webhookOutbox: WebhookOutbox;
   webhookSecrets: WebhookSecretBox;
@@ -142,6 +147,9 @@ export function createServices(deps: {
   });
   const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, outbox: webhookOutbox });
   const reader = new JobEventReader(dataSource);
+  const registry = new JobWatchRegistry({ listener: notifications, reader, logger });
+  const pipeline = new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates });
+  const batches = new VideoJobBatchService({ dataSource, pipeline, jobs: jobStates, queue });
   const signedMediaUrl = (
     tenantId: string,
     mediaId: string,
@@ -179,16 +187,18 @@ export function createServices(deps: {
     providers,
     jobStates,
     jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates, outbox: webhookOutbox }),
-    pipeline: new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates }),
+    pipeline,
     notifications,
     jobEvents: new JobEventsService({
-      registry: new JobWatchRegistry({ listener: notifications, reader, logger }),
+      registry,
       reader,
       videoJobs,
       campaigns,
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
+    batches,
+    batchProgress: new BatchProgressService({ registry, batches }),
     webhookOutbox,
     webhookSecrets,
     webhookDeliverer: new WebhookDeliverer({

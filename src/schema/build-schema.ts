@@ -7,6 +7,7 @@ import { CampaignResolver } from "../resolvers/campaign.resolver.js";
 import { ProviderResolver } from "../resolvers/provider.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
 import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
+import { VideoJobBatchResolver } from "../resolvers/video-job-batch.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../resolvers/webhook.resolver.js";
 
@@ -23,6 +24,7 @@ export const RESOLVERS = [
   ProviderResolver,
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
+  VideoJobBatchResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */
