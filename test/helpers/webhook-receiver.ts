@@ -24,7 +24,10 @@ export interface ReceivedWebhook {
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   readonly secrets: string[] = [];
-  answer: (index: number, request: ReceivedWebhook) => number = () => 200;
+  /** The status to answer with, or "hang" to never answer (the sender's timeout, or its death, ends it). */
+  answer: (index: number, request: ReceivedWebhook) => number | "hang" = () => 200;
+  /** Called with every request as it arrives. */
+  onRequest: (request: ReceivedWebhook) => void = () => {};
   private readonly server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -53,8 +56,11 @@ export class WebhookReceiver {
         verifiedWith,
         status: 0,
       };
-      entry.status = this.answer(this.received.length, entry);
+      const answer = this.answer(this.received.length, entry);
       this.received.push(entry);
+      this.onRequest(entry);
+      if (answer === "hang") return;
+      entry.status = answer;
       response.writeHead(entry.status, { "content-type": "text/plain" });
       response.end(entry.status >= 300 ? "receiver says no" : "ok");
     });
