@@ -5,6 +5,7 @@ import { pipelineBenchmark } from "./pipeline.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 import { webhookWakeBenchmark } from "./webhook-wake.bench.js";
+import { webhooksBenchmark } from "./webhooks.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
 export interface Benchmark {
@@ -21,4 +22,5 @@ export const BENCHMARKS: Benchmark[] = [
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
   webhookWakeBenchmark,
+  webhooksBenchmark,
 ];
