@@ -3,7 +3,7 @@ import { WebhookAttemptEntity, WebhookMessageEntity } from "../db/entities/index
 import { returnedRows } from "../db/sql.js";
 import { AppError } from "../errors.js";
 import type { JobQueue } from "../services/job-queue.js";
-import { decodeCursor, isUuid, type Page, type PageArgs, pageSize } from "../services/pagination.js";
+import { isUuid, keysetPage, type Page, type PageArgs } from "../services/pagination.js";
 import type { WebhookEndpointService } from "./webhook-endpoint.service.js";
 
 /** How many attempts of one delivery the log shows (a message has at most MAX_ATTEMPTS automatic ones). */
@@ -25,7 +25,6 @@ export class WebhookDeliveryLogService {
 
   async list(tenantId: string, endpointId: string, args: PageArgs): Promise<Page<WebhookMessageEntity>> {
     const endpoint = await this.deps.endpoints.require(tenantId, endpointId);
-    const limit = pageSize(args.first);
     const query = this.deps.dataSource
       .getRepository(WebhookMessageEntity)
       .createQueryBuilder("m")
@@ -33,19 +32,7 @@ export class WebhookDeliveryLogService {
         tenantId,
         endpointId: endpoint.id,
       });
-    if (args.after) {
-      const position = decodeCursor(args.after);
-      query.andWhere("(m.created_at, m.id) < (:afterCreatedAt, :afterId)", {
-        afterCreatedAt: position.createdAt,
-        afterId: position.id,
-      });
-    }
-    const rows = await query
-      .orderBy("m.created_at", "DESC")
-      .addOrderBy("m.id", "DESC")
-      .limit(limit + 1)
-      .getMany();
-    return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit };
+    return await keysetPage(query, "m", args);
   }
 
   async require(tenantId: string, deliveryId: string): Promise<WebhookMessageEntity> {
