@@ -63,7 +63,7 @@ describe("video job batches", () => {
   it("is idempotent by key, pages its jobs in input order, and completes with BATCH_COMPLETED when its last job ends", async () => {
     await app.services.dataSource.query(
       `INSERT INTO webhook_endpoint (id, tenant_id, url, events, secret_ciphertext)
-       VALUES (gen_random_uuid(), $1, 'https://partner.example/hooks', '{BATCH_COMPLETED}', 'unused')`,
+       VALUES (gen_random_uuid(), $1, 'https://partner.example/hooks', '{BATCH_COMPLETED,VIDEO_JOB_FAILED}', 'unused')`,
       [tenantId],
     );
     const created = await app.graphql<{ createVideoJobs: BatchResult }>(key, CREATE, {
@@ -108,7 +108,8 @@ describe("video job batches", () => {
     const collected = (async () => {
       for await (const update of stream) updates.push(update);
     })();
-    for (const jobId of jobIds) await app.services.pipeline.cancel(tenantId, jobId);
+    await app.services.jobStates.fail(jobIds[0]!, "PROVIDER_FAILED", "The provider gave up");
+    for (const jobId of jobIds.slice(1)) await app.services.pipeline.cancel(tenantId, jobId);
     await Promise.race([
       collected,
       new Promise((_, reject) =>
@@ -119,7 +120,8 @@ describe("video job batches", () => {
     assert.equal(updates[0]!.view.summary.status, "RUNNING");
     const last = updates.at(-1)!;
     assert.equal(last.view.summary.status, "COMPLETED");
-    assert.equal(last.view.summary.cancelled, 3);
+    assert.equal(last.view.summary.cancelled, 2);
+    assert.equal(last.view.summary.failed, 1);
     assert.equal(last.view.summary.progress, 1);
     assert.ok(updates.some((update) => update.job?.id === jobIds[2] && update.job.status === "CANCELLED"));
 
@@ -136,11 +138,26 @@ describe("video job batches", () => {
     );
     assert.equal(messages.length, 1, "BATCH_COMPLETED written once, by the last job's transition");
     assert.equal(messages[0].payload.data.id, batch.id);
-    assert.equal(messages[0].payload.data.cancelled, 3);
+    assert.equal(messages[0].payload.data.cancelled, 2);
+    assert.equal(messages[0].payload.data.failed, 1);
     assert.deepEqual(
       messages[0].payload.data.jobs.map((job: { id: string }) => job.id),
       jobIds,
     );
+    // Only what the endpoint subscribed to: the failure, not the cancellations.
+    const jobMessages = await app.services.dataSource.query(
+      "SELECT event_type, payload FROM webhook_message WHERE tenant_id = $1 AND event_type LIKE 'video_job.%'",
+      [tenantId],
+    );
+    assert.deepEqual(
+      jobMessages.map((row: { event_type: string }) => row.event_type),
+      ["video_job.failed"],
+    );
+    assert.deepEqual(jobMessages[0].payload.data.error, {
+      code: "PROVIDER_FAILED",
+      message: "The provider gave up",
+    });
+    assert.equal(jobMessages[0].payload.data.batchId, batch.id);
   });
 
   it("keeps batches to their tenant (NOT_FOUND)", async () => {
