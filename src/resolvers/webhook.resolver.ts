@@ -1,9 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import type {
-  WebhookAttemptEntity,
-  WebhookEndpointEntity,
-  WebhookMessageEntity,
-} from "../db/entities/index.js";
+import type { WebhookEndpointEntity, WebhookMessageEntity } from "../db/entities/index.js";
 import type { Connection } from "../schema/connection.type.js";
 import { PageArgs } from "../schema/page-args.type.js";
 import {
@@ -131,8 +127,8 @@ export class WebhookDeliveryResolver {
     @Root() delivery: WebhookDelivery,
     @Ctx() context: GraphQLContext,
   ): Promise<WebhookAttempt[]> {
-    const tenantId = tenantOf(context);
-    return (await context.services.webhookDeliveries.attempts(tenantId, delivery.id)).map(toWebhookAttempt);
+    tenantOf(context);
+    return await context.loaders.webhookAttempts.load(delivery.id);
   }
 }
 
@@ -166,15 +162,5 @@ function toWebhookDelivery(entity: WebhookMessageEntity): WebhookDelivery {
     nextAttemptAt: entity.nextAttemptAt,
     deliveredAt: entity.deliveredAt,
     createdAt: entity.createdAt,
-  };
-}
-
-function toWebhookAttempt(entity: WebhookAttemptEntity): WebhookAttempt {
-  return {
-    attemptedAt: entity.attemptedAt,
-    statusCode: entity.statusCode,
-    durationMs: entity.durationMs,
-    error: entity.error,
-    responseExcerpt: entity.responseExcerpt,
   };
 }

@@ -1,10 +1,19 @@
 import type { DataSource } from "typeorm";
-import { WebhookAttemptEntity, WebhookMessageEntity } from "../db/entities/index.js";
+import { WebhookMessageEntity } from "../db/entities/index.js";
 import { returnedRows } from "../db/sql.js";
 import { AppError } from "../errors.js";
 import type { JobQueue } from "../services/job-queue.js";
 import { isUuid, keysetPage, type Page, type PageArgs } from "../services/pagination.js";
 import type { WebhookEndpointService } from "./webhook-endpoint.service.js";
+
+/** One attempt as the delivery log shows it. */
+export interface WebhookAttempt {
+  attemptedAt: Date;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseExcerpt: string | null;
+}
 
 /** How many attempts of one delivery the log shows (a message has at most MAX_ATTEMPTS automatic ones). */
 const MAX_ATTEMPTS_SHOWN = 50;
@@ -45,13 +54,20 @@ export class WebhookDeliveryLogService {
     return message;
   }
 
-  /** The attempts of one delivery, oldest first. */
-  async attempts(tenantId: string, deliveryId: string): Promise<WebhookAttemptEntity[]> {
-    return await this.deps.dataSource.getRepository(WebhookAttemptEntity).find({
-      where: { tenantId, messageId: deliveryId },
-      order: { id: "ASC" },
-      take: MAX_ATTEMPTS_SHOWN,
-    });
+  /** The attempts of each delivery (for a DataLoader), oldest first, at most MAX_ATTEMPTS_SHOWN each. */
+  async attemptsOf(tenantId: string, deliveryIds: readonly string[]): Promise<Map<string, WebhookAttempt[]>> {
+    const rows: (WebhookAttempt & { messageId: string })[] = await this.deps.dataSource.query(
+      `SELECT "messageId", "attemptedAt", "statusCode", "durationMs", error, "responseExcerpt" FROM (
+         SELECT message_id AS "messageId", attempted_at AS "attemptedAt", status_code AS "statusCode",
+                duration_ms AS "durationMs", error, response_excerpt AS "responseExcerpt", id,
+                row_number() OVER (PARTITION BY message_id ORDER BY id) AS n
+           FROM webhook_attempt WHERE tenant_id = $1 AND message_id = ANY($2::uuid[])
+       ) ranked WHERE n <= $3 ORDER BY "messageId", id`,
+      [tenantId, deliveryIds.filter(isUuid), MAX_ATTEMPTS_SHOWN],
+    );
+    const byMessage = new Map<string, WebhookAttempt[]>(deliveryIds.map((id) => [id, []]));
+    for (const { messageId, ...attempt } of rows) byMessage.get(messageId)?.push(attempt);
+    return byMessage;
   }
 
   /**

@@ -87,7 +87,7 @@ describe("partner webhook endpoints", () => {
     const { assetIds } = await campaignWithPhotos(app.services, tenantId, ["living-01.jpg"]);
     const [delivery] = await receiver.waitFor(
       1,
-      (request) => JSON.parse(request.body).data.id === assetIds[0],
+      (request) => request.path === "/hooks/assets" && JSON.parse(request.body).data.id === assetIds[0],
     );
     assert.deepEqual(delivery!.verifiedWith, [secret]);
     const body = JSON.parse(delivery!.body);
