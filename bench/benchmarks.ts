@@ -7,6 +7,7 @@ import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 import { webConsoleBenchmark } from "./web-console.bench.js";
 import { webhookWakeBenchmark } from "./webhook-wake.bench.js";
+import { webhooksBenchmark } from "./webhooks.bench.js";
 
 /** One benchmark: a name for `npm run bench -- NAME`, and a run that returns printable lines. */
 export interface Benchmark {
@@ -25,4 +26,5 @@ export const BENCHMARKS: Benchmark[] = [
   webhookWakeBenchmark,
   webConsoleBenchmark,
   loadGraphQLBenchmark,
+  webhooksBenchmark,
 ];

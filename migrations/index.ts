@@ -1,6 +1,11 @@
 import { InitialSchema1764000000000 } from "./1764000000000-initial-schema.js";
 import { ApiKeyRevocationNotify1765100000000 } from "./1765100000000-api-key-revocation-notify.js";
+import { PartnerWebhooksAndBatches1765400000000 } from "./1765400000000-partner-webhooks-and-batches.js";
 
 /** Every migration, in order. TypeORM runs the ones not yet in `typeorm_migrations`. */
 // biome-ignore lint/complexity/noBannedTypes: TypeORM takes migration classes as Function.
-export const MIGRATIONS: Function[] = [InitialSchema1764000000000, ApiKeyRevocationNotify1765100000000];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1764000000000,
+  ApiKeyRevocationNotify1765100000000,
+  PartnerWebhooksAndBatches1765400000000,
+];

@@ -1,6 +1,7 @@
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
+import { BatchProgressService } from "./events/batch-progress.service.js";
 import { JobCancellations } from "./events/job-cancellations.js";
 import { JobEventReader } from "./events/job-event-reader.js";
 import { JobEventsService } from "./events/job-events.service.js";
@@ -29,7 +30,13 @@ import {
 } from "./services/token.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
+import { VideoJobBatchService } from "./services/video-job-batch.service.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
+import { WebhookDeliverer } from "./webhooks/webhook-deliverer.js";
+import { WebhookDeliveryLogService } from "./webhooks/webhook-delivery-log.service.js";
+import { WebhookEndpointService } from "./webhooks/webhook-endpoint.service.js";
+import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
+import { WebhookSecretBox } from "./webhooks/webhook-secrets.js";
 import { createMediaWorkerPool, type MediaWorkerPool } from "./workers/media-tasks.js";
 
 /** What a provider registry is built from (tests and benchmarks build their own from it). */
@@ -75,6 +82,16 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
+  /** `createVideoJobs` batches, and their live progress. */
+  batches: VideoJobBatchService;
+  batchProgress: BatchProgressService;
+  /** Partner webhooks: the outbox the transitions write to, and one delivery attempt (the `webhook.deliver` job). */
+  webhookOutbox: WebhookOutbox;
+  webhookSecrets: WebhookSecretBox;
+  webhookDeliverer: WebhookDeliverer;
+  webhookEndpoints: WebhookEndpointService;
+  /** The delivery log and redeliveries. */
+  webhookDeliveries: WebhookDeliveryLogService;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -114,11 +131,42 @@ export function createServices(deps: {
   const campaigns = new CampaignService(dataSource);
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
-  const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
   const queue = new PgBossJobQueue(boss);
+  const webhookOutbox = new WebhookOutbox({ queue });
+  const ingest = new AssetIngestService({
+    dataSource,
+    config,
+    logger,
+    media,
+    workers,
+    outbox: webhookOutbox,
+  });
   const videoJobs = new VideoJobService(dataSource);
-  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger });
+  const webhookSecrets = new WebhookSecretBox(config.secret);
+  // Webhooks go out through the SSRF guard; the tests-only loopback setting lets tests receive them.
+  const outboundPolicy = { allowedPorts: [80, 443], allowLoopbackForTests: config.allowLoopbackFetch };
+  const webhookEndpoints = new WebhookEndpointService({
+    dataSource,
+    secrets: webhookSecrets,
+    outbox: webhookOutbox,
+    policy: outboundPolicy,
+  });
+  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, outbox: webhookOutbox });
   const reader = new JobEventReader(dataSource);
+  const registry = new JobWatchRegistry({ listener: notifications, reader, logger });
+  const pipeline = new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates });
+  const batches = new VideoJobBatchService({ dataSource, pipeline, jobs: jobStates, queue });
+  const signedMediaUrl = (
+    tenantId: string,
+    mediaId: string,
+    purpose: TokenPurpose,
+    lifetimeSeconds: number,
+  ) => {
+    // View URLs end on a shared boundary, so a page refetched within it gets the same URLs (cache hits).
+    const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
+    const { token, expiresAt } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
+    return { url: `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`, expiresAt };
+  };
   return {
     config,
     logger,
@@ -132,27 +180,48 @@ export function createServices(deps: {
     tokens,
     ingest,
     uploads: new AssetUploadService({ dataSource, config, tokens, campaigns, ingest }),
-    imports: new AssetImportService({ dataSource, config, logger, queue, campaigns, ingest }),
+    imports: new AssetImportService({
+      dataSource,
+      config,
+      logger,
+      queue,
+      campaigns,
+      ingest,
+      outbox: webhookOutbox,
+    }),
     boss,
     ffmpeg,
     workers,
     providers,
     jobStates,
-    jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates }),
-    pipeline: new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates }),
+    jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates, outbox: webhookOutbox }),
+    pipeline,
     notifications,
     jobEvents: new JobEventsService({
-      registry: new JobWatchRegistry({ listener: notifications, reader, logger }),
+      registry,
       reader,
       videoJobs,
       campaigns,
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
+    batches,
+    batchProgress: new BatchProgressService({ registry, batches }),
+    webhookOutbox,
+    webhookSecrets,
+    webhookDeliverer: new WebhookDeliverer({
+      dataSource,
+      queue,
+      secrets: webhookSecrets,
+      sender: { policy: outboundPolicy },
+      signMedia: (tenantId, mediaId, lifetimeSeconds) =>
+        signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds),
+      logger: logger.child({ component: "webhooks" }),
+    }),
+    webhookEndpoints,
+    webhookDeliveries: new WebhookDeliveryLogService({ dataSource, endpoints: webhookEndpoints, queue }),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
-      const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
-      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
-      return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;
+      return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds).url;
     },
   };
 }

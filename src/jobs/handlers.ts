@@ -1,6 +1,7 @@
 import type { Services } from "../container.js";
 import { assembleVideoJob } from "./assemble-video.job.js";
 import { composeScoreJob } from "./compose-score.job.js";
+import { deliverWebhookJob } from "./deliver-webhook.job.js";
 import { importAssetsJob } from "./import-assets.job.js";
 import { pipelineDeps } from "./pipeline-deps.js";
 import { planVideoJob } from "./plan-video.job.js";
@@ -18,5 +19,6 @@ export function jobHandlers(services: Services): JobHandlers {
     "video.scene": renderSceneJob(deps),
     "video.score": composeScoreJob(deps),
     "video.assemble": assembleVideoJob(deps),
+    "webhook.deliver": deliverWebhookJob(services),
   };
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { PgBoss } from "pg-boss";
-import type { JobQueue } from "../services/job-queue.js";
+import type { EntityManager } from "typeorm";
+import type { JobQueue, WebhookDeliveryRef } from "../services/job-queue.js";
+import { bossTransaction } from "./boss-transaction.js";
 
 /**
  * Every queue: its payload type (ids only) and its policy, in one table. Handlers live one per
@@ -13,6 +15,7 @@ export interface QueuePayloads {
   "video.score": { jobId: string };
   "video.assemble": { jobId: string; generation: number };
   "media.sweep": Record<string, never>;
+  "webhook.deliver": WebhookDeliveryRef;
 }
 
 export type QueueName = keyof QueuePayloads;
@@ -78,6 +81,17 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: false,
     expireInSeconds: 10 * 60,
     localConcurrency: 1,
+  },
+  // One attempt per job: the retry schedule of a failed attempt (src/webhooks/webhook-schedule.ts)
+  // is a new job sent with the attempt's record. pg-boss's own retries only cover a worker that
+  // died or lost the database mid-attempt (noticed by heartbeat).
+  "webhook.deliver": {
+    retryLimit: 5,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 60,
+    localConcurrency: 8,
+    heartbeatSeconds: 10,
   },
 };
 
@@ -149,5 +163,20 @@ export class PgBossJobQueue implements JobQueue {
 
   async importAssets(importId: string): Promise<void> {
     await enqueue(this.boss, "asset.import", { importId }, { singletonKey: importId });
+  }
+
+  async deliverWebhooks(
+    messages: WebhookDeliveryRef[],
+    within: EntityManager,
+    delaySeconds = 0,
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    const jobs: { data: QueuePayloads["webhook.deliver"]; startAfter?: number }[] = messages.map(
+      (message) => ({
+        data: { messageId: message.messageId, generation: message.generation },
+        ...(delaySeconds > 0 ? { startAfter: delaySeconds } : {}),
+      }),
+    );
+    await this.boss.insert("webhook.deliver", jobs, { db: bossTransaction(within) });
   }
 }

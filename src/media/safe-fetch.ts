@@ -13,6 +13,8 @@
  *   Content-Length above the cap is refused before the body is read. We ask for `identity`; a gzip,
  *   deflate or br body sent anyway is decoded under the same cap (a bomb stops at `maxBytes`).
  * Connections are never pooled or reused, and no cookies, credentials or referers are sent.
+ * A POST (outbound partner webhooks) carries the caller's body and headers and never follows a
+ * redirect: the 3xx comes back as the response, so a receiver cannot bounce us to another address.
  */
 import { promises as dns } from "node:dns";
 import http from "node:http";
@@ -51,6 +53,12 @@ export interface SafeFetchOptions {
   idleTimeoutMs?: number;
   maxRedirects?: number;
   accept?: string;
+  /** GET (default) follows redirects; POST sends `body` and returns a 3xx as it is. */
+  method?: "GET" | "POST";
+  /** The request body of a POST. */
+  body?: Buffer;
+  /** Extra request headers (e.g. a webhook's signature); they cannot replace host, length or connection. */
+  headers?: Readonly<Record<string, string>>;
   /** Refuse other response types before reading the body: exact types, or prefixes ending in "/". */
   allowedContentTypes?: readonly string[];
   signal?: AbortSignal;
@@ -328,16 +336,18 @@ function requestHop(session: FetchSession, url: URL): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const client = url.protocol === "https:" ? https : http;
     const request = client.request({
-      method: "GET",
+      method: options.method ?? "GET",
       host: bareHostname(url),
       port: effectivePort(url),
       path: `${url.pathname}${url.search}`,
       headers: {
-        host: url.host,
         accept: options.accept ?? "*/*",
         "accept-encoding": "identity",
         "user-agent": options.userAgent ?? DEFAULT_USER_AGENT,
+        ...options.headers,
+        host: url.host,
         connection: "close",
+        ...(options.body ? { "content-length": String(options.body.length) } : {}),
       },
       maxHeaderSize: MAX_HEADER_BYTES,
       createConnection: (_args, oncreate) => {
@@ -355,7 +365,7 @@ function requestHop(session: FetchSession, url: URL): Promise<Hop> {
     // Stays attached for the whole exchange; later errors are routed by guardBody.
     request.on("error", (error) => reject(session.error(error)));
     request.once("response", (response) => resolve({ request, response }));
-    request.end();
+    request.end(options.body);
   });
 }
 
@@ -428,7 +438,7 @@ export async function safeFetchStream(
     for (;;) {
       const { request, response } = await requestHop(session, url);
       const status = response.statusCode ?? 0;
-      if (REDIRECT_STATUSES.has(status)) {
+      if (REDIRECT_STATUSES.has(status) && (options.method ?? "GET") === "GET") {
         const location = response.headers.location;
         response.destroy();
         if (!location) throw fetchFailed("redirect-without-location", false);

@@ -9,6 +9,7 @@ import type {
 } from "../db/entities/index.js";
 import type { MediaRow } from "../media/media.store.js";
 import type { Page, PageArgs } from "../services/pagination.js";
+import type { WebhookAttempt } from "../webhooks/webhook-delivery-log.service.js";
 
 /** Per-request DataLoaders, scoped to the caller's tenant: a list of 50 campaigns is a handful of queries. */
 export interface Loaders {
@@ -21,6 +22,8 @@ export interface Loaders {
   media: DataLoader<string, MediaRow | null>;
   assetPage: DataLoader<PagedKey, Page<string>, string>;
   videoJobPage: DataLoader<PagedKey, Page<string>, string>;
+  /** The attempts of webhook deliveries (`WebhookDelivery.attemptLog`). */
+  webhookAttempts: DataLoader<string, WebhookAttempt[]>;
 }
 
 export interface PagedKey extends PageArgs {
@@ -73,5 +76,9 @@ export function createLoaders(services: Services, tenantId: string): Loaders {
     media: new DataLoader(async (ids) => byId(ids, await services.media.byIds(tenantId, ids))),
     assetPage: pagedLoader((ids, args) => services.assets.pageIdsByCampaigns(tenantId, ids, args)),
     videoJobPage: pagedLoader((ids, args) => services.videoJobs.pageIdsByCampaigns(tenantId, ids, args)),
+    webhookAttempts: new DataLoader(async (ids) => {
+      const byDelivery = await services.webhookDeliveries.attemptsOf(tenantId, ids);
+      return ids.map((id) => byDelivery.get(id) ?? []);
+    }),
   };
 }

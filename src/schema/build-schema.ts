@@ -7,7 +7,9 @@ import { CampaignResolver } from "../resolvers/campaign.resolver.js";
 import { ProviderResolver } from "../resolvers/provider.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
 import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
+import { VideoJobBatchResolver } from "../resolvers/video-job-batch.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from "../resolvers/webhook.resolver.js";
 
 /** Resolvers of the whole API, one per GraphQL type. */
 export const RESOLVERS = [
@@ -20,6 +22,9 @@ export const RESOLVERS = [
   SceneResolver,
   SubscriptionResolver,
   ProviderResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
+  VideoJobBatchResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */

@@ -12,7 +12,7 @@ import {
 } from "../domain/vocabulary.js";
 
 /** GraphQL enums from the same constant lists the code uses, so the two cannot drift. */
-function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {
+export function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {
   return Object.fromEntries(values.map((value) => [value, value])) as { [K in T[number]]: K };
 }
 

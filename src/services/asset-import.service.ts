@@ -9,6 +9,7 @@ import type { Logger } from "../logger.js";
 import { extractListingPhotos } from "../media/listing-parser.js";
 import { safeFetch } from "../media/safe-fetch.js";
 import { type OutboundPolicy, parseOutboundUrl } from "../media/ssrf-guard.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { AssetIngestService } from "./asset-ingest.service.js";
 import type { CampaignService } from "./campaign.service.js";
 import type { JobQueue } from "./job-queue.js";
@@ -41,6 +42,8 @@ export class AssetImportService {
       queue: Pick<JobQueue, "importAssets">;
       campaigns: CampaignService;
       ingest: AssetIngestService;
+      /** IMPORT_COMPLETED partner webhooks, written with the import's final status. */
+      outbox: Pick<WebhookOutbox, "importCompleted">;
     },
   ) {}
 
@@ -124,10 +127,7 @@ export class AssetImportService {
       } catch (error) {
         const app = isAppError(error) ? error : new AppError("FETCH_FAILED", "The page could not be fetched");
         log.info({ code: app.code }, "listing page import failed");
-        await this.repository.update(
-          { id: row.id },
-          { status: "FAILED", error: `${app.code}: ${app.message}`, finishedAt: new Date() },
-        );
+        await this.finish(row.id, { status: "FAILED", error: `${app.code}: ${app.message}` });
         return;
       }
     }
@@ -147,8 +147,19 @@ export class AssetImportService {
       }
     });
     await Promise.all(workers);
-    await this.repository.update({ id: row.id }, { status: "SUCCEEDED", finishedAt: new Date() });
+    await this.finish(row.id, { status: "SUCCEEDED" });
     log.info({ urls: row.results.length }, "import finished");
+  }
+
+  /** The import's final status and its partner webhook, in one transaction (an outbox). */
+  private async finish(
+    id: string,
+    end: Pick<AssetImportEntity, "status"> & { error?: string },
+  ): Promise<void> {
+    await this.deps.dataSource.transaction(async (manager) => {
+      await manager.getRepository(AssetImportEntity).update({ id }, { ...end, finishedAt: new Date() });
+      await this.deps.outbox.importCompleted(manager, id);
+    });
   }
 
   private async importOne(row: AssetImportEntity, result: ImportResultColumns): Promise<ImportResultColumns> {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { Readable } from "node:stream";
-import type { DataSource } from "typeorm";
+import type { DataSource, Repository, UpdateResult } from "typeorm";
 import type { Config } from "../config.js";
 import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
 import { AssetEntity } from "../db/entities/index.js";
@@ -13,6 +13,7 @@ import { nextChunk, payloadTooLarge } from "../media/large-object.store.js";
 import type { MediaRow, MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
 
@@ -106,6 +107,8 @@ export class AssetIngestService {
       media: MediaStore;
       /** Runs image analysis's pixel math off the API's thread. */
       workers: MediaWorkerPool;
+      /** ASSET_READY / ASSET_REJECTED partner webhooks, written with the status change. */
+      outbox: Pick<WebhookOutbox, "assetsSettled">;
     },
   ) {}
 
@@ -285,8 +288,9 @@ export class AssetIngestService {
       colourHistogram: analysis.colourHistogram.map(round),
       greyVector: analysis.greyVector.map(round),
     };
-    const result = await this.repository.update(
-      { id: asset.id, status: "PROCESSING" },
+    const result = await this.settle(
+      asset.id,
+      { status: "PROCESSING" },
       {
         status: "READY",
         rejectionReason: null,
@@ -321,13 +325,27 @@ export class AssetIngestService {
   /** Records the asset as REJECTED with a reason, and lets go of bytes nothing else needs. */
   async reject(asset: AssetEntity, reason: string): Promise<AssetEntity> {
     const before = await this.repository.findOne({ where: { id: asset.id } });
-    await this.repository.update(
-      { id: asset.id },
+    await this.settle(
+      asset.id,
+      {},
       { status: "REJECTED", rejectionReason: reason, uploadExpiresAt: null, mediaId: null },
     );
     if (before?.mediaId) await deleteUnreferencedMedia(this.deps.dataSource.manager, [before.mediaId]);
     this.deps.logger.info({ assetId: asset.id, reason }, "asset rejected");
     return await this.repository.findOneOrFail({ where: { id: asset.id } });
+  }
+
+  /** The asset's final update and its partner webhook, in one transaction (an outbox). */
+  private async settle(
+    id: string,
+    where: Partial<Pick<AssetEntity, "status">>,
+    changes: Parameters<Repository<AssetEntity>["update"]>[1],
+  ): Promise<UpdateResult> {
+    return await this.deps.dataSource.transaction(async (manager) => {
+      const result = await manager.getRepository(AssetEntity).update({ id, ...where }, changes);
+      if (result.affected) await this.deps.outbox.assetsSettled(manager, [id]);
+      return result;
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { CampaignEntity } from "../db/entities/index.js";
 import { isUuid } from "../domain/ids.js";
 import { AppError } from "../errors.js";
 import { deleteUnreferencedMedia, mediaIdsOfCampaign } from "../media/media-references.js";
-import { decodeCursor, type Page, type PageArgs, pageSize } from "./pagination.js";
+import { keysetPage, type Page, type PageArgs } from "./pagination.js";
 
 export interface CampaignFields {
   name?: string;
@@ -124,21 +124,8 @@ export class CampaignService {
   }
 
   async list(tenantId: string, args: PageArgs): Promise<Page<CampaignEntity>> {
-    const limit = pageSize(args.first);
     const query = this.repository.createQueryBuilder("c").where("c.tenant_id = :tenantId", { tenantId });
-    if (args.after) {
-      const position = decodeCursor(args.after);
-      query.andWhere("(c.created_at, c.id) < (:afterCreatedAt, :afterId)", {
-        afterCreatedAt: position.createdAt,
-        afterId: position.id,
-      });
-    }
-    const rows = await query
-      .orderBy("c.created_at", "DESC")
-      .addOrderBy("c.id", "DESC")
-      .limit(limit + 1)
-      .getMany();
-    return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit };
+    return await keysetPage(query, "c", args);
   }
 
   async create(tenantId: string, fields: CampaignFields & { name: string }): Promise<CampaignEntity> {

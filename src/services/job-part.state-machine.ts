@@ -6,6 +6,7 @@ import type { ErrorCode } from "../errors.js";
 import type { SceneState, ScoreState } from "../events/job-event.types.js";
 import { appendJobEvent } from "../events/job-events.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { VideoJobStateMachine } from "./video-job.state-machine.js";
 import { guardedUpdate, recordActualCost, releaseMedia, updateRenderProgress } from "./video-job.writes.js";
 
@@ -38,7 +39,9 @@ export interface SceneClaim {
  * ```
  */
 export class JobPartStateMachine {
-  constructor(private readonly deps: { dataSource: DataSource; jobs: VideoJobStateMachine }) {}
+  constructor(
+    private readonly deps: { dataSource: DataSource; jobs: VideoJobStateMachine; outbox: WebhookOutbox },
+  ) {}
 
   /** Scene PENDING (or a dead attempt's RUNNING) → RUNNING under a fresh attempt token, while the job renders. */
   async claimScene(jobId: string, index: number): Promise<SceneClaim | null> {
@@ -140,6 +143,7 @@ export class JobPartStateMachine {
             progress: updated.progress,
             error: failure.message,
           });
+          if (status === "FAILED") await this.deps.outbox.sceneFailed(manager, claim.jobId, index);
         }
         return updated !== undefined;
       },

@@ -1,3 +1,4 @@
+import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { isUuid } from "../domain/ids.js";
 import { AppError } from "../errors.js";
 
@@ -56,4 +57,26 @@ export function pageSize(first: number | null | undefined): number {
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
+}
+
+/** One page of `query` (already filtered; `alias` is its table's), newest first, after `args.after`. */
+export async function keysetPage<E extends ObjectLiteral>(
+  query: SelectQueryBuilder<E>,
+  alias: string,
+  args: PageArgs,
+): Promise<Page<E>> {
+  const limit = pageSize(args.first);
+  if (args.after) {
+    const position = decodeCursor(args.after);
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:afterCreatedAt, :afterId)`, {
+      afterCreatedAt: position.createdAt,
+      afterId: position.id,
+    });
+  }
+  const rows = await query
+    .orderBy(`${alias}.created_at`, "DESC")
+    .addOrderBy(`${alias}.id`, "DESC")
+    .limit(limit + 1)
+    .getMany();
+  return { nodes: rows.slice(0, limit), hasNextPage: rows.length > limit };
 }

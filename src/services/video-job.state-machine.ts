@@ -13,9 +13,11 @@ import { appendJobEvent } from "../events/job-events.js";
 import type { Logger } from "../logger.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import type { ScenePick } from "../providers/types.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { PartFailure } from "./job-part.state-machine.js";
 import type { JobQueue } from "./job-queue.js";
 import { guardedUpdate, recordActualCost, releaseMedia, updateRenderProgress } from "./video-job.writes.js";
+import { completeBatchOf } from "./video-job-batch.writes.js";
 
 export interface NewVideoJob {
   tenantId: string;
@@ -61,7 +63,9 @@ export interface SceneChange {
  * ```
  */
 export class VideoJobStateMachine {
-  constructor(private readonly deps: { dataSource: DataSource; queue: JobQueue; logger: Logger }) {}
+  constructor(
+    private readonly deps: { dataSource: DataSource; queue: JobQueue; logger: Logger; outbox: WebhookOutbox },
+  ) {}
 
   async load(jobId: string): Promise<VideoJobEntity | null> {
     return await this.deps.dataSource.getRepository(VideoJobEntity).findOne({ where: { id: jobId } });
@@ -89,14 +93,27 @@ export class VideoJobStateMachine {
           return { job: existing, created: false };
         }
       }
-      const saved = await repository.save(
-        repository.create({ ...input, status: "QUEUED", stage: "queued", idempotencyKey, cost: [] }),
-      );
-      await appendJobEvent(manager, saved.id, { type: "CREATED" });
-      return { job: saved, created: true };
+      return { job: await this.insertQueued(manager, input, idempotencyKey), created: true };
     });
     if (created) await this.deps.queue.planVideo(job.id);
     return job;
+  }
+
+  /**
+   * A QUEUED job and its CREATED event in the caller's transaction (a batch creates all of its
+   * jobs in one); the caller enqueues the plan once that has committed.
+   */
+  async insertQueued(
+    manager: EntityManager,
+    input: NewVideoJob,
+    idempotencyKey: string | null = null,
+  ): Promise<VideoJobEntity> {
+    const repository = manager.getRepository(VideoJobEntity);
+    const saved = await repository.save(
+      repository.create({ ...input, status: "QUEUED", stage: "queued", idempotencyKey, cost: [] }),
+    );
+    await appendJobEvent(manager, saved.id, { type: "CREATED" });
+    return saved;
   }
 
   /** QUEUED → PLANNING. False when the job was past QUEUED already. */
@@ -237,6 +254,7 @@ export class VideoJobStateMachine {
         (id): id is string => !!id && id !== result.videoMediaId && id !== result.posterMediaId,
       );
       await deleteUnreferencedMedia(manager, replaced);
+      await this.ended(manager, jobId);
       return true;
     });
     if (!finished) await releaseMedia(this.deps.dataSource, [result.videoMediaId, result.posterMediaId]);
@@ -261,6 +279,7 @@ export class VideoJobStateMachine {
       );
       await appendJobEvent(manager, jobId, { type: "CANCELLED" });
       await announceCancellation(manager, jobId);
+      await this.ended(manager, jobId);
       return true;
     });
   }
@@ -275,7 +294,10 @@ export class VideoJobStateMachine {
           WHERE id = $1 AND NOT status = ANY($4) RETURNING id`,
         [jobId, code, message, TERMINAL_JOB_STATUSES],
       );
-      if (failed) await appendJobEvent(db, jobId, { type: "FAILED", error: { code, message } });
+      if (failed) {
+        await appendJobEvent(db, jobId, { type: "FAILED", error: { code, message } });
+        await this.ended(db, jobId);
+      }
       return failed !== undefined;
     };
     const failed = manager ? await run(manager) : await this.transaction(run);
@@ -324,6 +346,17 @@ export class VideoJobStateMachine {
       await appendJobEvent(manager, jobId, { type: "JOB_UPDATED", retriedScene: index });
     });
     await this.fanOut(jobId);
+  }
+
+  /**
+   * What every final transition also writes, in its transaction (an outbox: nothing is sent for
+   * a rolled-back change, nothing lost once it commits): the partner webhook, and the batch's
+   * completion when this was the last of its jobs to end.
+   */
+  private async ended(manager: EntityManager, jobId: string): Promise<void> {
+    await this.deps.outbox.jobEnded(manager, jobId);
+    const batch = await completeBatchOf(manager, jobId);
+    if (batch) await this.deps.outbox.batchCompleted(manager, batch);
   }
 
   private async transaction<T>(run: (manager: EntityManager) => Promise<T>): Promise<T> {

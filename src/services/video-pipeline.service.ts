@@ -13,7 +13,7 @@ import {
 import { AppError } from "../errors.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { CampaignService } from "./campaign.service.js";
-import type { SceneChange, VideoJobStateMachine } from "./video-job.state-machine.js";
+import type { NewVideoJob, SceneChange, VideoJobStateMachine } from "./video-job.state-machine.js";
 
 export interface CreateVideoJobInput {
   campaignId: string;
@@ -64,6 +64,13 @@ export function inputHash(campaignId: string, options: VideoJobOptions): string 
     ...Object.entries(options).sort(([a], [b]) => a.localeCompare(b)),
   ]);
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** An idempotency key, when given, is 1 to 200 characters. */
+export function checkIdempotencyKey(key: string | null | undefined): void {
+  if (key !== undefined && key !== null && (key.length < 1 || key.length > 200)) {
+    throw new AppError("BAD_USER_INPUT", "idempotencyKey must be 1 to 200 characters");
+  }
 }
 
 /** The itemised cost of a job before it runs: one line per clip, one for the score, one for selection. */
@@ -139,25 +146,22 @@ export class VideoPipelineService {
     input: CreateVideoJobInput,
     idempotencyKey?: string | null,
   ): Promise<VideoJobEntity> {
+    const job = await this.prepare(tenantId, input);
+    checkIdempotencyKey(idempotencyKey);
+    return await this.deps.jobs.create(job, idempotencyKey ?? null);
+  }
+
+  /** Checks one request and turns it into the job to create (a batch checks every input first). */
+  async prepare(tenantId: string, input: CreateVideoJobInput): Promise<NewVideoJob> {
     const campaign = await this.deps.campaigns.require(tenantId, input.campaignId);
     const options = normaliseOptions(input, campaign.musicMood);
-    if (
-      idempotencyKey !== undefined &&
-      idempotencyKey !== null &&
-      (idempotencyKey.length < 1 || idempotencyKey.length > 200)
-    ) {
-      throw new AppError("BAD_USER_INPUT", "idempotencyKey must be 1 to 200 characters");
-    }
-    return await this.deps.jobs.create(
-      {
-        tenantId,
-        campaignId: campaign.id,
-        options,
-        inputHash: inputHash(campaign.id, options),
-        estimatedCost: estimateItems(options, this.deps.providers),
-      },
-      idempotencyKey ?? null,
-    );
+    return {
+      tenantId,
+      campaignId: campaign.id,
+      options,
+      inputHash: inputHash(campaign.id, options),
+      estimatedCost: estimateItems(options, this.deps.providers),
+    };
   }
 
   async requireJob(tenantId: string, jobId: string): Promise<VideoJobEntity> {

@@ -7,7 +7,12 @@ import { MediaEntity } from "./media.entity.js";
 import { SceneEntity } from "./scene.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
 import { VideoJobEntity } from "./video-job.entity.js";
+import { VideoJobBatchEntity } from "./video-job-batch.entity.js";
+import { VideoJobBatchItemEntity } from "./video-job-batch-item.entity.js";
+import { WebhookAttemptEntity } from "./webhook-attempt.entity.js";
 import { WebhookDeliveryEntity } from "./webhook-delivery.entity.js";
+import { WebhookEndpointEntity } from "./webhook-endpoint.entity.js";
+import { WebhookMessageEntity } from "./webhook-message.entity.js";
 
 export {
   ApiKeyEntity,
@@ -18,8 +23,13 @@ export {
   MediaEntity,
   SceneEntity,
   TenantEntity,
+  VideoJobBatchEntity,
+  VideoJobBatchItemEntity,
   VideoJobEntity,
+  WebhookAttemptEntity,
   WebhookDeliveryEntity,
+  WebhookEndpointEntity,
+  WebhookMessageEntity,
 };
 
 export const ENTITIES = [
@@ -33,4 +43,9 @@ export const ENTITIES = [
   SceneEntity,
   JobEventEntity,
   WebhookDeliveryEntity,
+  VideoJobBatchEntity,
+  VideoJobBatchItemEntity,
+  WebhookEndpointEntity,
+  WebhookMessageEntity,
+  WebhookAttemptEntity,
 ];
