@@ -88,8 +88,10 @@ async function feedFrames(stdin: Writable, sampler: FrameSampler, task: ClipTask
     if (failures.length > 0) throw failures[0];
     if (task.signal.aborted) return;
     const frame = sampler.frame(index, ring[slot]);
-    // Overlays (title, captions, disclosure) would be blended into `frame` here, before it is
-    // written: src/render/frame-compositor.ts blends timed RGBA layers into yuv420p in place.
+    // THE place for on-screen layers (title, captions, disclosure): blend them into `frame` here,
+    // in place, before it is written (src/render/frame-compositor.ts: blendYuvLayer at
+    // layerOpacityAt(index / fps, …)). Prepare the layers once in encodeClip, before the encoder
+    // starts, from a field of VideoClipRequest that the provider forwards.
     writes[slot] = settle(write(stdin, frame));
     if ((index + 1) % PROGRESS_EVERY === 0) task.progress((index + 1) / sampler.frameCount);
   }
