@@ -2,6 +2,7 @@ import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
+import { renderCpuBenchmark } from "./render-cpu.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 import { webhookWakeBenchmark } from "./webhook-wake.bench.js";
@@ -20,5 +21,6 @@ export const BENCHMARKS: Benchmark[] = [
   overlaysBenchmark,
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
+  renderCpuBenchmark,
   webhookWakeBenchmark,
 ];
