@@ -15,8 +15,8 @@
  * - A thread that crashes fails its tasks with a clear PROVIDER_FAILED (transient: the job
  *   queue retries) and is replaced by a fresh one on the next task.
  * - Child processes a task starts (the local renderer's encoder) are registered with the pool:
- *   when their thread is terminated or crashes, or their task ends without them, the pool kills
- *   their process groups, so no FFmpeg outlives the work it was for.
+ *   when their task is cancelled or ends without them, or their thread is terminated or crashes,
+ *   the pool kills their process groups, so no FFmpeg outlives the work it was for.
  * - On Linux the threads can run at a lower priority (`niceness`, per thread there), and the
  *   processes they start inherit it: the main thread's API requests win the CPU over renders.
  * - Idle threads are unref'd: a forgotten pool never keeps a process alive.
@@ -274,7 +274,11 @@ export class WorkerPool<T extends TaskMap> {
 
   private receive(thread: Thread, message: FromWorker): void {
     const task = thread.tasks.get(message.id);
-    if (!task) return;
+    if (!task) {
+      // a process started for a task that is over (the thread answered a cancel first): unowned
+      if (message.type === "child" && message.running) killProcessGroup(message.pid);
+      return;
+    }
     switch (message.type) {
       case "chunk":
         if (!task.settled) task.events.chunk(message.data);
@@ -283,8 +287,12 @@ export class WorkerPool<T extends TaskMap> {
         if (!task.settled) task.events.progress(message.fraction);
         return;
       case "child":
-        if (message.running) task.children.add(message.pid);
-        else task.children.delete(message.pid);
+        if (!message.running) task.children.delete(message.pid);
+        else {
+          task.children.add(message.pid);
+          // started after the task was cancelled (the thread had not heard yet): it dies at once
+          if (task.cancelled) killProcessGroup(message.pid);
+        }
         return;
       case "done":
         this.finish(task);
@@ -322,6 +330,9 @@ export class WorkerPool<T extends TaskMap> {
     task.cancelled = reason;
     if (!task.waitForStop) this.settle(task, () => {});
     const { thread } = task;
+    // Its child processes die now, from here: the thread (niced, on a busy machine) may take a
+    // while to get the CPU and hear the cancel. It still answers once it has seen them exit.
+    for (const pid of task.children) killProcessGroup(pid);
     this.post(thread, { type: "cancel", id: task.id });
     task.cancelTimer = setTimeout(() => {
       if (thread.tasks.has(task.id)) {

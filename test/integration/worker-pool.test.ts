@@ -63,14 +63,27 @@ function sleepers(): Map<number, string> {
   return found;
 }
 
-/** Waits until no live `sleep` of ours is left (a zombie awaiting its reaper counts as gone). */
+/**
+ * Live `sleep` processes of ours, by pid. A zombie is dead: one whose thread crashed or was
+ * terminated is never reaped (libuv waits only for its own loop's children).
+ */
+function liveSleepers(): number[] {
+  return [...sleepers()].flatMap(([pid, state]) => (state === "Z" ? [] : [pid]));
+}
+
+/** Waits until no live `sleep` of ours is left. */
 async function noLiveSleepers(withinMs: number): Promise<void> {
   const started = performance.now();
-  const live = () => [...sleepers().values()].filter((state) => state !== "Z");
-  while (live().length > 0) {
-    assert.ok(performance.now() - started < withinMs, `a child process outlived its task: ${live()}`);
+  while (liveSleepers().length > 0) {
+    assert.ok(performance.now() - started < withinMs, `a child process outlived its task: ${liveSleepers()}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Waits until the task's child is running. */
+async function aSleeperRuns(): Promise<number> {
+  while (liveSleepers().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  return liveSleepers()[0]!;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
@@ -249,10 +262,38 @@ describe("WorkerPool child processes and priority", () => {
     const one = pool(1, 200);
     const controller = new AbortController();
     const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
-    while (sleepers().size === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await aSleeperRuns();
     controller.abort();
     await assert.rejects(stuck, isCode("CANCELLED"));
     await noLiveSleepers(1_500);
+  });
+
+  it("kills it from the main thread on cancel, without waiting for a busy thread to hear of it", async () => {
+    const one = pool(1, 5_000);
+    const controller = new AbortController();
+    const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
+    await aSleeperRuns();
+    controller.abort();
+    await assert.rejects(stuck, isCode("CANCELLED"));
+    // long before the 5 s grace after which the stuck thread is terminated
+    await noLiveSleepers(1_000);
+  });
+
+  it("kills a child started after its task was cancelled (the thread had not heard yet)", async () => {
+    const one = pool(1, 5_000);
+    const controller = new AbortController();
+    await one.run("whoami", { ms: 0 }); // the thread is up: it takes the start, then spins
+    const before = sleepers().size; // zombies of earlier tests included
+    const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
+    controller.abort(); // before the thread has even seen the task
+    await assert.rejects(stuck, isCode("CANCELLED"));
+    // the spinning thread never reaps its child: live or killed, it stays listed
+    const started = performance.now();
+    while (sleepers().size === before) {
+      assert.ok(performance.now() - started < 3_000, "the task never started its child");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await noLiveSleepers(1_000); // long before the thread is terminated, 5 s after the cancel
   });
 
   it("kills it when the task ends without waiting for it", async () => {
@@ -266,12 +307,11 @@ describe("WorkerPool child processes and priority", () => {
     const one = pool(1);
     const controller = new AbortController();
     const waiting = one.run("child", { after: "wait" }, { signal: controller.signal, waitForStop: true });
-    while (sleepers().size === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    const [pid] = [...sleepers().keys()];
+    const pid = await aSleeperRuns();
     controller.abort();
     await assert.rejects(waiting, isCode("CANCELLED"));
     // SIGKILL was sent before the answer: the child is gone or a zombie, never still running
-    const state = sleepers().get(pid!);
+    const state = sleepers().get(pid);
     assert.ok(state === undefined || state === "Z", `the child is still ${state}`);
     await noLiveSleepers(1_000);
   });
