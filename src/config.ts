@@ -86,7 +86,7 @@ export interface Config {
   publicBaseUrlConfigured: boolean;
   role: Role;
   renderConcurrency: number;
-  /** Niceness of the media worker threads and the encoders they start (Linux): the API wins the CPU. */
+  /** Niceness of the encoders the media worker threads start: the API wins the CPU. */
   renderNice: number;
   maxUploadBytes: number;
   maxImagePixels: number;

@@ -28,7 +28,8 @@ export type MediaTasks = {
 export type MediaWorkerPool = WorkerPool<MediaTasks>;
 
 /**
- * The process's media threads: `size` is RENDER_CONCURRENCY, `niceness` RENDER_NICE. Close it when
+ * The process's media threads: `size` is RENDER_CONCURRENCY, `niceness` RENDER_NICE (of the encoders
+ * they start). Close it when
  * the process stops.
  */
 export function createMediaWorkerPool(options: {

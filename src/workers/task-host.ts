@@ -20,8 +20,9 @@ export interface TaskContext<Chunk extends Uint8Array = Uint8Array> {
   progress(fraction: number): void;
   /**
    * Registers a child process this task started in its own process group (the FFmpeg runner
-   * spawns detached): if the thread is terminated or crashes while it runs, the pool kills the
-   * group. Call the returned function once the process has exited.
+   * spawns detached) and lowers its priority to the pool's `niceness`: if the task is cancelled
+   * or the thread is terminated or crashes while it runs, the pool kills the group. Call it right
+   * after the spawn, and the returned function once the process has exited.
    */
   ownChildProcess(pid: number): () => void;
 }
@@ -47,6 +48,8 @@ class HostedTask implements TaskContext {
   constructor(
     private readonly id: number,
     private readonly port: MessagePort,
+    /** Of the child processes the task registers. */
+    private readonly childNiceness = 0,
   ) {}
 
   get signal(): AbortSignal {
@@ -112,6 +115,7 @@ class HostedTask implements TaskContext {
   }
 
   ownChildProcess(pid: number): () => void {
+    lowerProcessPriority(pid, this.childNiceness);
     this.post({ type: "child", id: this.id, pid, running: true });
     this.children += 1;
     let released = false;
@@ -130,20 +134,23 @@ class HostedTask implements TaskContext {
 }
 
 /**
- * Lowers this thread's priority. On Linux the nice value belongs to the thread (setpriority with
- * pid 0 changes the caller only) and the processes it spawns inherit it; elsewhere it would
- * lower the whole process, the API's thread included, so it is left alone.
+ * Lowers a child process's priority (its own process, so on any OS; threads it creates later,
+ * x264's, inherit it). The threads themselves are not niced: a niced thread on a busy machine
+ * waits long for the CPU, and it is the one that must stop the encoder and clean up on cancel.
  */
-export function lowerThreadPriority(niceness: number): boolean {
-  if (process.platform !== "linux" || !(niceness > 0)) return false;
-  os.setPriority(0, Math.min(19, Math.round(niceness)));
-  return true;
+export function lowerProcessPriority(pid: number, niceness: number): void {
+  if (!(niceness > 0)) return;
+  try {
+    os.setPriority(pid, Math.min(19, Math.round(niceness)));
+  } catch {
+    // it exited meanwhile
+  }
 }
 
 /** Serves the pool's tasks on this worker thread until the pool terminates it. */
 export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = parentPort): void {
   if (!port) throw new Error("serveTasks runs in a worker thread");
-  lowerThreadPriority((workerData as { niceness?: number } | null)?.niceness ?? 0);
+  const niceness = (workerData as { niceness?: number } | null)?.niceness ?? 0;
   const tasks = new Map<number, HostedTask>();
   const run = async (task: HostedTask, message: Extract<ToWorker, { type: "start" }>) => {
     const handler = handlers[message.kind] as
@@ -162,7 +169,7 @@ export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = 
   port.on("message", (message: ToWorker) => {
     switch (message.type) {
       case "start": {
-        const task = new HostedTask(message.id, port);
+        const task = new HostedTask(message.id, port, niceness);
         tasks.set(message.id, task);
         void run(task, message);
         break;

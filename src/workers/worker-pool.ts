@@ -17,8 +17,8 @@
  * - Child processes a task starts (the local renderer's encoder) are registered with the pool:
  *   when their task is cancelled or ends without them, or their thread is terminated or crashes,
  *   the pool kills their process groups, so no FFmpeg outlives the work it was for.
- * - On Linux the threads can run at a lower priority (`niceness`, per thread there), and the
- *   processes they start inherit it: the main thread's API requests win the CPU over renders.
+ * - The child processes tasks register run at a lower priority (`niceness`): the main thread's API
+ *   requests win the CPU over the encoders. The threads are not niced (see task-host.ts).
  * - Idle threads are unref'd: a forgotten pool never keeps a process alive.
  */
 import { Readable } from "node:stream";
@@ -37,7 +37,7 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** How long a cancelled task may take to stop before its thread is terminated; default 1 s. */
   cancelGraceMs?: number;
-  /** Niceness (0…19) of the threads, and of the processes they start; Linux only. Default 0. */
+  /** Niceness (0…19) of the child processes tasks register (ownChildProcess). Default 0. */
   niceness?: number;
 }
 

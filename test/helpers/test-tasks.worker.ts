@@ -37,8 +37,8 @@ export type TestTasks = {
    * kills the group, the way the FFmpeg runner does).
    */
   child: TaskSpec<{ after: "crash" | "spin" | "return" | "wait" }, { pid: number }>;
-  /** This thread's nice value. */
-  niceness: TaskSpec<Record<string, never>, { niceness: number }>;
+  /** This thread's nice value, and that of a child process it registers. */
+  niceness: TaskSpec<Record<string, never>, { thread: number; child: number }>;
 };
 
 const crashSoon = (): void => {
@@ -131,8 +131,16 @@ serveTasks<TestTasks>({
     }
     return { pid };
   },
-  niceness() {
-    return { niceness: os.getPriority() };
+  niceness(_input, task) {
+    const child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    const pid = child.pid!;
+    const release = task.ownChildProcess(pid);
+    try {
+      return { thread: os.getPriority(), child: os.getPriority(pid) };
+    } finally {
+      process.kill(-pid, "SIGKILL");
+      release();
+    }
   },
   fail({ code }) {
     if (code) throw new AppError(code, "the photo is not one");

@@ -316,10 +316,10 @@ describe("WorkerPool child processes and priority", () => {
     await noLiveSleepers(1_000);
   });
 
-  it("runs its threads at the niceness asked for, the main thread untouched (Linux)", async () => {
+  it("runs the child processes tasks register at the niceness asked for, threads untouched", async () => {
     const niced = pool(1, undefined, 7);
-    assert.deepEqual(await niced.run("niceness", {}), { niceness: 7 });
-    assert.deepEqual(await pool(1).run("niceness", {}), { niceness: 0 });
+    assert.deepEqual(await niced.run("niceness", {}), { thread: 0, child: 7 });
+    assert.deepEqual(await pool(1).run("niceness", {}), { thread: 0, child: 0 });
     assert.equal(os.getPriority(process.pid), 0);
   });
 });
