@@ -3,6 +3,7 @@ import { loadGraphQLBenchmark } from "./load-graphql.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
+import { renderCpuBenchmark } from "./render-cpu.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
 import { subscriptionsBenchmark } from "./subscriptions.bench.js";
 import { webConsoleBenchmark } from "./web-console.bench.js";
@@ -23,6 +24,7 @@ export const BENCHMARKS: Benchmark[] = [
   overlaysBenchmark,
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
+  renderCpuBenchmark,
   webhookWakeBenchmark,
   webConsoleBenchmark,
   loadGraphQLBenchmark,

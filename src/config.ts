@@ -51,6 +51,7 @@ const EnvSchema = z.object({
     (value) => (value === "" ? undefined : value),
     intInRange(1, 64).optional(),
   ),
+  RENDER_NICE: intInRange(0, 19).default(10),
   MAX_UPLOAD_BYTES: intInRange(1024, 2 ** 40).default(50 * 1024 * 1024),
   MAX_IMAGE_PIXELS: intInRange(1, 2 ** 31).default(100_000_000),
   RATE_LIMIT_PER_MINUTE: intInRange(0, 1_000_000).default(600),
@@ -136,6 +137,8 @@ export interface Config {
   publicBaseUrlConfigured: boolean;
   role: Role;
   renderConcurrency: number;
+  /** Niceness of the encoders the media worker threads start: the API wins the CPU. */
+  renderNice: number;
   maxUploadBytes: number;
   maxImagePixels: number;
   rateLimitPerMinute: number;
@@ -234,6 +237,7 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
     publicBaseUrlConfigured: e.PUBLIC_BASE_URL !== undefined,
     role: e.PROPVID_ROLE,
     renderConcurrency: e.RENDER_CONCURRENCY ?? Math.max(1, os.availableParallelism()),
+    renderNice: e.RENDER_NICE,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxImagePixels: e.MAX_IMAGE_PIXELS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -110,7 +110,11 @@ export function createServices(deps: {
     ffprobePath: config.ffprobePath,
     searchPath: config.searchPath,
   });
-  const workers = createMediaWorkerPool({ size: config.renderConcurrency, logger });
+  const workers = createMediaWorkerPool({
+    size: config.renderConcurrency,
+    niceness: config.renderNice,
+    logger,
+  });
   const notifications = new NotificationListener({
     connectionString: (dataSource.options as { url?: string }).url ?? "",
     logger,

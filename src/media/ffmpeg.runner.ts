@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -30,8 +30,14 @@ export interface RunOptions {
   onStderrLine?: (line: string) => void;
   /** Output time reached, in seconds (from `-progress pipe:2` or the `time=` stats). */
   onProgress?: (outTimeSeconds: number) => void;
-  /** Piped into the process's stdin (with backpressure); the process sees EOF when it ends. */
-  stdin?: Readable;
+  /**
+   * Piped into the process's stdin (with backpressure); the process sees EOF when it ends. Or a
+   * function that writes stdin itself and ends it (a producer that reuses its buffers must know
+   * when each write has completed, which a piped stream does not tell).
+   */
+  stdin?: Readable | ((stdin: Writable) => Promise<void>);
+  /** The process started: its pid, which is also its process group's id (it runs detached). */
+  onSpawn?: (pid: number) => void;
   /** Keep stdout (ffprobe JSON, capability lists); otherwise it is discarded. */
   captureStdout?: boolean;
   logger?: Logger;
@@ -168,10 +174,14 @@ export function runFfmpeg(bin: string, args: readonly string[], options: RunOpti
       });
     }
 
-    if (options.stdin) {
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+
+    const { stdin } = options;
+    if (stdin) {
       // EPIPE when FFmpeg stops reading early is not the story: its exit status is.
       child.stdin!.on("error", () => {});
-      pipeline(options.stdin, child.stdin!).catch((error: unknown) => {
+      const feeding = typeof stdin === "function" ? stdin(child.stdin!) : pipeline(stdin, child.stdin!);
+      feeding.catch((error: unknown) => {
         if (failure) return;
         if (error instanceof AppError) fail(error);
         else if (!isPipeClosed(error)) {
@@ -187,7 +197,8 @@ export function runFfmpeg(bin: string, args: readonly string[], options: RunOpti
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      options.stdin?.destroy();
+      if (typeof stdin === "function") child.stdin?.destroy();
+      else stdin?.destroy();
       if (error) {
         const level = error.code === "CANCELLED" ? "info" : "warn";
         logger?.[level]({ tool, code: error.code, stderr: tail.slice(-10) }, "ffmpeg failed");

@@ -7,15 +7,18 @@
 import "sharp";
 import type { Logger } from "../logger.js";
 import type { PixelMetrics, Pixels } from "../media/image-metrics.js";
-import type { VideoFramesRequest } from "../providers/local/photo-decoder.js";
+import type { VideoClipRequest } from "../providers/local/clip-encoder.js";
 import type { ScoreAudioRequest } from "../providers/local/score-renderer.js";
 import type { TaskSpec } from "./worker-messages.js";
 import { WorkerPool } from "./worker-pool.js";
 
 // A type, not an interface: only a type literal is assignable to the pool's Record<string, …>.
 export type MediaTasks = {
-  /** A clip's photos decoded, then its frames as yuv420p, one chunk per frame (local video). */
-  "video-frames": TaskSpec<VideoFramesRequest, { frames: number }, Uint8Array>;
+  /**
+   * A clip rendered: photos decoded, frames sampled and encoded by an FFmpeg this thread starts
+   * (local video). Progress is the share of frames written.
+   */
+  "video-clip": TaskSpec<VideoClipRequest, { frames: number }>;
   /** The score as a WAV file's bytes, header first (local music provider). */
   "score-audio": TaskSpec<ScoreAudioRequest, { frames: number }, Uint8Array>;
   /** Image analysis's numbers for a decoded photo (ingest). */
@@ -24,10 +27,19 @@ export type MediaTasks = {
 
 export type MediaWorkerPool = WorkerPool<MediaTasks>;
 
-/** The process's media threads: `size` is RENDER_CONCURRENCY. Close it when the process stops. */
-export function createMediaWorkerPool(options: { size: number; logger?: Logger }): MediaWorkerPool {
+/**
+ * The process's media threads: `size` is RENDER_CONCURRENCY, `niceness` RENDER_NICE (of the encoders
+ * they start). Close it when
+ * the process stops.
+ */
+export function createMediaWorkerPool(options: {
+  size: number;
+  niceness?: number;
+  logger?: Logger;
+}): MediaWorkerPool {
   return new WorkerPool<MediaTasks>({
     size: options.size,
+    niceness: options.niceness,
     logger: options.logger,
     name: "propvid-media",
     script: new URL("./media.worker.js", import.meta.url),

@@ -1,25 +1,18 @@
 /**
  * The media worker thread's entry: the CPU-heavy media code, served to the pool (media-tasks.ts).
- * No database and no writes: computation, plus sharp decoding a clip's photos from their files
- * (a cancelled task is acknowledged at once by the task host, so a thread is only terminated
- * when its JavaScript is stuck, never in the middle of a libvips call).
+ * No database: computation, sharp decoding a clip's photos from their files, and the clip's
+ * encoder (FFmpeg through the one runner, writing the file the provider named). A cancelled task
+ * is acknowledged at once by the task host (its abort kills the encoder first), so a thread is
+ * only terminated when its JavaScript is stuck, never in the middle of a libvips call.
  */
 import { pixelMetrics } from "../media/image-metrics.js";
-import { FrameSampler } from "../providers/local/frame-sampler.js";
-import { decodeClipPhotos } from "../providers/local/photo-decoder.js";
+import { encodeClip } from "../providers/local/clip-encoder.js";
 import { scoreWav } from "../providers/local/score-renderer.js";
 import type { MediaTasks } from "./media-tasks.js";
 import { serveTasks } from "./task-host.js";
 
 serveTasks<MediaTasks>({
-  async "video-frames"(request, task) {
-    const sampler = new FrameSampler(await decodeClipPhotos(request));
-    for (let index = 0; index < sampler.frameCount; index += 1) {
-      await task.demand();
-      task.emit(sampler.frame(index));
-    }
-    return { frames: sampler.frameCount };
-  },
+  "video-clip": (request, task) => encodeClip(request, task),
   async "score-audio"(request, task) {
     let frames = 0;
     for (const chunk of scoreWav(request)) {

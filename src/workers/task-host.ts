@@ -3,7 +3,8 @@
  * credits arrive, and stops a task the pool cancels. A worker entry module is one call:
  * `serveTasks({ kind: handler, … })`.
  */
-import { type MessagePort, parentPort } from "node:worker_threads";
+import os from "node:os";
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { AppError } from "../errors.js";
 import { type FromWorker, serializeError, type TaskMap, type ToWorker } from "./worker-messages.js";
 
@@ -17,6 +18,13 @@ export interface TaskContext<Chunk extends Uint8Array = Uint8Array> {
   emit(chunk: Chunk): void;
   /** Reports progress (0..1) to whoever started the task. */
   progress(fraction: number): void;
+  /**
+   * Registers a child process this task started in its own process group (the FFmpeg runner
+   * spawns detached) and lowers its priority to the pool's `niceness`: if the task is cancelled
+   * or the thread is terminated or crashes while it runs, the pool kills the group. Call it right
+   * after the spawn, and the returned function once the process has exited.
+   */
+  ownChildProcess(pid: number): () => void;
 }
 
 export type TaskHandlers<T extends TaskMap> = {
@@ -32,11 +40,16 @@ class HostedTask implements TaskContext {
   private readonly controller = new AbortController();
   private answered = false;
   private credits = 0;
+  /** Child processes started and not yet seen exit; a cancel is answered once there are none. */
+  private children = 0;
+  private cancelling = false;
   private waiting: { resolve: () => void; reject: (error: AppError) => void } | null = null;
 
   constructor(
     private readonly id: number,
     private readonly port: MessagePort,
+    /** Of the child processes the task registers. */
+    private readonly childNiceness = 0,
   ) {}
 
   get signal(): AbortSignal {
@@ -55,13 +68,20 @@ class HostedTask implements TaskContext {
   /**
    * Stops the task and answers the pool at once, even if the handler is still awaiting something
    * (a sharp decode): the pool then never has to terminate a thread that is merely busy
-   * elsewhere. The handler ends at its next checkpoint; its late answer is dropped.
+   * elsewhere. The handler ends at its next checkpoint; its late answer is dropped. A task that
+   * owns a child process is answered once that process has exited (its abort handler killed it):
+   * a killed FFmpeg takes a moment to die, and the caller removes the files it was writing.
    */
   cancel(): void {
     if (this.answered) return;
     this.controller.abort();
     this.waiting?.reject(cancelled());
     this.waiting = null;
+    this.cancelling = true;
+    if (this.children === 0) this.answerCancelled();
+  }
+
+  private answerCancelled(): void {
     this.answer({ type: "failed", id: this.id, error: serializeError(cancelled()) });
   }
 
@@ -94,14 +114,43 @@ class HostedTask implements TaskContext {
     this.post({ type: "progress", id: this.id, fraction });
   }
 
+  ownChildProcess(pid: number): () => void {
+    lowerProcessPriority(pid, this.childNiceness);
+    this.post({ type: "child", id: this.id, pid, running: true });
+    this.children += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.children -= 1;
+      this.post({ type: "child", id: this.id, pid, running: false });
+      if (this.cancelling && this.children === 0) this.answerCancelled();
+    };
+  }
+
   post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
     this.port.postMessage(message, transfer);
+  }
+}
+
+/**
+ * Lowers a child process's priority (its own process, so on any OS; threads it creates later,
+ * x264's, inherit it). The threads themselves are not niced: a niced thread on a busy machine
+ * waits long for the CPU, and it is the one that must stop the encoder and clean up on cancel.
+ */
+export function lowerProcessPriority(pid: number, niceness: number): void {
+  if (!(niceness > 0)) return;
+  try {
+    os.setPriority(pid, Math.min(19, Math.round(niceness)));
+  } catch {
+    // it exited meanwhile
   }
 }
 
 /** Serves the pool's tasks on this worker thread until the pool terminates it. */
 export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = parentPort): void {
   if (!port) throw new Error("serveTasks runs in a worker thread");
+  const niceness = (workerData as { niceness?: number } | null)?.niceness ?? 0;
   const tasks = new Map<number, HostedTask>();
   const run = async (task: HostedTask, message: Extract<ToWorker, { type: "start" }>) => {
     const handler = handlers[message.kind] as
@@ -120,7 +169,7 @@ export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = 
   port.on("message", (message: ToWorker) => {
     switch (message.type) {
       case "start": {
-        const task = new HostedTask(message.id, port);
+        const task = new HostedTask(message.id, port, niceness);
         tasks.set(message.id, task);
         void run(task, message);
         break;

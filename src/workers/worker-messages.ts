@@ -27,6 +27,11 @@ export type ToWorker =
 export type FromWorker =
   | { type: "chunk"; id: number; data: Uint8Array }
   | { type: "progress"; id: number; fraction: number }
+  /**
+   * The task started (running: true) or saw the end of (false) a child process that leads its own
+   * process group: should the thread die first, the pool kills the group.
+   */
+  | { type: "child"; id: number; pid: number; running: boolean }
   | { type: "done"; id: number; result: unknown }
   | { type: "failed"; id: number; error: SerializedError };
 

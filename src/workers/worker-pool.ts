@@ -14,6 +14,11 @@
  *   checkpoint; a thread that has not stopped the task within `cancelGraceMs` is terminated.
  * - A thread that crashes fails its tasks with a clear PROVIDER_FAILED (transient: the job
  *   queue retries) and is replaced by a fresh one on the next task.
+ * - Child processes a task starts (the local renderer's encoder) are registered with the pool:
+ *   when their task is cancelled or ends without them, or their thread is terminated or crashes,
+ *   the pool kills their process groups, so no FFmpeg outlives the work it was for.
+ * - The child processes tasks register run at a lower priority (`niceness`): the main thread's API
+ *   requests win the CPU over the encoders. The threads are not niced (see task-host.ts).
  * - Idle threads are unref'd: a forgotten pool never keeps a process alive.
  */
 import { Readable } from "node:stream";
@@ -32,12 +37,22 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** How long a cancelled task may take to stop before its thread is terminated; default 1 s. */
   cancelGraceMs?: number;
+  /** Niceness (0…19) of the child processes tasks register (ownChildProcess). Default 0. */
+  niceness?: number;
 }
 
 export interface RunOptions {
   /** Moved to the worker instead of copied (the caller must not touch them afterwards). */
   transfer?: ArrayBuffer[];
   signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+  /**
+   * On abort, reject only once the thread confirms the task stopped (its abort handlers have run
+   * and the child processes it owns have exited), or once the thread is terminated after the
+   * grace period (the pool then kills their groups).
+   * For a task that writes files the caller removes after a failure. Default: reject at once.
+   */
+  waitForStop?: boolean;
 }
 
 export interface StreamOptions {
@@ -86,6 +101,11 @@ interface Task {
   events: TaskEvents;
   /** The caller has been answered (result, error or cancellation). */
   settled: boolean;
+  /** Set once cancelled: what the caller is (or will be) told. */
+  cancelled?: AppError;
+  waitForStop: boolean;
+  /** Process groups the task started and has not seen end. */
+  children: Set<number>;
   cancelTimer?: NodeJS.Timeout;
 }
 
@@ -130,9 +150,9 @@ export class WorkerPool<T extends TaskMap> {
     return new Promise((resolve, reject) => {
       const onAbort = () => this.cancel(task, cancelledError(kind));
       const settle = () => signal?.removeEventListener("abort", onAbort);
-      const task = this.start(kind, input, options.transfer, {
+      const task = this.start(kind, input, options, {
         chunk: () => {},
-        progress: () => {},
+        progress: (fraction) => options.onProgress?.(fraction),
         done: (result) => {
           settle();
           resolve(result as T[K]["result"]);
@@ -164,7 +184,7 @@ export class WorkerPool<T extends TaskMap> {
     });
     try {
       // Started at once, not on the first read: the worker prepares while the consumer sets up.
-      task = this.start(kind, input, options.transfer, {
+      task = this.start(kind, input, options, {
         chunk: (data) => {
           options.onChunk?.(data.byteLength);
           // An empty push would not ask for more: ask the worker directly instead.
@@ -191,16 +211,29 @@ export class WorkerPool<T extends TaskMap> {
     );
   }
 
-  private start(kind: string, input: unknown, transfer: ArrayBuffer[] = [], events: TaskEvents): Task {
+  private start(
+    kind: string,
+    input: unknown,
+    options: { transfer?: ArrayBuffer[]; waitForStop?: boolean },
+    events: TaskEvents,
+  ): Task {
     if (this.closed) {
       throw new AppError("PROVIDER_FAILED", "the media worker pool is closed", { transient: true });
     }
     const thread = this.pick();
-    const task: Task = { id: this.nextTaskId++, kind, thread, events, settled: false };
+    const task: Task = {
+      id: this.nextTaskId++,
+      kind,
+      thread,
+      events,
+      settled: false,
+      waitForStop: options.waitForStop ?? false,
+      children: new Set(),
+    };
     thread.tasks.set(task.id, task);
     if (thread.tasks.size === 1) thread.worker.ref();
     try {
-      this.post(thread, { type: "start", id: task.id, kind, input }, transfer);
+      this.post(thread, { type: "start", id: task.id, kind, input }, options.transfer);
     } catch (error) {
       // e.g. an input that cannot be cloned: nothing reached the thread
       this.finish(task);
@@ -221,7 +254,10 @@ export class WorkerPool<T extends TaskMap> {
 
   private spawn(): Thread {
     const index = this.nextThreadIndex++;
-    const worker = new Worker(this.options.script, { name: `${this.options.name}-${index}` });
+    const worker = new Worker(this.options.script, {
+      name: `${this.options.name}-${index}`,
+      workerData: { niceness: this.options.niceness ?? 0 },
+    });
     worker.unref();
     const thread: Thread = { worker, index, tasks: new Map(), stopping: false };
     worker.on("message", (message: FromWorker) => this.receive(thread, message));
@@ -238,7 +274,11 @@ export class WorkerPool<T extends TaskMap> {
 
   private receive(thread: Thread, message: FromWorker): void {
     const task = thread.tasks.get(message.id);
-    if (!task) return;
+    if (!task) {
+      // a process started for a task that is over (the thread answered a cancel first): unowned
+      if (message.type === "child" && message.running) killProcessGroup(message.pid);
+      return;
+    }
     switch (message.type) {
       case "chunk":
         if (!task.settled) task.events.chunk(message.data);
@@ -246,35 +286,53 @@ export class WorkerPool<T extends TaskMap> {
       case "progress":
         if (!task.settled) task.events.progress(message.fraction);
         return;
+      case "child":
+        if (!message.running) task.children.delete(message.pid);
+        else {
+          task.children.add(message.pid);
+          // started after the task was cancelled (the thread had not heard yet): it dies at once
+          if (task.cancelled) killProcessGroup(message.pid);
+        }
+        return;
       case "done":
         this.finish(task);
-        if (!task.settled) {
-          task.settled = true;
-          task.events.done(message.result);
-        }
+        this.settle(task, () => task.events.done(message.result));
         return;
       case "failed":
         this.finish(task);
-        if (!task.settled) {
-          task.settled = true;
-          task.events.fail(deserializeError(message.error, task.kind));
-        }
+        this.settle(task, () => task.events.fail(deserializeError(message.error, task.kind)));
         return;
     }
   }
 
-  /** The thread is done with the task (its own answer, or the thread is gone). */
+  /** Answers the caller once: a cancelled task's answer is its cancellation, whatever the thread said. */
+  private settle(task: Task, answer: () => void): void {
+    if (task.settled) return;
+    task.settled = true;
+    if (task.cancelled) task.events.fail(task.cancelled);
+    else answer();
+  }
+
+  /**
+   * The thread is done with the task (its own answer, or the thread is gone). A child process the
+   * task still owns has nobody left to wait for it: its group is killed.
+   */
   private finish(task: Task): void {
     clearTimeout(task.cancelTimer);
+    for (const pid of task.children) killProcessGroup(pid);
+    task.children.clear();
     task.thread.tasks.delete(task.id);
     if (task.thread.tasks.size === 0) task.thread.worker.unref();
   }
 
   private cancel(task: Task, reason: AppError): void {
-    if (task.settled) return;
-    task.settled = true;
-    task.events.fail(reason);
+    if (task.settled || task.cancelled) return;
+    task.cancelled = reason;
+    if (!task.waitForStop) this.settle(task, () => {});
     const { thread } = task;
+    // Its child processes die now, from here: the thread (niced, on a busy machine) may take a
+    // while to get the CPU and hear the cancel. It still answers once it has seen them exit.
+    for (const pid of task.children) killProcessGroup(pid);
     this.post(thread, { type: "cancel", id: task.id });
     task.cancelTimer = setTimeout(() => {
       if (thread.tasks.has(task.id)) {
@@ -303,10 +361,10 @@ export class WorkerPool<T extends TaskMap> {
   private failAll(thread: Thread, why: string, what: string): void {
     for (const task of [...thread.tasks.values()]) {
       this.finish(task);
-      if (task.settled) continue;
-      task.settled = true;
-      task.events.fail(
-        new AppError("PROVIDER_FAILED", `${task.kind}: ${what} (${why})`, { transient: true }),
+      this.settle(task, () =>
+        task.events.fail(
+          new AppError("PROVIDER_FAILED", `${task.kind}: ${what} (${why})`, { transient: true }),
+        ),
       );
     }
   }
@@ -317,6 +375,15 @@ export class WorkerPool<T extends TaskMap> {
     if (at < 0) return false;
     this.threads.splice(at, 1);
     return true;
+  }
+}
+
+/** SIGKILL to a process group; one that is gone already is no error. */
+function killProcessGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // exited (and reaped) meanwhile
   }
 }
 

@@ -3,8 +3,11 @@
  * (transfer, streaming with credits, cooperative and stuck cancellation, crashes, errors). It
  * is served by the real task host, so the tests exercise both sides of the protocol.
  */
+import { spawn } from "node:child_process";
+import os from "node:os";
 import { threadId } from "node:worker_threads";
 import { AppError } from "../../src/errors.js";
+import { encodeClip, type VideoClipRequest } from "../../src/providers/local/clip-encoder.js";
 import { serveTasks } from "../../src/workers/task-host.js";
 import type { TaskSpec } from "../../src/workers/worker-messages.js";
 
@@ -26,8 +29,22 @@ export type TestTasks = {
   crash: TaskSpec<{ afterChunks: number }, never, Uint8Array>;
   /** Fails with an AppError (`code`) or, without one, a plain Error. */
   fail: TaskSpec<{ code?: "MEDIA_REJECTED" }, never>;
-  /** The local video provider's frame task, crashing after `crashAfter` frames. */
-  "video-frames": TaskSpec<{ output: { width: number; height: number } }, never, Uint8Array>;
+  /** The local video provider's real clip task, whose thread crashes once 12 frames are written. */
+  "video-clip": TaskSpec<VideoClipRequest, never>;
+  /**
+   * Starts `sleep 60` in its own process group, registered with the pool, then (`after`): `crash` the
+   * thread, `spin` (stuck), `return` without waiting for it, or `wait` for a cancel (whose abort
+   * kills the group, the way the FFmpeg runner does).
+   */
+  child: TaskSpec<{ after: "crash" | "spin" | "return" | "wait" }, { pid: number }>;
+  /** This thread's nice value, and that of a child process it registers. */
+  niceness: TaskSpec<Record<string, never>, { thread: number; child: number }>;
+};
+
+const crashSoon = (): void => {
+  setImmediate(() => {
+    throw new Error("simulated crash in the worker thread");
+  });
 };
 
 const crashAfter = async (
@@ -39,9 +56,7 @@ const crashAfter = async (
     await task.demand();
     task.emit(new Uint8Array(bytes).fill(i));
   }
-  setImmediate(() => {
-    throw new Error("simulated crash in the worker thread");
-  });
+  crashSoon();
   return await new Promise<never>(() => {});
 };
 
@@ -80,8 +95,52 @@ serveTasks<TestTasks>({
   async crash({ afterChunks }, task) {
     return await crashAfter(task, afterChunks, 1024);
   },
-  async "video-frames"({ output }, task) {
-    return await crashAfter(task, 3, output.width * output.height * 1.5);
+  async "video-clip"(request, task) {
+    let reports = 0;
+    await encodeClip(request, {
+      signal: task.signal,
+      ownChildProcess: (pid) => task.ownChildProcess(pid),
+      progress: () => {
+        reports += 1;
+        if (reports === 2) crashSoon();
+      },
+    });
+    throw new Error("the clip was finished before the simulated crash");
+  },
+  async child({ after }, task) {
+    const child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    const pid = child.pid!;
+    task.ownChildProcess(pid);
+    if (after === "crash") {
+      crashSoon();
+      return await new Promise<never>(() => {});
+    }
+    if (after === "spin") {
+      for (;;) {
+        // stuck: only terminating the thread ends this
+      }
+    }
+    if (after === "wait") {
+      await new Promise<void>((resolve) => {
+        task.signal.addEventListener("abort", () => {
+          process.kill(-pid, "SIGKILL");
+          resolve();
+        });
+      });
+      throw new AppError("CANCELLED", "stopped, child killed");
+    }
+    return { pid };
+  },
+  niceness(_input, task) {
+    const child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    const pid = child.pid!;
+    const release = task.ownChildProcess(pid);
+    try {
+      return { thread: os.getPriority(), child: os.getPriority(pid) };
+    } finally {
+      process.kill(-pid, "SIGKILL");
+      release();
+    }
   },
   fail({ code }) {
     if (code) throw new AppError(code, "the photo is not one");

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
@@ -88,7 +88,11 @@ function assertHouseClip(info: MediaInfo, width: number, height: number, frames:
   assert.ok(Math.abs((info.durationSeconds ?? 0) - frames / 30) < 0.001, `duration ${info.durationSeconds}`);
 }
 
-/** Child processes of this test process (the runner's FFmpeg would be one). */
+/**
+ * Live child processes of this test process (the encoder would be one; it is started from a
+ * worker thread, which is still this process). A zombie is dead: one whose worker thread was
+ * terminated is never reaped (libuv waits only for its own loop's children), see the report.
+ */
 function childProcesses(): string[] {
   const found: string[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -96,13 +100,43 @@ function childProcesses(): string[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === process.pid)
+      if (Number(fields[1]) === process.pid && fields[0] !== "Z")
         found.push(stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
     } catch {
       // the process ended while we looked
     }
   }
   return found;
+}
+
+/** A clip's decoded frames, back to back, as raw `gray` or `rgb24` pixels. */
+async function rawFrames(file: string, pixelFormat: "gray" | "rgb24"): Promise<Buffer> {
+  const raw = `${file}.${pixelFormat}`;
+  await runFfmpeg(
+    bins.ffmpeg,
+    ["-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-i", `file:${file}`].concat([
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      pixelFormat,
+      "-y",
+      `file:${raw}`,
+    ]),
+    { timeoutMs: 20_000 },
+  );
+  try {
+    return await readFile(raw);
+  } finally {
+    await rm(raw, { force: true });
+  }
+}
+
+/** A synthetic photo (SVG body on a `size`), written as PNG into the work dir. */
+async function svgPhoto(name: string, size: { width: number; height: number }, body: string) {
+  const file = path.join(workDir, `${name}.png`);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size.width}" height="${size.height}">${body}</svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(file);
+  return file;
 }
 
 const isCode = (code: string, message?: RegExp) => (error: unknown) =>
@@ -247,27 +281,7 @@ describe("LocalVideoProvider", () => {
         height: outHeight,
       }),
     );
-    const gray = path.join(workDir, "smooth.gray");
-    await runFfmpeg(
-      bins.ffmpeg,
-      [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-protocol_whitelist",
-        "file",
-        "-i",
-        `file:${result.outFile}`,
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "gray",
-        "-y",
-        `file:${gray}`,
-      ],
-      { timeoutMs: 20_000 },
-    );
-    const pixels = await readFile(gray);
+    const pixels = await rawFrames(result.outFile, "gray");
     const frameSize = outWidth * outHeight;
     assert.equal(pixels.length, frameSize * 60);
     const centroids: number[] = [];
@@ -293,6 +307,79 @@ describe("LocalVideoProvider", () => {
     const jerks = deltas.slice(1).map((d, i) => Math.abs(d - deltas[i]!));
     const worst = Math.max(...jerks);
     assert.ok(worst < 0.25, `speed jumps by ${worst.toFixed(3)} px between frames`);
+  });
+
+  it("shows both photos for at most 0.6 s: a dissolve at the middle, not a long double exposure", async (t) => {
+    const size = { width: 800, height: 450 };
+    const dark = await svgPhoto("flat-dark", size, `<rect width="100%" height="100%" fill="#282828"/>`);
+    const light = await svgPhoto("flat-light", size, `<rect width="100%" height="100%" fill="#d0d0d0"/>`);
+    const result = await provider.render(
+      request({
+        name: "dissolve",
+        seconds: 4,
+        width: 320,
+        height: 180,
+        firstImagePath: dark,
+        lastImagePath: light,
+      }),
+    );
+    const pixels = await rawFrames(result.outFile, "gray");
+    const frameSize = 320 * 180;
+    assert.equal(pixels.length, frameSize * 120);
+    const means = Array.from({ length: 120 }, (_, f) => {
+      let sum = 0;
+      for (let p = f * frameSize; p < (f + 1) * frameSize; p += 1) sum += pixels[p]!;
+      return sum / frameSize;
+    });
+    const [start, end] = [means[0]!, means[119]!];
+    assert.ok(end - start > 100, `the photos differ (${start.toFixed(1)} → ${end.toFixed(1)})`);
+    // a frame shows both photos when it is neither the first photo's level nor the last's
+    const mixed = means.flatMap((mean, f) => (mean > start + 1.5 && mean < end - 1.5 ? [f] : []));
+    t.diagnostic(
+      `blended frames ${mixed[0]}…${mixed.at(-1)}: ${(mixed.length / 30).toFixed(2)} s of overlap`,
+    );
+    assert.ok(
+      mixed.length / 30 <= 0.6,
+      `${mixed.length} frames (${(mixed.length / 30).toFixed(2)} s) show both`,
+    );
+    assert.ok(mixed.length / 30 >= 0.3, "a dissolve, not a hard cut");
+    assert.equal(mixed.at(-1)! - mixed[0]! + 1, mixed.length, "one contiguous dissolve");
+    assert.ok(Math.abs((mixed[0]! + mixed.at(-1)!) / 2 / 30 - 2) < 0.1, "centred on the middle of the clip");
+  });
+
+  it("frames a portrait clip on the photo's salient region, not a blind centre crop", async () => {
+    // flat grey, with a detailed, saturated patch well right of centre: a 9:16 centre crop of this
+    // 16:9 photo (x 547…1053) would not show any of it
+    const cells = [];
+    for (let y = 300; y < 600; y += 25)
+      for (let x = 1150; x < 1450; x += 25)
+        cells.push(
+          `<rect x="${x}" y="${y}" width="25" height="25" fill="${(x + y) % 50 ? "#e02020" : "#20c040"}"/>`,
+        );
+    const photo = await svgPhoto(
+      "salient",
+      { width: 1600, height: 900 },
+      `<rect width="100%" height="100%" fill="#808080"/>${cells.join("")}`,
+    );
+    const result = await provider.render(
+      request({
+        name: "salient-portrait",
+        width: 360,
+        height: 640,
+        cameraMove: "PUSH_IN",
+        firstImagePath: photo,
+        lastImagePath: photo,
+      }),
+    );
+    const pixels = await rawFrames(result.outFile, "rgb24");
+    const frameBytes = 360 * 640 * 3;
+    for (const f of [0, 59]) {
+      let coloured = 0;
+      for (let p = f * frameBytes; p < (f + 1) * frameBytes; p += 3)
+        if (Math.abs(pixels[p]! - pixels[p + 1]!) > 80) coloured += 1;
+      const share = coloured / (360 * 640);
+      assert.ok(share > 0.15, `frame ${f}: the salient patch covers ${(share * 100).toFixed(1)} % of it`);
+    }
   });
 
   it("cancels within a second: kills FFmpeg, stops the worker's task, rejects with CANCELLED, leaves no files", async (t) => {
@@ -348,7 +435,7 @@ describe("LocalVideoProvider", () => {
       const before = new Set(await readdir(workDir));
       await assert.rejects(
         doomed.render(request({ name: "crashed", seconds: 2 })),
-        isCode("PROVIDER_FAILED", /video-frames: the worker thread crashed/),
+        isCode("PROVIDER_FAILED", /video-clip: the worker thread crashed/),
       );
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.deepEqual(

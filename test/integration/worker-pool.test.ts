@@ -6,12 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { after, describe, it } from "node:test";
 import sharp from "sharp";
 import { AppError } from "../../src/errors.js";
+import { runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
+import { resolveFfmpegBinaries } from "../../src/media/ffmpeg-binaries.js";
 import { pixelMetrics } from "../../src/media/image-metrics.js";
+import type { VideoClipRequest } from "../../src/providers/local/clip-encoder.js";
 import { FrameSampler } from "../../src/providers/local/frame-sampler.js";
-import { decodeClipPhotos, type VideoFramesRequest } from "../../src/providers/local/photo-decoder.js";
+import { decodeClipPhotos } from "../../src/providers/local/photo-decoder.js";
 import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { WorkerPool } from "../../src/workers/worker-pool.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
@@ -20,8 +27,14 @@ import type { TestTasks } from "../helpers/test-tasks.worker.js";
 const SCRIPT = new URL("../helpers/test-tasks.worker.js", import.meta.url);
 const pools: WorkerPool<TestTasks>[] = [];
 
-function pool(size: number, cancelGraceMs?: number): WorkerPool<TestTasks> {
-  const created = new WorkerPool<TestTasks>({ size, script: SCRIPT, name: "test-pool", cancelGraceMs });
+function pool(size: number, cancelGraceMs?: number, niceness?: number): WorkerPool<TestTasks> {
+  const created = new WorkerPool<TestTasks>({
+    size,
+    script: SCRIPT,
+    name: "test-pool",
+    cancelGraceMs,
+    niceness,
+  });
   pools.push(created);
   return created;
 }
@@ -32,6 +45,46 @@ after(async () => {
 
 const isCode = (code: string, message?: RegExp) => (error: unknown) =>
   error instanceof AppError && error.code === code && (!message || message.test(error.message));
+
+/** `sleep` processes started by this test process (directly or from its threads), by pid: state. */
+function sleepers(): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[1]) === process.pid && name === "sleep") found.set(Number(entry), fields[0]!);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/**
+ * Live `sleep` processes of ours, by pid. A zombie is dead: one whose thread crashed or was
+ * terminated is never reaped (libuv waits only for its own loop's children).
+ */
+function liveSleepers(): number[] {
+  return [...sleepers()].flatMap(([pid, state]) => (state === "Z" ? [] : [pid]));
+}
+
+/** Waits until no live `sleep` of ours is left. */
+async function noLiveSleepers(withinMs: number): Promise<void> {
+  const started = performance.now();
+  while (liveSleepers().length > 0) {
+    assert.ok(performance.now() - started < withinMs, `a child process outlived its task: ${liveSleepers()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Waits until the task's child is running. */
+async function aSleeperRuns(): Promise<number> {
+  while (liveSleepers().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  return liveSleepers()[0]!;
+}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
@@ -198,34 +251,140 @@ describe("WorkerPool", () => {
   });
 });
 
-describe("the media pool", () => {
-  const media = createMediaWorkerPool({ size: 2 });
-  after(() => media.close());
-
-  it("decodes the photos and samples the same frames in a worker thread as on this one", async () => {
-    const request: VideoFramesRequest = {
-      firstImagePath: fixturePhoto("living-01.jpg"),
-      lastImagePath: fixturePhoto("kitchen-01.jpg"),
-      cameraMove: "ORBIT_RIGHT",
-      output: { width: 320, height: 180 },
-      frameCount: 24,
-    };
-    const frames = await readAll(media.stream("video-frames", request));
-    const here = new FrameSampler(await decodeClipPhotos(request));
-    assert.equal(frames.length, 24);
-    for (const [index, frame] of frames.entries())
-      assert.ok(frame.equals(here.frame(index)), `frame ${index}`);
+describe("WorkerPool child processes and priority", () => {
+  it("kills the process group a task owns when its thread crashes", async () => {
+    const one = pool(1);
+    await assert.rejects(one.run("child", { after: "crash" }), isCode("PROVIDER_FAILED", /crashed/));
+    await noLiveSleepers(1_000);
   });
 
-  it("reports a photo it cannot decode as MEDIA_REJECTED", async () => {
-    const request: VideoFramesRequest = {
-      firstImagePath: new URL(import.meta.url).pathname, // this test file, not a photo
-      lastImagePath: null,
-      cameraMove: "PUSH_IN",
-      output: { width: 320, height: 180 },
-      frameCount: 4,
-    };
-    await assert.rejects(readAll(media.stream("video-frames", request)), isCode("MEDIA_REJECTED"));
+  it("kills it when a stuck thread is terminated after a cancel", async () => {
+    const one = pool(1, 200);
+    const controller = new AbortController();
+    const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
+    await aSleeperRuns();
+    controller.abort();
+    await assert.rejects(stuck, isCode("CANCELLED"));
+    await noLiveSleepers(1_500);
+  });
+
+  it("kills it from the main thread on cancel, without waiting for a busy thread to hear of it", async () => {
+    const one = pool(1, 5_000);
+    const controller = new AbortController();
+    const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
+    await aSleeperRuns();
+    controller.abort();
+    await assert.rejects(stuck, isCode("CANCELLED"));
+    // long before the 5 s grace after which the stuck thread is terminated
+    await noLiveSleepers(1_000);
+  });
+
+  it("kills a child started after its task was cancelled (the thread had not heard yet)", async () => {
+    const one = pool(1, 5_000);
+    const controller = new AbortController();
+    await one.run("whoami", { ms: 0 }); // the thread is up: it takes the start, then spins
+    const before = sleepers().size; // zombies of earlier tests included
+    const stuck = one.run("child", { after: "spin" }, { signal: controller.signal });
+    controller.abort(); // before the thread has even seen the task
+    await assert.rejects(stuck, isCode("CANCELLED"));
+    // the spinning thread never reaps its child: live or killed, it stays listed
+    const started = performance.now();
+    while (sleepers().size === before) {
+      assert.ok(performance.now() - started < 3_000, "the task never started its child");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await noLiveSleepers(1_000); // long before the thread is terminated, 5 s after the cancel
+  });
+
+  it("kills it when the task ends without waiting for it", async () => {
+    const one = pool(1);
+    const { pid } = await one.run("child", { after: "return" });
+    assert.ok(pid > 0);
+    await noLiveSleepers(1_000);
+  });
+
+  it("with waitForStop, rejects only after the task's own abort has run (its child is dead by then)", async () => {
+    const one = pool(1);
+    const controller = new AbortController();
+    const waiting = one.run("child", { after: "wait" }, { signal: controller.signal, waitForStop: true });
+    const pid = await aSleeperRuns();
+    controller.abort();
+    await assert.rejects(waiting, isCode("CANCELLED"));
+    // SIGKILL was sent before the answer: the child is gone or a zombie, never still running
+    const state = sleepers().get(pid);
+    assert.ok(state === undefined || state === "Z", `the child is still ${state}`);
+    await noLiveSleepers(1_000);
+  });
+
+  it("runs the child processes tasks register at the niceness asked for, threads untouched", async () => {
+    const niced = pool(1, undefined, 7);
+    assert.deepEqual(await niced.run("niceness", {}), { thread: 0, child: 7 });
+    assert.deepEqual(await pool(1).run("niceness", {}), { thread: 0, child: 0 });
+    assert.equal(os.getPriority(process.pid), 0);
+  });
+});
+
+describe("the media pool", () => {
+  const media = createMediaWorkerPool({ size: 2 });
+  const bins = resolveFfmpegBinaries({ searchPath: process.env.PATH });
+  after(() => media.close());
+
+  const clipRequest = (dir: string, overrides: Partial<VideoClipRequest> = {}): VideoClipRequest => ({
+    firstImagePath: fixturePhoto("living-01.jpg"),
+    lastImagePath: fixturePhoto("kitchen-01.jpg"),
+    cameraMove: "ORBIT_RIGHT",
+    output: { width: 320, height: 180 },
+    frameCount: 24,
+    fps: 30,
+    ffmpeg: bins.ffmpeg,
+    outFile: path.join(dir, "clip.mp4"),
+    timeoutMs: 60_000,
+    ...overrides,
+  });
+
+  it("encodes in a worker thread the frames sampled on this one", async () => {
+    await withTempDir("propvid-pool-clip", async (dir) => {
+      const request = clipRequest(dir);
+      const progress: number[] = [];
+      const result = await media.run("video-clip", request, { onProgress: (f) => progress.push(f) });
+      assert.deepEqual(result, { frames: 24 });
+      assert.deepEqual(progress, [0.25, 0.5, 0.75, 1]);
+      const raw = path.join(dir, "clip.yuv");
+      await runFfmpeg(
+        bins.ffmpeg,
+        ["-v", "error", "-protocol_whitelist", "file", "-i", `file:${request.outFile}`].concat([
+          "-f",
+          "rawvideo",
+          "-pix_fmt",
+          "yuv420p",
+          `file:${raw}`,
+        ]),
+        { timeoutMs: 20_000 },
+      );
+      const decoded = await readFile(raw);
+      const here = new FrameSampler(await decodeClipPhotos(request));
+      assert.equal(decoded.length, 24 * here.frameBytes);
+      for (let index = 0; index < 24; index += 1) {
+        const expected = here.frame(index);
+        const frame = decoded.subarray(index * here.frameBytes, (index + 1) * here.frameBytes);
+        let error = 0;
+        for (let i = 0; i < expected.length; i += 1) error += Math.abs(expected[i]! - frame[i]!);
+        // x264 at CRF 20 stays within a level or two of what it was given (≈2.1 at worst on these
+        // tiny frames mid-dissolve); a wrong, shifted or missing frame is off by tens
+        assert.ok(error / expected.length < 3, `frame ${index}: mean error ${error / expected.length}`);
+      }
+    });
+  });
+
+  it("reports a photo it cannot decode as MEDIA_REJECTED, before starting an encoder", async () => {
+    await withTempDir("propvid-pool-clip", async (dir) => {
+      const request = clipRequest(dir, {
+        firstImagePath: new URL(import.meta.url).pathname, // this test file, not a photo
+        lastImagePath: null,
+      });
+      await assert.rejects(media.run("video-clip", request), isCode("MEDIA_REJECTED"));
+      assert.deepEqual(readdirSync(dir), []);
+    });
   });
 
   it("computes the same image metrics in a worker thread as on this one", async () => {

@@ -6,7 +6,8 @@ import {
   cameraPath,
   cameraViewport,
   coverViewport,
-  easeInOutSine,
+  EASE_RAMP,
+  easeInOut,
   MAX_CAMERA_ZOOM,
   pathBounds,
   type Size,
@@ -29,11 +30,57 @@ const inside = (v: Viewport, source: Size) =>
   v.x >= -EPS && v.y >= -EPS && v.x + v.w <= source.width + EPS && v.y + v.h <= source.height + EPS;
 
 describe("camera moves", () => {
-  it("eases from 0 to 1 monotonically", () => {
-    assert.equal(easeInOutSine(0), 0);
-    assert.equal(easeInOutSine(1), 1);
-    assert.ok(Math.abs(easeInOutSine(0.5) - 0.5) < 1e-12);
-    for (let i = 1; i <= 100; i += 1) assert.ok(easeInOutSine(i / 100) >= easeInOutSine((i - 1) / 100));
+  it("eases from 0 to 1 monotonically, symmetric about the middle", () => {
+    assert.equal(easeInOut(0), 0);
+    assert.equal(easeInOut(1), 1);
+    assert.ok(Math.abs(easeInOut(0.5) - 0.5) < 1e-12);
+    for (let i = 1; i <= 1000; i += 1) {
+      assert.ok(easeInOut(i / 1000) >= easeInOut((i - 1) / 1000));
+      assert.ok(Math.abs(easeInOut(i / 1000) + easeInOut(1 - i / 1000) - 1) < 1e-12);
+    }
+  });
+
+  it("eases in and out: zero speed at both ends, speed and acceleration continuous, a steady glide", () => {
+    // finite differences of the position: speed v and acceleration a on a fine grid
+    const n = 20_000;
+    const h = 1 / n;
+    const v = (t: number) => (easeInOut(t + h / 2) - easeInOut(t - h / 2)) / h;
+    const a = (t: number) => (v(t + h / 2) - v(t - h / 2)) / h;
+    // the first and last frames of a 4 s clip at 30 fps barely move: the camera starts from rest
+    assert.ok(easeInOut(1 / 119) < 1e-4 && 1 - easeInOut(118 / 119) < 1e-4);
+    assert.ok(v(h) < 1e-3 && v(1 - h) < 1e-3, `speed at the ends ${v(h)}, ${v(1 - h)}`);
+    assert.ok(Math.abs(a(2 * h)) < 0.05 && Math.abs(a(1 - 2 * h)) < 0.05, "no kick at the start or end");
+    let peak = 0;
+    let worstSpeedStep = 0;
+    let worstAccelerationStep = 0;
+    for (let i = 2; i < n - 2; i += 1) {
+      const t = i * h;
+      peak = Math.max(peak, v(t));
+      worstSpeedStep = Math.max(worstSpeedStep, Math.abs(v(t + h) - v(t)));
+      worstAccelerationStep = Math.max(worstAccelerationStep, Math.abs(a(t + h) - a(t)));
+    }
+    // continuous: between neighbouring points 1/20000 apart, no jump of speed or acceleration
+    assert.ok(worstSpeedStep < 1e-3, `speed jumps by ${worstSpeedStep}`);
+    assert.ok(worstAccelerationStep < 0.05, `acceleration jumps by ${worstAccelerationStep}`);
+    // between the ramps the camera glides at one speed, gentler than a sine ease's peak (π/2)
+    assert.ok(Math.abs(peak - 1 / (1 - EASE_RAMP)) < 1e-3, `peak speed ${peak}`);
+    for (const t of [EASE_RAMP + 0.01, 0.5, 1 - EASE_RAMP - 0.01]) assert.ok(Math.abs(v(t) - peak) < 1e-6);
+    assert.ok(peak < Math.PI / 2);
+  });
+
+  it("moves every edge of the viewport with zero speed at the clip's ends", () => {
+    const path = cameraPath("ORBIT_RIGHT", SOURCES.landscape4k!, OUTPUT_SIZE.LANDSCAPE_16_9);
+    const edges = (v: Viewport) => [v.x, v.y, v.x + v.w, v.y + v.h];
+    const h = 1e-4;
+    const speed = (t: number) => {
+      const a = edges(viewportAt(path, t));
+      const b = edges(viewportAt(path, t + h));
+      return Math.max(...a.map((value, i) => Math.abs(b[i]! - value) / h));
+    };
+    const middle = speed(0.5);
+    assert.ok(middle > 100, `moves mid-clip (${middle.toFixed(1)} px per clip)`);
+    assert.ok(speed(0) < middle * 1e-3, "starts from rest");
+    assert.ok(speed(1 - h) < middle * 1e-3, "ends at rest");
   });
 
   it("cover-fits any source to the output aspect (portrait fills a 16:9 frame)", () => {
@@ -134,11 +181,13 @@ function assertSmooth(move: string, views: Viewport[]): void {
     if (Math.abs(total) < 1e-6) continue;
     const peak = Math.max(...deltas.map(Math.abs));
     const mean = Math.abs(total) / deltas.length;
-    assert.ok(peak <= 1.75 * mean, `${move} edge ${e} peak speed ${peak} vs mean ${mean}`);
+    assert.ok(peak <= 1.5 * mean, `${move} edge ${e} peak speed ${peak} vs mean ${mean}`);
+    // The ramps' steepest acceleration changes the speed by ~6 % of the mean a frame (at 120
+    // frames); a stall, a jump or a stair-step changes it by the order of the speed itself.
     for (let i = 1; i < deltas.length; i += 1) {
       const jerk = Math.abs(deltas[i]! - deltas[i - 1]!);
       assert.ok(
-        jerk <= 0.05 * mean + 1e-9,
+        jerk <= 0.08 * mean + 1e-9,
         `${move} edge ${e} speed jumps at frame ${i}: ${jerk} (mean ${mean})`,
       );
     }

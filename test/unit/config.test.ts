@@ -18,6 +18,7 @@ describe("config", () => {
     assert.equal(config.role, "all");
     assert.equal(config.allowLoopbackFetch, false);
     assert.ok(config.renderConcurrency >= 1);
+    assert.equal(config.renderNice, 10);
     assert.ok(Object.isFrozen(config));
   });
 
@@ -53,6 +54,13 @@ describe("config", () => {
       long,
     );
     assert.throws(() => parseConfig({ PROPVID_SECRET: "short" }, { secret }), ConfigError);
+  });
+
+  it("takes RENDER_NICE between 0 and 19", () => {
+    assert.equal(parseConfig({ RENDER_NICE: "0" }, { secret }).renderNice, 0);
+    assert.equal(parseConfig({ RENDER_NICE: "19" }, { secret }).renderNice, 19);
+    assert.throws(() => parseConfig({ RENDER_NICE: "20" }, { secret }), ConfigError);
+    assert.throws(() => parseConfig({ RENDER_NICE: "-1" }, { secret }), ConfigError);
   });
 
   it("treats empty strings as unset", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cameraPath } from "../../src/providers/local/camera-move.js";
 import {
-  CROSSFADE,
+  CROSSFADE_SECONDS,
   crossfadeWeight,
   FrameSampler,
   type QuadPlane,
@@ -75,18 +75,52 @@ describe("frame sampler", () => {
     assert.equal(planes.v.data[1]! & 255, 179);
   });
 
-  it("crossfades in the middle of the clip, smoothly", () => {
-    assert.equal(crossfadeWeight(0), 0);
-    assert.equal(crossfadeWeight(CROSSFADE.start), 0);
-    assert.ok(Math.abs(crossfadeWeight(0.5) - 0.5) < 1e-12);
-    assert.equal(crossfadeWeight(CROSSFADE.end), 1);
-    assert.equal(crossfadeWeight(1), 1);
-    const span = CROSSFADE.end - CROSSFADE.start;
-    assert.ok(span >= 0.3 && span <= 0.4);
-    for (let i = 1; i <= 100; i += 1) assert.ok(crossfadeWeight(i / 100) >= crossfadeWeight((i - 1) / 100));
+  it("dissolves in the middle of the clip, smoothly, for at most 0.6 s", () => {
+    const clip = 119 / 30; // a 4 s clip: its last frame is at 3.967 s
+    assert.equal(crossfadeWeight(0, clip), 0);
+    assert.ok(Math.abs(crossfadeWeight(clip / 2, clip) - 0.5) < 1e-12);
+    assert.equal(crossfadeWeight(clip, clip), 1);
+    for (let i = 1; i <= 1000; i += 1) {
+      assert.ok(crossfadeWeight((i * clip) / 1000, clip) >= crossfadeWeight(((i - 1) * clip) / 1000, clip));
+    }
+    assert.ok(CROSSFADE_SECONDS <= 0.6);
+    // both photos are visible (weight strictly between 0 and 1) for CROSSFADE_SECONDS at most
+    for (const seconds of [2, 4, 6, 10]) {
+      const end = seconds - 1 / 30;
+      const steps = 100_000;
+      let overlap = 0;
+      for (let i = 0; i <= steps; i += 1) {
+        const w = crossfadeWeight((i * end) / steps, end);
+        if (w > 0 && w < 1) overlap += end / steps;
+      }
+      assert.ok(overlap <= CROSSFADE_SECONDS + 1e-3, `${seconds} s clip: ${overlap.toFixed(3)} s of overlap`);
+      assert.ok(overlap >= Math.min(CROSSFADE_SECONDS, end * 0.4) - 1e-3, "the dissolve is not a hard cut");
+    }
+    // a very short clip dissolves over at most 40 % of itself
+    assert.equal(crossfadeWeight(0.2, 1), 0);
+    assert.equal(crossfadeWeight(0.8, 1), 1);
   });
 
-  it("samples exactly frameCount yuv420p frames, each in its own buffer", () => {
+  it("blends two photos in at most 0.6 s worth of frames, at the middle of the clip", () => {
+    const output = { width: 16, height: 8 };
+    const flat = (value: number) => ({
+      rgb: new Uint8Array(24 * 12 * 3).fill(value),
+      width: 24,
+      height: 12,
+      path: cameraPath("PUSH_IN", { width: 24, height: 12 }, output),
+    });
+    for (const fps of [24, 30, 60]) {
+      const sampler = new FrameSampler({ first: flat(0), last: flat(255), output, frameCount: 4 * fps, fps });
+      const mixed = Array.from({ length: 4 * fps }, (_, i) => sampler.alphaAt(i)).filter(
+        (a) => a > 0 && a < 256,
+      );
+      assert.ok(mixed.length > 0 && mixed.length / fps <= 0.6, `${fps} fps: ${mixed.length} blended frames`);
+      const firstMixed = Array.from({ length: 4 * fps }, (_, i) => i).find((i) => sampler.alphaAt(i) > 0)!;
+      assert.ok(Math.abs(firstMixed / fps + mixed.length / fps / 2 - 2) < 0.1, "centred on the middle");
+    }
+  });
+
+  it("samples exactly frameCount yuv420p frames, into a fresh buffer or the caller's", () => {
     const width = 64;
     const height = 36;
     const rgb = new Uint8Array(80 * 45 * 3).fill(128);
@@ -96,7 +130,13 @@ describe("frame sampler", () => {
       height: 45,
       path: cameraPath("PUSH_IN", { width: 80, height: 45 }, { width, height }),
     };
-    const sampler = new FrameSampler({ first: photo, last: null, output: { width, height }, frameCount: 7 });
+    const sampler = new FrameSampler({
+      first: photo,
+      last: null,
+      output: { width, height },
+      frameCount: 7,
+      fps: 30,
+    });
     assert.equal(sampler.frameCount, 7);
     assert.equal(sampler.frameBytes, width * height * 1.5);
     const frames = Array.from({ length: sampler.frameCount }, (_, index) => sampler.frame(index));
@@ -110,6 +150,13 @@ describe("frame sampler", () => {
       assert.equal(frame[width * height], 128);
     }
     assert.equal(new Set(frames.map((frame) => frame.buffer)).size, 7);
+    // a reused buffer gets exactly the frame a fresh one would
+    const reused = new Uint8Array(sampler.frameBytes).fill(255);
+    for (const [index, frame] of frames.entries()) {
+      assert.equal(sampler.frame(index, reused), reused);
+      assert.deepEqual(reused, frame);
+    }
+    assert.throws(() => sampler.frame(0, new Uint8Array(10)), /too small/);
   });
 
   it("is deterministic and crossfades from the first photo into the last", () => {
@@ -120,7 +167,7 @@ describe("frame sampler", () => {
       height: 27,
       path: cameraPath("TRUCK_LEFT", { width: 48, height: 27 }, output),
     });
-    const request = { first: flat(30), last: flat(220), output, frameCount: 31 };
+    const request = { first: flat(30), last: flat(220), output, frameCount: 31, fps: 10 };
     const a = new FrameSampler(request);
     const b = new FrameSampler(request);
     const lumas = Array.from({ length: 31 }, (_, index) => {

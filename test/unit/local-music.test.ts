@@ -77,6 +77,49 @@ describe("score composer", () => {
     }
   });
 
+  it("puts every cut between scenes on a beat, near the mood's tempo (read from the score's onsets)", () => {
+    for (const seconds of [3, 3.5, 4, 4.5, 5, 6]) {
+      for (const mood of MUSIC_MOODS) {
+        const score = composeScore({ mood, segments: scenes(7, seconds), sampleRate: SR, seed: 4 });
+        const { timeline, sceneStarts } = score;
+        const nominal = moodProfile(mood).bpm;
+        const what = `${mood}, ${seconds} s scenes at ${timeline.bpm.toFixed(1)} bpm`;
+        assert.ok(Math.abs(Math.log(timeline.bpm / nominal)) <= Math.log(1.15) + 1e-12, what);
+        assert.ok(
+          timeline.tailSeconds >= 1 && timeline.tailSeconds <= 3.8,
+          `${what}: tail ${timeline.tailSeconds}`,
+        );
+        assert.equal(timeline.cadenceBeat % 2, 0);
+        // The beat grid as the music plays it: the rhythm section (pad, bass, kick) starts on the
+        // sixteenths of timeline.beatSeconds counted from 0...
+        const sixteenth = (timeline.beatSeconds * SR) / 4;
+        const rhythm = score.events.filter((e) => ["pad", "bass", "kick"].includes(e.kind));
+        assert.ok(rhythm.length > 0, what);
+        for (const { start, kind } of rhythm) {
+          const off = Math.abs(start - Math.round(start / sixteenth) * sixteenth);
+          assert.ok(off <= 1, `${what}: a ${kind} starts ${off} samples off the grid`);
+        }
+        // ...and each cut is a whole number of those beats from the start
+        for (const cut of sceneStarts.slice(1)) {
+          const beats = cut / timeline.beatSeconds;
+          assert.ok(Math.abs(beats - Math.round(beats)) < 1e-9, `${what}: cut at ${cut} s is beat ${beats}`);
+        }
+        // where notes do start (all but the sparsest moods have an onset at most cuts)
+        const withOnset = sceneStarts
+          .slice(1)
+          .filter((cut) => score.events.some((e) => Math.abs(e.start - Math.round(cut * SR)) <= 0.005 * SR));
+        assert.ok(withOnset.length >= 3, `${what}: notes start at ${withOnset.length} of 6 cuts`);
+      }
+    }
+  });
+
+  it("keeps the free tempo plan when the scenes cannot sit on a beat near the mood's tempo", () => {
+    const irregular = [4.1, 3.7, 4.3].map((seconds) => ({ ...scenes(1, seconds)[0]! }));
+    const score = composeScore({ mood: "LUXURY", segments: irregular, sampleRate: SR, seed: 5 });
+    const free = planTimeline(12.1, moodProfile("LUXURY").bpm);
+    assert.equal(score.timeline.bpm, free.bpm);
+  });
+
   it("brings layers in one after another, on bar lines, as the scenes go by", () => {
     const segments = scenes(7, 4);
     const score = composeScore({ mood: "LUXURY", segments, sampleRate: SR, seed: 1 });

@@ -67,10 +67,26 @@ export const MAX_CAMERA_ZOOM = Math.max(
   ...Object.values(CAMERA_POSES).flatMap((move) => [move.from.zoom, move.to.zoom]),
 );
 
-/** Ease-in-out sine: gentle start and stop, peak speed π/2 × the mean (smootherstep: 1.875×). */
-export function easeInOutSine(t: number): number {
+/**
+ * Share of the move spent speeding up (and, at the end, slowing down). Between the ramps the
+ * camera glides at a steady speed, the way a dolly or gimbal operator moves: 1.43× the mean
+ * speed at most (an ease-in-out sine peaks at 1.57×, smootherstep at 1.875×).
+ */
+export const EASE_RAMP = 0.3;
+
+/**
+ * The move's progress (0..1) at time t (0..1): a "smooth trapezoid" — speed rises along a raised
+ * cosine over the first EASE_RAMP of the clip, holds, and falls the same way at the end. Speed
+ * is zero at both ends and continuous, and so is acceleration (zero at the ends too): the camera
+ * starts and settles without a kick, unlike a sine ease whose acceleration jumps at t = 0.
+ */
+export function easeInOut(t: number): number {
   const clamped = Math.min(1, Math.max(0, t));
-  return 0.5 - 0.5 * Math.cos(Math.PI * clamped);
+  if (clamped > 0.5) return 1 - easeInOut(1 - clamped);
+  const r = EASE_RAMP;
+  const top = 1 / (1 - r); // the glide's speed: each ramp covers half of what the glide would
+  if (clamped <= r) return top * (clamped / 2 - (r / (2 * Math.PI)) * Math.sin((Math.PI * clamped) / r));
+  return top * (r / 2 + (clamped - r));
 }
 
 function assertSize(size: Size, what: string): void {
@@ -128,7 +144,7 @@ export function cameraPath(move: CameraMove, source: Size, output: Size, focus?:
  */
 export function viewportAt(path: CameraPath, t: number): Viewport {
   const { from, to } = path;
-  const eased = easeInOutSine(t);
+  const eased = easeInOut(t);
   let weight = eased;
   if (Math.abs(to.w - from.w) > 1e-9 * from.w) {
     const w = from.w * (to.w / from.w) ** eased;

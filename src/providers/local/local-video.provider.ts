@@ -1,28 +1,26 @@
 /**
  * The embedded video provider: a camera move over the scene's first photo that hands over to
- * its last photo with a motion-matched crossfade, rendered on this machine.
+ * its last photo with a short, motion-matched dissolve, rendered on this machine.
  *
- * This side orchestrates: a media worker thread decodes and prescales each photo once
- * (photo-decoder.ts, sharp) and samples the frames (frame-sampler.ts: sub-pixel bilinear in
- * BT.709 YUV 4:2:0); they stream into ONE x264 encoder at the house settings, with
- * backpressure. The main thread only moves finished frames, so the API stays responsive. A deadline and
- * the caller's abort stop the render: the encoder's process group is killed, the worker's task
- * is cancelled, and the partial clip is removed.
+ * This side checks the request and owns the deadline, the abort and the file: a media worker
+ * thread does the rest (clip-encoder.ts: photo-decoder.ts decodes and prescales each photo once
+ * with sharp, frame-sampler.ts samples the frames along camera-move.ts's eased path, and they
+ * are written straight into ONE x264 encoder at the house settings that the thread starts).
+ * The main thread only hears progress, so the API stays responsive. A deadline or the caller's
+ * abort cancels the task: the thread kills the encoder's process group (or, if the thread is
+ * stuck, the pool terminates it and kills the group), and the partial clip is removed.
  */
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import { runFfmpeg } from "../../media/ffmpeg.runner.js";
-import { encodeRawFramesArgs } from "../../media/ffmpeg-commands.js";
 import type { MediaWorkerPool } from "../../workers/media-tasks.js";
 import type { VideoProvider, VideoRenderRequest } from "../types.js";
 
 export interface LocalVideoProviderOptions {
   /** The ffmpeg binary (see resolveFfmpegBinaries). */
   ffmpeg: string;
-  /** Where the frames are sampled. */
+  /** Where clips are rendered: decoding, sampling and the encoder run in one of its threads. */
   workers: MediaWorkerPool;
   /** Wall-clock limit for one render; default 60 s + 10 s per second of clip. */
   timeoutMs?: number;
@@ -52,7 +50,6 @@ export class LocalVideoProvider implements VideoProvider {
       throw new AppError("BAD_USER_INPUT", "seconds and fps must be positive");
     const frameCount = Math.round(request.seconds * fps);
     const timeoutMs = this.timeoutMs ?? 60_000 + request.seconds * 10_000;
-    const deadline = Date.now() + timeoutMs;
     const partialFile = path.join(path.dirname(outFile), `.${path.basename(outFile)}.partial`);
     const log = this.logger?.child({ provider: this.name, cameraMove: request.cameraMove });
 
@@ -73,46 +70,27 @@ export class LocalVideoProvider implements VideoProvider {
     };
 
     const started = Date.now();
-    let frames: Readable | undefined;
     try {
       checkpoint();
       const same = request.firstImagePath === request.lastImagePath;
-      // A worker thread decodes the photos and samples the frames; they are pulled one per
-      // read (at most a frame or two ahead of the encoder) and each comes back moved, not copied.
-      let framesDone = 0;
-      frames = this.workers.stream(
-        "video-frames",
+      await this.workers.run(
+        "video-clip",
         {
           firstImagePath: request.firstImagePath,
           lastImagePath: same ? null : request.lastImagePath,
           cameraMove: request.cameraMove,
           output: { width, height },
           frameCount,
-        },
-        {
-          // one frame ahead: sampling and the hand-over to FFmpeg overlap instead of taking turns
-          prefetch: 1,
-          onChunk: () => {
-            framesDone += 1;
-            if (framesDone % 6 === 0) request.onProgress?.(Math.min(0.99, framesDone / frameCount));
-          },
-        },
-      );
-      await runFfmpeg(
-        this.ffmpeg,
-        encodeRawFramesArgs({
-          width,
-          height,
           fps,
-          frames: frameCount,
+          ffmpeg: this.ffmpeg,
           outFile: partialFile,
-          pixelFormat: "yuv420p",
-        }),
+          timeoutMs,
+        },
         {
-          timeoutMs: Math.max(1, deadline - Date.now()),
           signal: stop.signal,
-          stdin: frames,
-          logger: log,
+          // the partial file is ours to remove: only once the encoder is dead
+          waitForStop: true,
+          onProgress: (fraction) => request.onProgress?.(Math.min(0.99, fraction)),
         },
       );
       checkpoint();
@@ -131,8 +109,6 @@ export class LocalVideoProvider implements VideoProvider {
         throw new AppError("CANCELLED", "local render cancelled", { cause: error });
       throw error;
     } finally {
-      // Stops the worker's task if FFmpeg never got to read (a no-op once the frames are all out).
-      frames?.destroy();
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
     }

@@ -54,7 +54,11 @@ export function composeScore(input: ComposeInput): Score {
   const profile = moodProfile(input.mood);
   const totalSeconds = input.segments.reduce((sum, s) => sum + s.seconds, 0);
   const totalFrames = Math.round(totalSeconds * input.sampleRate);
-  const timeline = planTimeline(totalSeconds, profile.bpm);
+  const timeline = planTimeline(
+    totalSeconds,
+    profile.bpm,
+    input.segments.map((s) => s.seconds),
+  );
   const sceneStarts: number[] = [];
   let at = 0;
   for (const segment of input.segments) {

@@ -29,36 +29,80 @@ export interface Timeline {
   tailSeconds: number;
 }
 
+/** How far the tempo may bend from the mood's so that every scene is a whole number of beats. */
+export const MAX_BEAT_GRID_BEND = 0.15;
+
 /**
  * Fits the piece to the requested length: an even number of beats, then a ~3 s tail for the final
- * chord. The tempo may bend a few percent from the mood's so the cadence lands on a beat.
+ * chord. The tempo may bend a few percent from the mood's so the cadence lands on a beat — or,
+ * given the scenes' lengths, so that every cut between scenes lands on a beat (each scene a whole
+ * number of beats: 4 s scenes at 75 bpm are 5 beats each), when that is within
+ * MAX_BEAT_GRID_BEND of the mood's tempo. The score and the video then agree on where the cuts are.
  */
-export function planTimeline(totalSeconds: number, nominalBpm: number): Timeline {
+export function planTimeline(
+  totalSeconds: number,
+  nominalBpm: number,
+  sceneSeconds: readonly number[] = [],
+): Timeline {
   const tailTarget = clamp(totalSeconds * 0.22, 1, 3);
   const tailMin = tailTarget * 0.85;
   const tailMax = Math.min(tailTarget + 0.8, totalSeconds * 0.5);
-  const nominalBeat = 60 / nominalBpm;
-  let best: { beats: number; tail: number; cost: number } | null = null;
-  for (let beats = 2; beats * nominalBeat * 0.85 < totalSeconds - tailMin; beats += 2) {
-    const tail = clamp(totalSeconds - beats * nominalBeat, tailMin, tailMax);
-    const bpm = (beats * 60) / (totalSeconds - tail);
-    const cost =
-      20 * Math.abs(Math.log(bpm / nominalBpm)) +
-      0.5 * Math.abs(tail - tailTarget) +
-      (beats % 4 === 0 ? 0 : 0.1);
-    if (!best || cost < best.cost) best = { beats, tail, cost };
+  const cost = (bpm: number, tail: number, beats: number) =>
+    20 * Math.abs(Math.log(bpm / nominalBpm)) +
+    0.5 * Math.abs(tail - tailTarget) +
+    (beats % 4 === 0 ? 0 : 0.1);
+  let best: { beats: number; beatSeconds: number; cost: number } | null = null;
+
+  const grid = sceneGrid(sceneSeconds);
+  if (grid !== null) {
+    // Every cut is a multiple of `grid` seconds: a beat of grid/n puts each one on a beat. The
+    // tempo is then fixed, so the tail may stretch by up to a beat to fit an even beat count.
+    for (let n = 1; n <= 64; n += 1) {
+      const beatSeconds = grid / n;
+      const bpm = 60 / beatSeconds;
+      if (Math.abs(Math.log(bpm / nominalBpm)) > Math.log(1 + MAX_BEAT_GRID_BEND)) continue;
+      for (let beats = 2; beats * beatSeconds < totalSeconds; beats += 2) {
+        const tail = totalSeconds - beats * beatSeconds;
+        if (tail < Math.max(1, tailMin - beatSeconds) || tail > Math.min(3.8, tailMax + beatSeconds))
+          continue;
+        const candidate = cost(bpm, tail, beats);
+        if (!best || candidate < best.cost) best = { beats, beatSeconds, cost: candidate };
+      }
+    }
+  }
+  if (!best) {
+    const nominalBeat = 60 / nominalBpm;
+    for (let beats = 2; beats * nominalBeat * 0.85 < totalSeconds - tailMin; beats += 2) {
+      const tail = clamp(totalSeconds - beats * nominalBeat, tailMin, tailMax);
+      const bpm = (beats * 60) / (totalSeconds - tail);
+      const candidate = cost(bpm, tail, beats);
+      if (!best || candidate < best.cost)
+        best = { beats, beatSeconds: (totalSeconds - tail) / beats, cost: candidate };
+    }
   }
   // Too short for two beats at a sane tempo: half of it is two quick beats, half is the ring.
-  const { beats, tail } = best ?? { beats: 2, tail: totalSeconds / 2 };
-  const beatSeconds = (totalSeconds - tail) / beats;
+  const { beats, beatSeconds } = best ?? { beats: 2, beatSeconds: totalSeconds / 4 };
   return {
     totalSeconds,
     bpm: 60 / beatSeconds,
     beatSeconds,
     cadenceBeat: beats,
     cadenceSeconds: beats * beatSeconds,
-    tailSeconds: tail,
+    tailSeconds: totalSeconds - beats * beatSeconds,
   };
+}
+
+/**
+ * The longest step every cut between scenes is a whole multiple of (their lengths' greatest common
+ * divisor, to the millisecond), or null when there is no cut or it is under 0.25 s (no tempo fits).
+ */
+export function sceneGrid(sceneSeconds: readonly number[]): number | null {
+  if (sceneSeconds.length < 2) return null;
+  const ms = sceneSeconds.slice(0, -1).map((seconds) => Math.round(seconds * 1000));
+  if (ms.some((value, i) => value <= 0 || Math.abs(value - sceneSeconds[i]! * 1000) > 1e-6)) return null;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const step = ms.reduce(gcd);
+  return step >= 250 ? step / 1000 : null;
 }
 
 /** 0.25 at the start rising to 1 at the cadence, then easing off as the last chord rings. */
