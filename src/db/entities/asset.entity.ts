@@ -15,6 +15,19 @@ import { TenantEntity } from "./tenant.entity.js";
 export const ASSET_STATUSES = ["PENDING_UPLOAD", "PROCESSING", "READY", "REJECTED"] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
+/**
+ * What an asset is for: a listing PHOTO (analysed, chosen for scenes), the brand's LOGO or the
+ * AGENT_PHOTO (sanitised and rasterised for the outro card, never chosen for a scene).
+ */
+export const ASSET_PURPOSES = ["PHOTO", "LOGO", "AGENT_PHOTO"] as const;
+export type AssetPurpose = (typeof ASSET_PURPOSES)[number];
+
+/** A point as fractions (0…1) of a photo's width and height (after EXIF rotation). */
+export interface FocusPoint {
+  x: number;
+  y: number;
+}
+
 export interface AssetQualityColumns {
   sharpness: number;
   exposure: number;
@@ -75,6 +88,9 @@ export class AssetEntity {
   @Column({ type: "text", default: "PENDING_UPLOAD" })
   status!: AssetStatus;
 
+  @Column({ type: "text", default: "PHOTO" })
+  purpose!: AssetPurpose;
+
   @Column({ type: "text", nullable: true })
   rejectionReason!: string | null;
 
@@ -102,6 +118,13 @@ export class AssetEntity {
 
   @Column({ type: "jsonb", nullable: true })
   quality!: AssetQualityColumns | null;
+
+  /**
+   * Per output format, the centre of the photo's most salient region of that format's aspect
+   * (found at ingest): portrait and square camera moves frame it instead of the middle.
+   */
+  @Column({ type: "jsonb", nullable: true })
+  salient!: Partial<Record<string, FocusPoint>> | null;
 
   /** 64-bit difference hash, 16 hex digits: near-duplicate detection. */
   @Column({ type: "text", nullable: true })
