@@ -147,3 +147,43 @@ export async function yuvLayerFromPng(png: Buffer, box: Pick<Rect, "x" | "y">): 
     box,
   );
 }
+
+/** A timed RGBA layer for a clip's frames (the shape of providers/types.ts ClipOverlay). */
+export interface TimedLayerPng {
+  png: Uint8Array;
+  x: number;
+  y: number;
+  start: number;
+  end: number;
+  fadeSeconds: number;
+}
+
+/** Blends a clip's overlays into its frame `index` (yuv420p, in place). */
+export type FrameOverlayer = (frame: Uint8Array, index: number) => void;
+
+/**
+ * A clip's overlays ready for its frames: each layer converted to YUV once, then blended into
+ * every frame of its window at that frame's opacity (time = index / fps), the same fades as
+ * burnOverlaysArgs' filter. Null when there is nothing to blend.
+ */
+export async function prepareFrameOverlays(
+  layers: readonly TimedLayerPng[] | undefined,
+  frame: { width: number; height: number; fps: number },
+): Promise<FrameOverlayer | null> {
+  if (!layers?.length) return null;
+  const prepared = await Promise.all(
+    layers.map(async (layer) => ({
+      yuv: await yuvLayerFromPng(
+        Buffer.from(layer.png.buffer, layer.png.byteOffset, layer.png.length),
+        layer,
+      ),
+      window: layer,
+    })),
+  );
+  return (pixels, index) => {
+    const t = index / frame.fps;
+    for (const { yuv, window } of prepared) {
+      blendYuvLayer(pixels, frame.width, frame.height, yuv, layerOpacityAt(t, window));
+    }
+  };
+}
