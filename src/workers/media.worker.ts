@@ -8,15 +8,23 @@ import { pixelMetrics } from "../media/image-metrics.js";
 import { FrameSampler } from "../providers/local/frame-sampler.js";
 import { decodeClipPhotos } from "../providers/local/photo-decoder.js";
 import { scoreWav } from "../providers/local/score-renderer.js";
+import { prepareFrameOverlays } from "../render/frame-compositor.js";
 import type { MediaTasks } from "./media-tasks.js";
 import { serveTasks } from "./task-host.js";
 
 serveTasks<MediaTasks>({
   async "video-frames"(request, task) {
     const sampler = new FrameSampler(await decodeClipPhotos(request));
+    const { overlays } = request;
+    const overlay = await prepareFrameOverlays(overlays?.layers, {
+      ...request.output,
+      fps: overlays?.fps ?? 1,
+    });
     for (let index = 0; index < sampler.frameCount; index += 1) {
       await task.demand();
-      task.emit(sampler.frame(index));
+      const frame = sampler.frame(index);
+      overlay?.(frame, index);
+      task.emit(frame);
     }
     return { frames: sampler.frameCount };
   },

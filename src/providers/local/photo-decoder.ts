@@ -7,6 +7,7 @@
 import path from "node:path";
 import sharp from "sharp";
 import { AppError, isAppError } from "../../errors.js";
+import type { TimedLayerPng } from "../../render/frame-compositor.js";
 import type { CameraMove } from "../types.js";
 import { cameraPath, pathBounds, type Size, type Viewport } from "./camera-move.js";
 import type { FramesRequest, PhotoPixels } from "./frame-sampler.js";
@@ -19,6 +20,8 @@ export interface VideoFramesRequest {
   cameraMove: CameraMove;
   output: Size;
   frameCount: number;
+  /** Layers blended into the frames of their window before encoding (title, caption, disclosure). */
+  overlays?: { fps: number; layers: TimedLayerPng[] };
 }
 
 /** Decodes the clip's photos (both at once) into what the frame sampler needs. */
