@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
  * The listing video (issue 12): the listing's URL, agent, locale and time zone on the campaign;
- * what an asset is for (photo, logo, agent photo) and its salient regions; the tenant's
+ * what an asset is for (photo, logo, agent photo); the tenant's
  * AI-disclosure text; what each scene's clip shows; the unbranded cut, both captions tracks and
  * the disclosure a video showed.
  */
@@ -16,7 +16,6 @@ export class ListingVideo1765300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "campaign" ADD "locale" text NOT NULL DEFAULT 'en-US'`);
     await q.query(`ALTER TABLE "campaign" ADD "time_zone" text`);
     await q.query(`ALTER TABLE "asset" ADD "purpose" text NOT NULL DEFAULT 'PHOTO'`);
-    await q.query(`ALTER TABLE "asset" ADD "salient" jsonb`);
     await q.query(`ALTER TABLE "video_job" ADD "unbranded_video_media_id" uuid`);
     await q.query(`ALTER TABLE "video_job" ADD "captions_media_id" uuid`);
     await q.query(`ALTER TABLE "video_job" ADD "unbranded_captions_media_id" uuid`);
@@ -42,7 +41,6 @@ export class ListingVideo1765300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "video_job" DROP COLUMN "unbranded_captions_media_id"`);
     await q.query(`ALTER TABLE "video_job" DROP COLUMN "captions_media_id"`);
     await q.query(`ALTER TABLE "video_job" DROP COLUMN "unbranded_video_media_id"`);
-    await q.query(`ALTER TABLE "asset" DROP COLUMN "salient"`);
     await q.query(`ALTER TABLE "asset" DROP COLUMN "purpose"`);
     await q.query(`ALTER TABLE "campaign" DROP COLUMN "time_zone"`);
     await q.query(`ALTER TABLE "campaign" DROP COLUMN "locale"`);

@@ -22,12 +22,6 @@ export type AssetStatus = (typeof ASSET_STATUSES)[number];
 export const ASSET_PURPOSES = ["PHOTO", "LOGO", "AGENT_PHOTO"] as const;
 export type AssetPurpose = (typeof ASSET_PURPOSES)[number];
 
-/** A point as fractions (0…1) of a photo's width and height (after EXIF rotation). */
-export interface FocusPoint {
-  x: number;
-  y: number;
-}
-
 export interface AssetQualityColumns {
   sharpness: number;
   exposure: number;
@@ -118,13 +112,6 @@ export class AssetEntity {
 
   @Column({ type: "jsonb", nullable: true })
   quality!: AssetQualityColumns | null;
-
-  /**
-   * Per output format, the centre of the photo's most salient region of that format's aspect
-   * (found at ingest): portrait and square camera moves frame it instead of the middle.
-   */
-  @Column({ type: "jsonb", nullable: true })
-  salient!: Partial<Record<string, FocusPoint>> | null;
 
   /** 64-bit difference hash, 16 hex digits: near-duplicate detection. */
   @Column({ type: "text", nullable: true })
