@@ -1,4 +1,5 @@
 import path from "node:path";
+import sharp from "sharp";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
 import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
@@ -10,6 +11,8 @@ import { IMAGE_CONTENT_TYPES, sniffImageFormat } from "../media/image-format.js"
 import type { MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
+import { rasteriseBrandImage, sniffBrandImage } from "../render/brand-image.js";
+import { sanitiseSvg } from "../render/svg-sanitiser.js";
 import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
 
@@ -81,6 +84,7 @@ export class AssetIngestService {
 
   /** Analyses and stores the bytes of an asset already PROCESSING (claimed); ends READY or REJECTED. */
   async ingestClaimed(asset: AssetEntity, bytes: Buffer, hints: IngestHints = {}): Promise<AssetEntity> {
+    if (asset.purpose !== "PHOTO") return await this.ingestBrandImage(asset, bytes);
     const format = sniffImageFormat(bytes.subarray(0, 64 * 1024));
     if (!format) {
       await this.reject(asset, NOT_AN_IMAGE);
@@ -116,6 +120,56 @@ export class AssetIngestService {
         await this.reject(asset, "The photo could not be stored; upload it again").catch(() => undefined);
       }
       throw error;
+    }
+    return await this.repository.findOneOrFail({ where: { id: asset.id } });
+  }
+
+  /**
+   * A logo or an agent's photo: not analysed nor offered to scene selection; checked by
+   * rasterising it the way the outro will (an SVG sanitised first), and a hostile or unreadable
+   * file REJECTED with the reason. An SVG is stored as its sanitised rewrite, never as uploaded.
+   */
+  private async ingestBrandImage(asset: AssetEntity, bytes: Buffer): Promise<AssetEntity> {
+    let stored: Buffer;
+    let contentType: string;
+    let size: { width: number; height: number } | null = null;
+    let thumbnail: Buffer;
+    try {
+      const kind = sniffBrandImage(bytes);
+      if (kind === "svg" && asset.purpose !== "LOGO")
+        throw new AppError("UNSUPPORTED_MEDIA_TYPE", "An agent photo must be PNG, JPEG or WebP");
+      thumbnail = await rasteriseBrandImage(bytes, { width: 256, height: 256, fit: "contain" });
+      if (kind === "svg") {
+        stored = Buffer.from(sanitiseSvg(bytes).toSvg());
+        contentType = "image/svg+xml";
+      } else {
+        stored = bytes;
+        contentType = IMAGE_CONTENT_TYPES[kind];
+        const metadata = await sharp(bytes).metadata();
+        size = metadata.width && metadata.height ? { width: metadata.width, height: metadata.height } : null;
+      }
+    } catch (error) {
+      if (isAppError(error)) return await this.reject(asset, error.message);
+      throw error;
+    }
+    const media = await this.storeMedia(asset.tenantId, stored, thumbnail, contentType, "image/png");
+    const result = await this.repository.update(
+      { id: asset.id, status: "PROCESSING" },
+      {
+        status: "READY",
+        rejectionReason: null,
+        mediaId: media.original,
+        thumbnailMediaId: media.thumbnail,
+        contentType,
+        byteSize: String(stored.length),
+        width: size?.width ?? null,
+        height: size?.height ?? null,
+        uploadExpiresAt: null,
+      },
+    );
+    if (!result.affected) {
+      await deleteUnreferencedMedia(this.deps.dataSource.manager, [media.original, media.thumbnail]);
+      throw new AppError("NOT_FOUND", "Asset not found");
     }
     return await this.repository.findOneOrFail({ where: { id: asset.id } });
   }
@@ -190,10 +244,11 @@ export class AssetIngestService {
     bytes: Buffer,
     thumbnail: Buffer,
     contentType: string,
+    thumbnailType = "image/jpeg",
   ): Promise<{ original: string; thumbnail: string }> {
     const maxBytes = this.deps.config.maxUploadBytes;
     const original = await this.deps.media.store(tenantId, bytes, { contentType, maxBytes });
-    const small = await this.deps.media.store(tenantId, thumbnail, { contentType: "image/jpeg", maxBytes });
+    const small = await this.deps.media.store(tenantId, thumbnail, { contentType: thumbnailType, maxBytes });
     return { original: original.media.id, thumbnail: small.media.id };
   }
 

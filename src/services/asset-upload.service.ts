@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { DataSource } from "typeorm";
 import type { Config } from "../config.js";
+import type { AssetPurpose } from "../db/entities/asset.entity.js";
 import { AssetEntity } from "../db/entities/index.js";
 import { returnedRows } from "../db/sql.js";
 import { AppError } from "../errors.js";
@@ -53,7 +54,13 @@ export class AssetUploadService {
 
   async createUpload(
     tenantId: string,
-    input: { campaignId: string; filename: string; contentType: string; byteSize: number },
+    input: {
+      campaignId: string;
+      filename: string;
+      contentType: string;
+      byteSize: number;
+      purpose?: AssetPurpose | null;
+    },
   ): Promise<{ asset: AssetEntity; uploadUrl: string; expiresAt: Date }> {
     await this.deps.campaigns.require(tenantId, input.campaignId);
     const max = this.deps.config.maxUploadBytes;
@@ -79,6 +86,7 @@ export class AssetUploadService {
         filename: sanitizeFilename(input.filename),
         byteSize: String(input.byteSize),
         status: "PENDING_UPLOAD",
+        purpose: input.purpose ?? "PHOTO",
         uploadExpiresAt: expiresAt,
         tags: [],
       }),
