@@ -200,7 +200,8 @@ export async function renderCuts(
   return { cuts, timingsMs: timings };
 }
 
-function layerFor(spec: OverlaySpec, ref: OverlayRef): OverlayLayer {
+/** The layer an overlay reference shows (the scene job rasterises these for the renderer too). */
+export function layerFor(spec: OverlaySpec, ref: OverlayRef): OverlayLayer {
   switch (ref.kind) {
     case "title":
       return titleLayer(spec);

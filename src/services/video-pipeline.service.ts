@@ -4,6 +4,7 @@ import type { CampaignEntity } from "../db/entities/index.js";
 import { VideoJobEntity } from "../db/entities/index.js";
 import type { CostItemColumns, VideoJobOptions } from "../db/entities/video-job.entity.js";
 import { AppError } from "../errors.js";
+import { videoSecondsOf } from "../jobs/listing-overlays.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import {
   ASPECT_RATIOS,
@@ -130,7 +131,7 @@ export function estimateItems(options: VideoJobOptions, providers: ProviderRegis
         : 1;
     items.push(item("VIDEO", index, video.name, units, video.price.unit, video.price.unitPriceUsd));
   }
-  const total = options.sceneCount * options.secondsPerScene;
+  const total = videoSecondsOf(options);
   items.push(
     item(
       "MUSIC",
