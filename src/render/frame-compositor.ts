@@ -5,7 +5,9 @@
  * (burnOverlaysArgs). A layer is converted to YUV and premultiplied once; blending a frame
  * touches only the layer's box.
  */
+
 import sharp from "sharp";
+import type { ClipOverlay } from "../providers/types.js";
 import type { Rect } from "./render-formats.js";
 
 export interface YuvLayer {
@@ -148,15 +150,8 @@ export async function yuvLayerFromPng(png: Buffer, box: Pick<Rect, "x" | "y">): 
   );
 }
 
-/** A timed RGBA layer for a clip's frames (the shape of providers/types.ts ClipOverlay). */
-export interface TimedLayerPng {
-  png: Uint8Array;
-  x: number;
-  y: number;
-  start: number;
-  end: number;
-  fadeSeconds: number;
-}
+/** A timed RGBA layer for a clip's frames: the render request's overlay. */
+export type TimedLayerPng = ClipOverlay;
 
 /** Blends a clip's overlays into its frame `index` (yuv420p, in place). */
 export type FrameOverlayer = (frame: Uint8Array, index: number) => void;

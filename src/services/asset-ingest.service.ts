@@ -1,6 +1,6 @@
 import path from "node:path";
 import sharp from "sharp";
-import type { DataSource } from "typeorm";
+import type { DataSource, Repository } from "typeorm";
 import type { Config } from "../config.js";
 import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
 import { AssetEntity } from "../db/entities/index.js";
@@ -17,6 +17,9 @@ import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
 
 const FOREIGN_KEY_VIOLATION = "23503";
+
+/** The columns an UPDATE of an asset may set. */
+type AssetUpdate = Parameters<Repository<AssetEntity>["update"]>[1];
 const NOT_AN_IMAGE = "Not a supported image (JPEG, PNG, WebP, AVIF, HEIC)";
 
 export interface IngestHints {
@@ -153,24 +156,12 @@ export class AssetIngestService {
       throw error;
     }
     const media = await this.storeMedia(asset.tenantId, stored, thumbnail, contentType, "image/png");
-    const result = await this.repository.update(
-      { id: asset.id, status: "PROCESSING" },
-      {
-        status: "READY",
-        rejectionReason: null,
-        mediaId: media.original,
-        thumbnailMediaId: media.thumbnail,
-        contentType,
-        byteSize: String(stored.length),
-        width: size?.width ?? null,
-        height: size?.height ?? null,
-        uploadExpiresAt: null,
-      },
-    );
-    if (!result.affected) {
-      await deleteUnreferencedMedia(this.deps.dataSource.manager, [media.original, media.thumbnail]);
-      throw new AppError("NOT_FOUND", "Asset not found");
-    }
+    await this.markReady(asset, media, {
+      contentType,
+      byteSize: String(stored.length),
+      width: size?.width ?? null,
+      height: size?.height ?? null,
+    });
     return await this.repository.findOneOrFail({ where: { id: asset.id } });
   }
 
@@ -205,25 +196,40 @@ export class AssetIngestService {
       colourHistogram: analysis.colourHistogram.map(round),
       greyVector: analysis.greyVector.map(round),
     };
+    await this.markReady(asset, stored, {
+      contentType,
+      byteSize: String(bytes.length),
+      width: analysis.width,
+      height: analysis.height,
+      format: analysis.format,
+      roomTypeGuess: guess.roomType,
+      tags,
+      altText: hints.altText ?? asset.altText,
+      sourceUrl: hints.sourceUrl ?? asset.sourceUrl,
+      quality: quality as never,
+      dhash: analysis.dhash,
+      duplicateOfAssetId: duplicateOf,
+    });
+    this.deps.logger.info(
+      { assetId: asset.id, tenantId: asset.tenantId, roomType: guess.roomType, flags },
+      "asset ready",
+    );
+  }
+
+  /** PROCESSING → READY with its stored media and what ingest learnt. */
+  private async markReady(
+    asset: AssetEntity,
+    stored: { original: string; thumbnail: string },
+    columns: AssetUpdate,
+  ): Promise<void> {
     const result = await this.repository.update(
       { id: asset.id, status: "PROCESSING" },
       {
+        ...columns,
         status: "READY",
         rejectionReason: null,
         mediaId: stored.original,
         thumbnailMediaId: stored.thumbnail,
-        contentType,
-        byteSize: String(bytes.length),
-        width: analysis.width,
-        height: analysis.height,
-        format: analysis.format,
-        roomTypeGuess: guess.roomType,
-        tags,
-        altText: hints.altText ?? asset.altText,
-        sourceUrl: hints.sourceUrl ?? asset.sourceUrl,
-        quality: quality as never,
-        dhash: analysis.dhash,
-        duplicateOfAssetId: duplicateOf,
         uploadExpiresAt: null,
       },
     );
@@ -232,10 +238,6 @@ export class AssetIngestService {
       await deleteUnreferencedMedia(this.deps.dataSource.manager, [stored.original, stored.thumbnail]);
       throw new AppError("NOT_FOUND", "Asset not found");
     }
-    this.deps.logger.info(
-      { assetId: asset.id, tenantId: asset.tenantId, roomType: guess.roomType, flags },
-      "asset ready",
-    );
   }
 
   /** Stores the original and the thumbnail (each deduplicated by SHA-256); returns their media ids. */

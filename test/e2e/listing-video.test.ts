@@ -67,7 +67,12 @@ describe("listing video: both cuts of a 7-scene job, OCR and QR", () => {
 
   it("renders both cuts: facts up front, the agent and a QR code only in the branded outro", async (t) => {
     const started = Date.now();
-    const job = await runListingJob(app, key, { campaignId, template: "JUST_LISTED", captions: true });
+    const job = await runListingJob(
+      app,
+      key,
+      { campaignId, template: "JUST_LISTED", captions: true },
+      600_000,
+    );
     t.diagnostic(`7-scene listing job: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(job.video.aiDisclosure, null, "camera moves over the real photos carry no disclosure");
     const { ffmpeg } = app.services.ffmpeg;
@@ -133,7 +138,11 @@ describe("listing video: both cuts of a 7-scene job, OCR and QR", () => {
     // the label stays on for the whole of each generated scene (the title leaves after 3 s)
     for (const at of [3.5, 6]) {
       const frame = await readFrame(app.services.ffmpeg.ffmpeg, file, at, dir);
-      assert.ok(ocrContains(frame.text, "AI-generated motion"), `disclosure at ${at} s: ${frame.text}`);
+      // Tesseract reads the label's "AI" as "al" at times: check the words around it
+      assert.ok(
+        ocrContains(frame.text, "virtually enhanced") && ocrContains(frame.text, "generated motion"),
+        `disclosure at ${at} s: ${frame.text}`,
+      );
     }
   });
 });

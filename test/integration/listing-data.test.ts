@@ -67,6 +67,14 @@ describe("listing data: agent, logo, templates, disclosure setting", () => {
     const faceUpload = await uploadAs(photos, "AGENT_PHOTO", "agent.png", face, "image/png");
     assert.equal((await put(faceUpload.uploadUrl, face)).asset.status, "READY");
 
+    const agent = {
+      name: "Dana Reyes",
+      phone: "+14155550142",
+      email: "dana@homes.example",
+      brokerage: "Vine Realty",
+      licenseNumber: "DRE 0192",
+      photoAssetId: faceUpload.asset.id,
+    };
     const fields = `id listingUrl locale timeZone brand { logoAssetId primaryColor }
       agent { name phone email brokerage licenseNumber photoAssetId }`;
     const created = await suite.app.graphql<{ createCampaign: Record<string, unknown> }>(
@@ -79,14 +87,7 @@ describe("listing data: agent, logo, templates, disclosure setting", () => {
           locale: "en-GB",
           timeZone: "Europe/London",
           brand: { logoAssetId: logoUpload.asset.id, primaryColor: "#224466" },
-          agent: {
-            name: "Dana Reyes",
-            phone: "+14155550142",
-            email: "dana@homes.example",
-            brokerage: "Vine Realty",
-            licenseNumber: "DRE 0192",
-            photoAssetId: faceUpload.asset.id,
-          },
+          agent,
         },
       },
     );
@@ -95,14 +96,7 @@ describe("listing data: agent, logo, templates, disclosure setting", () => {
     assert.equal(campaign["listingUrl"], "https://homes.example/listing/12-vine");
     assert.equal(campaign["locale"], "en-GB");
     assert.equal(campaign["timeZone"], "Europe/London");
-    assert.deepEqual(campaign["agent"], {
-      name: "Dana Reyes",
-      phone: "+14155550142",
-      email: "dana@homes.example",
-      brokerage: "Vine Realty",
-      licenseNumber: "DRE 0192",
-      photoAssetId: faceUpload.asset.id,
-    });
+    assert.deepEqual(campaign["agent"], agent);
 
     const update = (input: Record<string, unknown>, key = photos.key) =>
       suite.app.graphql(
