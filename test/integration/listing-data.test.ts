@@ -16,6 +16,12 @@ const LOGO_SVG = Buffer.from(
 const SCRIPT_SVG = Buffer.from(
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><script>alert(1)</script><rect width="10" height="10"/></svg>`,
 );
+const HREF_SVG = Buffer.from(
+  `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10"><image xlink:href="http://169.254.169.254/latest/meta-data" width="10" height="10"/></svg>`,
+);
+const HUGE_SVG = Buffer.from(
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10000000 10000000"><rect width="10000000" height="10000000"/></svg>`,
+);
 const LAUGHS_SVG = Buffer.from(
   `<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><text>&c;</text></svg>`,
 );
@@ -134,9 +140,12 @@ describe("listing data: agent, logo, templates, disclosure setting", () => {
 
   it("rejects hostile SVG logos with a reason and keeps logos out of scene selection", async () => {
     const photos = await photoTenant(suite.app, "listing-svg");
+    const rssBefore = process.memoryUsage().rss;
     for (const [name, bytes] of [
       ["script.svg", SCRIPT_SVG],
       ["laughs.svg", LAUGHS_SVG],
+      ["href.svg", HREF_SVG],
+      ["huge.svg", HUGE_SVG],
     ] as const) {
       const upload = await uploadAs(photos, "LOGO", name, bytes, "image/svg+xml");
       const started = Date.now();
@@ -146,6 +155,9 @@ describe("listing data: agent, logo, templates, disclosure setting", () => {
       const stored = await asset(photos, upload.asset.id);
       assert.match(stored.rejectionReason ?? "", /SVG refused/, name);
     }
+    // a billion laughs or a 10^7-unit viewBox is refused before anything is expanded or rasterised
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 200 * 1024 * 1024, `memory grew ${Math.round(grown / 1048576)} MiB`);
     // an SVG is no agent photo
     const upload = await uploadAs(photos, "AGENT_PHOTO", "face.svg", LOGO_SVG, "image/svg+xml");
     assert.equal((await put(upload.uploadUrl, LOGO_SVG)).asset.status, "REJECTED");
