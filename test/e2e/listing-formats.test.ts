@@ -50,12 +50,17 @@ describe("listing video formats: both cuts in 9:16, 1:1 and 4:5", () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "propvid-listing-formats-"));
     jobs = new Map(
       FORMATS.map(([format]) => {
-        const job = runListingJob(app, key, {
-          campaignId,
-          sceneCount: 2,
-          secondsPerScene: 2,
-          aspectRatio: format,
-        });
+        const job = runListingJob(
+          app,
+          key,
+          {
+            campaignId,
+            sceneCount: 2,
+            secondsPerScene: 2,
+            aspectRatio: format,
+          },
+          600_000,
+        );
         job.catch(() => undefined); // awaited by its test
         return [format, job];
       }),
