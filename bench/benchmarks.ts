@@ -1,4 +1,5 @@
 import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
+import { listingVideoBenchmark } from "./listing-video.bench.js";
 import { loadGraphQLBenchmark } from "./load-graphql.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
@@ -29,4 +30,5 @@ export const BENCHMARKS: Benchmark[] = [
   webConsoleBenchmark,
   loadGraphQLBenchmark,
   webhooksBenchmark,
+  listingVideoBenchmark,
 ];

@@ -1,5 +1,6 @@
 import { InitialSchema1764000000000 } from "./1764000000000-initial-schema.js";
 import { ApiKeyRevocationNotify1765100000000 } from "./1765100000000-api-key-revocation-notify.js";
+import { ListingVideo1765300000000 } from "./1765300000000-listing-video.js";
 import { PartnerWebhooksAndBatches1765400000000 } from "./1765400000000-partner-webhooks-and-batches.js";
 
 /** Every migration, in order. TypeORM runs the ones not yet in `typeorm_migrations`. */
@@ -7,5 +8,6 @@ import { PartnerWebhooksAndBatches1765400000000 } from "./1765400000000-partner-
 export const MIGRATIONS: Function[] = [
   InitialSchema1764000000000,
   ApiKeyRevocationNotify1765100000000,
+  ListingVideo1765300000000,
   PartnerWebhooksAndBatches1765400000000,
 ];

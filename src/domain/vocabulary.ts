@@ -41,13 +41,14 @@ export type CameraMove = (typeof CAMERA_MOVES)[number];
 export const MUSIC_MOODS = ["LUXURY", "MODERN", "WARM", "UPBEAT", "CALM"] as const;
 export type MusicMood = (typeof MUSIC_MOODS)[number];
 
-export const ASPECT_RATIOS = ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1"] as const;
+export const ASPECT_RATIOS = ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1", "PORTRAIT_4_5"] as const;
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
 export const OUTPUT_SIZE: Record<AspectRatio, { width: number; height: number }> = {
   LANDSCAPE_16_9: { width: 1920, height: 1080 },
   PORTRAIT_9_16: { width: 1080, height: 1920 },
   SQUARE_1_1: { width: 1080, height: 1080 },
+  PORTRAIT_4_5: { width: 1080, height: 1350 },
 };
 
 export const FPS = 30;

@@ -26,6 +26,8 @@ const EXTENSIONS: Record<string, string> = {
   "image/avif": "avif",
   "image/heic": "heic",
   "image/heif": "heic",
+  "text/vtt": "vtt",
+  "image/svg+xml": "svg",
 };
 
 /** Media readable with a signed URL; `upload` tokens are for PUT only. */
@@ -58,6 +60,9 @@ export async function registerMediaRoutes(
       .header("cache-control", "private, max-age=3600")
       .header("content-type", media.contentType)
       .header("x-content-type-options", "nosniff");
+    // a logo's SVG (sanitised at ingest) never runs anything even if opened directly
+    if (media.contentType === "image/svg+xml")
+      void reply.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
     const extension = EXTENSIONS[media.contentType] ?? "bin";
     const download = request.query.download === "1" || request.query.download === "true";
     void reply.header(

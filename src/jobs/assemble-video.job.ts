@@ -1,17 +1,27 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
-import type { VideoJobEntity } from "../db/entities/index.js";
+import type { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
+import type { SceneType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
-import { assembleVideo } from "../media/assembly.js";
+import { type AssembledVideo, assembleVideo } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
+import { CUTS, planOutroCuts } from "../render/composition-plan.js";
+import { renderCuts } from "../render/cut-renderer.js";
+import { type Cut, hasBrandedOutro } from "../render/outro-card.js";
 import type { FinishedAssembly } from "../services/video-job.state-machine.js";
+import { clipCues, outroSecondsOf, overlaySpecOf, shownDisclosure } from "./listing-overlays.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
 const MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_POSTER_BYTES = 50 * 1024 * 1024;
+/** Captions tracks are served as WebVTT beside the video. */
+const VTT = "text/vtt";
 
-export type AssembleVideoDeps = Pick<PipelineDeps, "jobs" | "cancellations" | "media" | "ffmpeg" | "logger">;
+export type AssembleVideoDeps = Pick<
+  PipelineDeps,
+  "jobs" | "cancellations" | "media" | "ffmpeg" | "logger" | "campaigns" | "tenants" | "assets"
+>;
 
 /**
  * video.assemble: runs once per assembly generation (the fan-in enqueues it exactly once).
@@ -29,14 +39,19 @@ export const assembleVideoJob =
       message: "Assembly failed",
     });
     run.watch(jobId, deps.cancellations);
-    const video = await assemble(deps, job, run.signal);
+    const video = await assemble(deps, job, generation, run.signal);
     await deps.jobs.finish(jobId, generation, video);
   };
 
-/** Downloads the clips and the score, joins them by stream copy, stores the video and its poster. */
+/**
+ * Downloads the clips and the score, joins them by stream copy, stores the video and its poster.
+ * A listing video makes two cuts of the same clips (which carry their title, captions and
+ * disclosure already): only the outro is rendered, per cut, and each cut is joined by copy.
+ */
 async function assemble(
   deps: AssembleVideoDeps,
   job: VideoJobEntity,
+  generation: number,
   signal: AbortSignal,
 ): Promise<FinishedAssembly> {
   const { media } = deps;
@@ -62,6 +77,10 @@ async function assemble(
       ...scenes.map((scene, i) => media.toFile(byId.get(scene.clipMediaId!)!, clipFiles[i]!, signal)),
       media.toFile(score, scoreAudio, signal),
     ]);
+    if (job.options.overlays) {
+      await deps.jobs.composingCuts(job.id, generation);
+      return await assembleListingCuts(deps, job, { dir, scenes, clipFiles, scoreAudio, signal });
+    }
     const outFile = path.join(dir, "video.mp4");
     const posterFile = path.join(dir, "poster.jpg");
     const started = Date.now();
@@ -94,4 +113,88 @@ async function assemble(
       byteSize: video.media.byteSize,
     };
   });
+}
+
+/** The two cuts of a listing video from clips already downloaded to `dir`. */
+async function assembleListingCuts(
+  deps: AssembleVideoDeps,
+  job: VideoJobEntity,
+  input: { dir: string; scenes: SceneEntity[]; clipFiles: string[]; scoreAudio: string; signal: AbortSignal },
+): Promise<FinishedAssembly> {
+  const { media } = deps;
+  const { dir, scenes, signal } = input;
+  const log = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, part: "assemble" });
+  const started = Date.now();
+  const spec = await overlaySpecOf(deps, job, { images: true });
+  // the outro pushes into the last scene's closing photo
+  const lastScene = scenes[scenes.length - 1]!;
+  const [photo] = await deps.assets.byIds(job.tenantId, [
+    lastScene.lastAssetId ?? lastScene.firstAssetId ?? "",
+  ]);
+  const photoMedia = photo?.mediaId ? await media.byId(job.tenantId, photo.mediaId) : null;
+  if (!photoMedia) throw new AppError("BAD_USER_INPUT", "The last scene's photo was deleted");
+  const outroPhoto = path.join(dir, "outro-photo");
+  await media.toFile(photoMedia, outroPhoto, signal);
+  const plan = planOutroCuts(
+    scenes.map((scene, i) => ({
+      index: scene.index,
+      clipFile: input.clipFiles[i]!,
+      seconds: job.options.secondsPerScene,
+      sceneType: scene.sceneType as SceneType,
+    })),
+    { brandedOutro: hasBrandedOutro(spec), outroSeconds: outroSecondsOf(job.options) },
+  );
+  const rendered = await renderCuts(plan, spec, {
+    ffmpeg: deps.ffmpeg.ffmpeg,
+    workDir: dir,
+    outroPhoto,
+    signal,
+    logger: log,
+    clipCues: clipCues(scenes, job.options.secondsPerScene),
+  });
+  const composedMs = Date.now() - started;
+  const assembled = {} as Record<Cut, AssembledVideo>;
+  for (const cut of CUTS) {
+    assembled[cut] = await assembleVideo({
+      ffmpeg: deps.ffmpeg.ffmpeg,
+      ffprobe: deps.ffmpeg.ffprobe,
+      clipFiles: rendered.cuts[cut].entries.map((entry) => entry.file),
+      scoreAudio: input.scoreAudio,
+      outFile: path.join(dir, `${cut}.mp4`),
+      posterFile: path.join(dir, `poster-${cut}.jpg`),
+      timeoutMs: 5 * 60_000,
+      signal,
+      logger: log,
+    });
+  }
+  log.info(
+    { ms: Date.now() - started, composedMs, overlayMs: rendered.timingsMs },
+    "listing video cuts assembled",
+  );
+  const store = (file: string, contentType: string, maxBytes: number) =>
+    media.store(job.tenantId, createReadStream(file), { contentType, maxBytes });
+  const branded = await store(path.join(dir, "branded.mp4"), "video/mp4", MAX_VIDEO_BYTES);
+  const unbranded = await store(path.join(dir, "unbranded.mp4"), "video/mp4", MAX_VIDEO_BYTES);
+  // both cuts open on the same frame: one poster
+  const poster = await store(path.join(dir, "poster-branded.jpg"), "image/jpeg", MAX_POSTER_BYTES);
+  const captions = await media.store(job.tenantId, Buffer.from(rendered.cuts.branded.captions), {
+    contentType: VTT,
+    maxBytes: MAX_POSTER_BYTES,
+  });
+  const unbrandedCaptions = await media.store(job.tenantId, Buffer.from(rendered.cuts.unbranded.captions), {
+    contentType: VTT,
+    maxBytes: MAX_POSTER_BYTES,
+  });
+  return {
+    videoMediaId: branded.media.id,
+    posterMediaId: poster.media.id,
+    durationSeconds: assembled.branded.durationSeconds,
+    width: assembled.branded.width,
+    height: assembled.branded.height,
+    byteSize: branded.media.byteSize,
+    unbrandedVideoMediaId: unbranded.media.id,
+    captionsMediaId: captions.media.id,
+    unbrandedCaptionsMediaId: unbrandedCaptions.media.id,
+    aiDisclosure: shownDisclosure(scenes),
+  };
 }

@@ -5,6 +5,7 @@ import type { MusicMood, SceneType } from "../domain/vocabulary.js";
 import { masterScore } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
 import { planScenes } from "../providers/local/scene-plan.js";
+import { outroSecondsOf, videoSecondsOf } from "./listing-overlays.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
@@ -55,7 +56,11 @@ async function composeAndMaster(
     const started = Date.now();
     const composed = await deps.providers.music(options.musicProvider).compose({
       mood: options.mood as MusicMood,
-      segments: sceneTypes.map((sceneType) => ({ sceneType, seconds: options.secondsPerScene })),
+      // the outro card plays over the last scene's music: the score covers the whole video
+      segments: sceneTypes.map((sceneType, index) => ({
+        sceneType,
+        seconds: options.secondsPerScene + (index === sceneTypes.length - 1 ? outroSecondsOf(options) : 0),
+      })),
       sampleRate: SAMPLE_RATE,
       outFile: scoreWav,
       workDir: dir,
@@ -70,7 +75,7 @@ async function composeAndMaster(
       ffmpeg: deps.ffmpeg.ffmpeg,
       ffprobe: deps.ffmpeg.ffprobe,
       scoreWav,
-      durationSeconds: options.sceneCount * options.secondsPerScene,
+      durationSeconds: videoSecondsOf(options),
       fadeIn: FADE_IN_SECONDS,
       fadeOut: FADE_OUT_SECONDS,
       outFile,

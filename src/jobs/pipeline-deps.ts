@@ -6,7 +6,9 @@ import type { FfmpegBinaries } from "../media/ffmpeg-binaries.js";
 import type { MediaStore } from "../media/media.store.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { AssetService } from "../services/asset.service.js";
+import type { CampaignService } from "../services/campaign.service.js";
 import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
+import type { TenantService } from "../services/tenant.service.js";
 import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
 
 /** Everything the video pipeline's handlers use; each handler declares the part it takes. */
@@ -21,6 +23,9 @@ export interface PipelineDeps {
   config: Config;
   mediaUrl: Services["mediaUrl"];
   logger: Logger;
+  /** The listing video's overlays read the campaign and the tenant's disclosure text. */
+  campaigns: CampaignService;
+  tenants: TenantService;
 }
 
 export function pipelineDeps(services: Services): PipelineDeps {
@@ -35,5 +40,7 @@ export function pipelineDeps(services: Services): PipelineDeps {
     config: services.config,
     mediaUrl: services.mediaUrl,
     logger: services.logger,
+    campaigns: services.campaigns,
+    tenants: services.tenants,
   };
 }

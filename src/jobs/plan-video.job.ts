@@ -14,7 +14,13 @@ import type { JobHandler } from "./worker.js";
 export function assetFacts(assets: AssetEntity[]): AssetFacts[] {
   return assets
     .filter(
-      (asset) => asset.status === "READY" && asset.width && asset.height && asset.quality && asset.dhash,
+      (asset) =>
+        asset.status === "READY" &&
+        asset.purpose === "PHOTO" &&
+        asset.width &&
+        asset.height &&
+        asset.quality &&
+        asset.dhash,
     )
     .map((asset) => ({
       id: asset.id,

@@ -1,10 +1,15 @@
 import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { VideoJobEntity } from "../db/entities/index.js";
+import type { SceneOverlayColumns } from "../db/entities/scene.entity.js";
 import { type AspectRatio, type CameraMove, FPS, OUTPUT_SIZE } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
-import { withTempDir } from "../media/ffmpeg.runner.js";
+import { runFfmpeg, withTempDir } from "../media/ffmpeg.runner.js";
+import type { ClipOverlay } from "../providers/types.js";
+import { burnOverlaysArgs } from "../render/overlay-commands.js";
 import type { SceneClaim } from "../services/job-part.state-machine.js";
+import { overlaySpecOf, sceneOverlays } from "./listing-overlays.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { JobHandler } from "./worker.js";
 
@@ -15,7 +20,18 @@ const MAX_CLIP_BYTES = 512 * 1024 * 1024;
 
 export type RenderSceneDeps = Pick<
   PipelineDeps,
-  "jobs" | "parts" | "cancellations" | "assets" | "providers" | "media" | "config" | "mediaUrl" | "logger"
+  | "jobs"
+  | "parts"
+  | "cancellations"
+  | "assets"
+  | "providers"
+  | "media"
+  | "config"
+  | "mediaUrl"
+  | "logger"
+  | "ffmpeg"
+  | "campaigns"
+  | "tenants"
 >;
 
 /**
@@ -42,7 +58,7 @@ async function renderClip(
   job: VideoJobEntity,
   claim: SceneClaim,
   control: { signal: AbortSignal; onProgress: (fraction: number) => void },
-): Promise<{ clipMediaId: string; costUsd: number }> {
+): Promise<{ clipMediaId: string; costUsd: number; overlays: SceneOverlayColumns[] }> {
   const { media } = deps;
   const { scene, index, token } = claim;
   const log = deps.logger.child({ jobId: job.id, sceneIndex: index, tenantId: job.tenantId });
@@ -63,6 +79,19 @@ async function renderClip(
       last.id !== first.id ? media.toFile(last, lastPath, control.signal) : undefined,
     ]);
     const outFile = path.join(dir, "clip.mp4");
+    const provider = deps.providers.video(job.options.videoProvider);
+    // A listing video's title, room caption and AI disclosure ride on the clip's one encode.
+    const overlays = job.options.overlays
+      ? await sceneOverlays(
+          await overlaySpecOf(deps, job, { images: false }),
+          scene,
+          job,
+          provider.generative === true,
+          photos.find((photo) => photo.id === scene.firstAssetId)?.roomType ??
+            photos.find((photo) => photo.id === scene.firstAssetId)?.roomTypeGuess ??
+            null,
+        )
+      : { clip: [], shown: [] };
     const started = Date.now();
     // Remote providers fetch the photos themselves when they can reach us (15-minute tokens).
     const signed = deps.config.publicBaseUrlConfigured
@@ -71,7 +100,7 @@ async function renderClip(
           lastImageUrl: deps.mediaUrl(job.tenantId, last.id, "provider", 900),
         }
       : {};
-    const rendered = await deps.providers.video(job.options.videoProvider).render({
+    const rendered = await provider.render({
       firstImagePath: firstPath,
       lastImagePath: lastPath,
       cameraMove: (scene.cameraMove ?? "PUSH_IN") as CameraMove,
@@ -91,13 +120,51 @@ async function renderClip(
       providerRef: scene.providerRef,
       // Stored before the adapter waits, so a retry after a crash adopts it instead of paying twice.
       onProviderRef: async (ref) => void (await deps.parts.recordSceneProviderRef(claim, ref)),
+      overlays: overlays.clip.length ? overlays.clip : undefined,
     });
+    let clipFile = outFile;
+    if (overlays.clip.length && !rendered.overlaysBurned) {
+      // A provider that cannot blend them: one burn pass over its clip.
+      clipFile = path.join(dir, "clip-overlaid.mp4");
+      await burnClipOverlays(
+        deps,
+        overlays.clip,
+        outFile,
+        clipFile,
+        job.options.secondsPerScene,
+        control.signal,
+      );
+    }
     const costUsd = rendered.costUsd ?? 0;
     log.info({ ms: Date.now() - started, costUsd }, "scene rendered");
-    const stored = await media.store(job.tenantId, createReadStream(outFile), {
+    const stored = await media.store(job.tenantId, createReadStream(clipFile), {
       contentType: "video/mp4",
       maxBytes: MAX_CLIP_BYTES,
     });
-    return { clipMediaId: stored.media.id, costUsd };
+    return { clipMediaId: stored.media.id, costUsd, overlays: overlays.shown };
   });
+}
+
+/** Burns a clip's overlays with FFmpeg (for providers that do not blend them themselves). */
+async function burnClipOverlays(
+  deps: RenderSceneDeps,
+  overlays: readonly ClipOverlay[],
+  inFile: string,
+  outFile: string,
+  seconds: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const dir = path.dirname(outFile);
+  const layers = await Promise.all(
+    overlays.map(async (overlay, index) => {
+      const pngFile = path.join(dir, `overlay-${index}.png`);
+      await writeFile(pngFile, overlay.png);
+      return { ...overlay, pngFile };
+    }),
+  );
+  await runFfmpeg(
+    deps.ffmpeg.ffmpeg,
+    burnOverlaysArgs({ inFile, outFile, layers, frames: Math.round(seconds * FPS), fps: FPS }),
+    { timeoutMs: 5 * 60_000, signal, logger: deps.logger },
+  );
 }

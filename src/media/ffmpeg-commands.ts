@@ -398,20 +398,19 @@ export interface NormaliseClipOptions {
 }
 
 /**
- * Re-encodes a foreign clip (e.g. an AI provider's 6 s 24 fps 1280×720 MP4) to the house
- * encoding at the given size and exact length: the last frame is held if the clip is short.
+ * The normalising filter chain: house frame rate, size (crop or letterbox), BT.709 limited
+ * range, and the last frame held if the clip is short.
  */
-export function normaliseClipArgs(options: NormaliseClipOptions): string[] {
+export function normaliseFilter(options: Omit<NormaliseClipOptions, "inFile" | "outFile">): string {
   const width = even(options.width, "width");
   const height = even(options.height, "height");
   const fps = options.fps ?? HOUSE_VIDEO.fps;
   if (!(options.seconds > 0)) throw new Error(`seconds must be positive: ${options.seconds}`);
-  const frames = Math.round(options.seconds * fps);
   const fit =
     options.fit === "contain"
       ? `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:black`
       : `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height}`;
-  const filter = [
+  return [
     `fps=${fps}`,
     fit,
     "setsar=1",
@@ -419,6 +418,16 @@ export function normaliseClipArgs(options: NormaliseClipOptions): string[] {
     "format=yuv420p",
     `tpad=stop_mode=clone:stop_duration=${seconds(options.seconds)}`,
   ].join(",");
+}
+
+/**
+ * Re-encodes a foreign clip (e.g. an AI provider's 6 s 24 fps 1280×720 MP4) to the house
+ * encoding at the given size and exact length: the last frame is held if the clip is short.
+ */
+export function normaliseClipArgs(options: NormaliseClipOptions): string[] {
+  const fps = options.fps ?? HOUSE_VIDEO.fps;
+  const filter = normaliseFilter(options);
+  const frames = Math.round(options.seconds * fps);
   return args`${head()} ${fileInput(options.inFile, ALLOWED_DEMUXERS)} -map 0:v:0 -vf ${filter} -frames:v ${frames}
     -an ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(options.outFile)}`;
 }

@@ -8,6 +8,9 @@ export const MEDIA_REFERENCES: readonly (readonly [table: string, column: string
   ["scene", "clip_media_id"],
   ["video_job", "video_media_id"],
   ["video_job", "poster_media_id"],
+  ["video_job", "unbranded_video_media_id"],
+  ["video_job", "captions_media_id"],
+  ["video_job", "unbranded_captions_media_id"],
   ["video_job", "audio_media_id"],
   ["video_job", "score_media_id"],
 ];
@@ -24,7 +27,9 @@ export async function mediaIdsOfCampaign(manager: EntityManager, campaignId: str
      UNION
      SELECT s.clip_media_id FROM scene s JOIN video_job j ON j.id = s.job_id WHERE j.campaign_id = $1
      UNION
-     SELECT unnest(ARRAY[video_media_id, poster_media_id, audio_media_id, score_media_id]) FROM video_job WHERE campaign_id = $1`,
+     SELECT unnest(ARRAY[video_media_id, poster_media_id, audio_media_id, score_media_id,
+                         unbranded_video_media_id, captions_media_id, unbranded_captions_media_id])
+       FROM video_job WHERE campaign_id = $1`,
     [campaignId],
   );
   return rows.map((row) => row.id).filter((id): id is string => id !== null);

@@ -120,7 +120,7 @@ export function embeddedProviders(options: { ffmpeg: string; workers: MediaWorke
       price: FREE,
       capabilities: {
         resolutions: ["1080p"],
-        aspectRatios: ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1"],
+        aspectRatios: ["LANDSCAPE_16_9", "PORTRAIT_9_16", "SQUARE_1_1", "PORTRAIT_4_5"],
       },
       create: () => new LocalVideoProvider({ ffmpeg: options.ffmpeg, workers: options.workers }),
     })

@@ -61,6 +61,24 @@ export interface PairSelector {
   select(input: SelectorInput): Promise<{ picks: ScenePick[]; costUsd?: number; note?: string }>;
 }
 
+/**
+ * A timed RGBA layer (title, room caption, AI disclosure) that the clip must carry. A provider
+ * that makes or re-encodes frames anyway blends it in that one encode and says so
+ * (`overlaysBurned`); otherwise the scene job burns it afterwards.
+ */
+export interface ClipOverlay {
+  /** RGBA PNG the size of the layer's box. */
+  png: Uint8Array;
+  /** Top-left corner of the box in the frame. */
+  x: number;
+  y: number;
+  /** On screen from `start` to `end`, seconds of the clip. */
+  start: number;
+  end: number;
+  /** The layer's alpha fades in and out over this long (0: hard cut). */
+  fadeSeconds: number;
+}
+
 export interface VideoRenderRequest {
   firstImagePath: string;
   lastImagePath: string;
@@ -87,11 +105,25 @@ export interface VideoRenderRequest {
   providerRef?: string | null;
   jobId?: string;
   sceneIndex?: number;
+  /** Layers the clip carries (see ClipOverlay). */
+  overlays?: ClipOverlay[];
+}
+
+export interface VideoRenderResult {
+  outFile: string;
+  costUsd?: number;
+  /** The clip carries `request.overlays`, blended in the provider's own encode. */
+  overlaysBurned?: boolean;
 }
 
 export interface VideoProvider {
   readonly name: string;
-  render(request: VideoRenderRequest): Promise<{ outFile: string; costUsd?: number }>;
+  /**
+   * Its clips come from a generative video model, not from camera moves over the real photos:
+   * they carry the AI-disclosure label.
+   */
+  readonly generative?: boolean;
+  render(request: VideoRenderRequest): Promise<VideoRenderResult>;
 }
 
 export interface MusicSegment {

@@ -42,7 +42,7 @@ export function sniffBrandImage(bytes: Buffer): BrandImageKind {
     .replace(/^\uFEFF/, "");
   if (
     /^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i.test(head) ||
-    /^\s*<!DOCTYPE\s+svg/i.test(head)
+    /^\s*(<\?xml[^>]*>\s*)?<!DOCTYPE\s+svg/i.test(head)
   ) {
     return "svg";
   }

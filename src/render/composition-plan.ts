@@ -103,10 +103,40 @@ export const DEFAULT_COMPOSITION = Object.freeze({
   outroSeconds: 3,
 });
 
-function layersFor(
-  scene: SceneClip,
+/** What decides a scene's shared overlays. */
+export type SceneLayerInput = Pick<
+  SceneClip,
+  "seconds" | "sceneType" | "roomType" | "caption" | "aiGenerated"
+>;
+
+export type LayerOptions = Pick<
+  CompositionOptions,
+  "titleSeconds" | "captions" | "captionWindow" | "fadeSeconds"
+>;
+
+/**
+ * The overlays both cuts share on the scene at `position` in the video (0: the title; later
+ * ones: the room caption), and the AI disclosure on a generated scene — exactly as
+ * planComposition places them. A renderer that makes the clip's frames carries these in its
+ * one encode (the pipeline does), so the clip needs no burn afterwards.
+ */
+export function sceneLayers(
+  scene: SceneLayerInput,
   position: number,
-  options: Required<Omit<CompositionOptions, "brandedOutro">>,
+  options: LayerOptions = {},
+): PlannedLayer[] {
+  return layersFor(scene, position, {
+    titleSeconds: options.titleSeconds ?? DEFAULT_COMPOSITION.titleSeconds,
+    captions: options.captions ?? DEFAULT_COMPOSITION.captions,
+    captionWindow: options.captionWindow ?? DEFAULT_COMPOSITION.captionWindow,
+    fadeSeconds: options.fadeSeconds ?? DEFAULT_COMPOSITION.fadeSeconds,
+  });
+}
+
+function layersFor(
+  scene: SceneLayerInput,
+  position: number,
+  options: Required<LayerOptions>,
 ): PlannedLayer[] {
   const layers: PlannedLayer[] = [];
   const fade = options.fadeSeconds;
@@ -224,6 +254,20 @@ export function planComposition(scenes: readonly SceneClip[], options: Compositi
     durationSeconds: clock + outroSeconds,
     encodedSeconds: encoded,
   };
+}
+
+/**
+ * The plan for clips that already carry their shared overlays (burned in the encode each clip
+ * got anyway): every clip is used as it is, and only the outro is rendered, per cut.
+ */
+export function planOutroCuts(
+  clips: readonly Omit<SceneClip, "aiGenerated" | "caption">[],
+  options: Pick<CompositionOptions, "brandedOutro" | "outroSeconds" | "fps">,
+): CompositionPlan {
+  return planComposition(
+    clips.map((clip) => ({ ...clip, aiGenerated: false, caption: null })),
+    { ...options, titleSeconds: 0, captions: false },
+  );
 }
 
 /** A stable key for an overlay, so each distinct PNG is rendered once. */

@@ -35,6 +35,11 @@ export interface RenderCutsOptions {
   /** FFmpeg runs at once (each is multi-threaded already). */
   concurrency?: number;
   logger?: Logger;
+  /**
+   * What the clips themselves show (overlays burned when they were rendered), on the video's
+   * timeline: added to both cuts' captions tracks.
+   */
+  clipCues?: readonly CaptionCue[];
 }
 
 export interface RenderedCut {
@@ -186,12 +191,17 @@ export async function renderCuts(
           ? (outros.get(`outro-${item.ref.cut}`) ?? outros.get("outro-shared"))!.layer.text
           : layerText(item.ref),
     }));
-    cuts[cut] = { entries: cutEntries, listFile, captions: buildWebVtt(cues) };
+    cuts[cut] = {
+      entries: cutEntries,
+      listFile,
+      captions: buildWebVtt([...(options.clipCues ?? []), ...cues]),
+    };
   }
   return { cuts, timingsMs: timings };
 }
 
-function layerFor(spec: OverlaySpec, ref: OverlayRef): OverlayLayer {
+/** The layer an overlay reference shows (the scene job rasterises these for the renderer too). */
+export function layerFor(spec: OverlaySpec, ref: OverlayRef): OverlayLayer {
   switch (ref.kind) {
     case "title":
       return titleLayer(spec);

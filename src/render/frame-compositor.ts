@@ -5,7 +5,9 @@
  * (burnOverlaysArgs). A layer is converted to YUV and premultiplied once; blending a frame
  * touches only the layer's box.
  */
+
 import sharp from "sharp";
+import type { ClipOverlay } from "../providers/types.js";
 import type { Rect } from "./render-formats.js";
 
 export interface YuvLayer {
@@ -146,4 +148,37 @@ export async function yuvLayerFromPng(png: Buffer, box: Pick<Rect, "x" | "y">): 
     info.height,
     box,
   );
+}
+
+/** A timed RGBA layer for a clip's frames: the render request's overlay. */
+export type TimedLayerPng = ClipOverlay;
+
+/** Blends a clip's overlays into its frame `index` (yuv420p, in place). */
+export type FrameOverlayer = (frame: Uint8Array, index: number) => void;
+
+/**
+ * A clip's overlays ready for its frames: each layer converted to YUV once, then blended into
+ * every frame of its window at that frame's opacity (time = index / fps), the same fades as
+ * burnOverlaysArgs' filter. Null when there is nothing to blend.
+ */
+export async function prepareFrameOverlays(
+  layers: readonly TimedLayerPng[] | undefined,
+  frame: { width: number; height: number; fps: number },
+): Promise<FrameOverlayer | null> {
+  if (!layers?.length) return null;
+  const prepared = await Promise.all(
+    layers.map(async (layer) => ({
+      yuv: await yuvLayerFromPng(
+        Buffer.from(layer.png.buffer, layer.png.byteOffset, layer.png.length),
+        layer,
+      ),
+      window: layer,
+    })),
+  );
+  return (pixels, index) => {
+    const t = index / frame.fps;
+    for (const { yuv, window } of prepared) {
+      blendYuvLayer(pixels, frame.width, frame.height, yuv, layerOpacityAt(t, window));
+    }
+  };
 }

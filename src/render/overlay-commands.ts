@@ -13,6 +13,9 @@ import {
   HOUSE_VIDEO,
   head,
   houseVideoCodecArgs,
+  type NormaliseClipOptions,
+  normaliseClipArgs,
+  normaliseFilter,
   seconds,
 } from "../media/ffmpeg-commands.js";
 
@@ -68,19 +71,13 @@ export function layerFilter(window: { start: number; end: number; fadeIn: number
 }
 
 /**
- * Burns timed overlay PNGs into the first `frames` frames of a clip and encodes them at the
- * house settings. Each layer is blended only while it is on screen (`enable`), so a caption of
- * 1.5 s costs 1.5 s of blending, not the clip's length.
+ * The filter-graph chains that lay `layers` (inputs 1…n, looped stills) over the video labelled
+ * `base`, each blended only while it is on screen (`enable`), so a caption of 1.5 s costs 1.5 s
+ * of blending, not the clip's length. The result is labelled `[out]`.
  */
-export function burnOverlaysArgs(options: BurnOverlaysOptions): string[] {
-  const fps = options.fps ?? HOUSE_VIDEO.fps;
-  const { frames, layers } = options;
-  if (!Number.isInteger(frames) || frames <= 0)
-    throw new Error(`frames must be a positive integer: ${frames}`);
-  if (layers.length === 0) throw new Error("nothing to burn: a clip without overlays is used as it is");
-  const inputs = layers.flatMap((layer) => stillInput(layer.pngFile, fps, layer.end));
+function overlayChains(base: string, layers: readonly BurnLayer[]): string[] {
   const chains: string[] = [];
-  let current = "[0:v]";
+  let current = base;
   layers.forEach((layer, index) => {
     const input = `[${index + 1}:v]`;
     const prepared = `[l${index}]`;
@@ -94,7 +91,40 @@ export function burnOverlaysArgs(options: BurnOverlaysOptions): string[] {
     current = next;
   });
   chains.push(`${current}format=yuv420p[out]`);
-  return args`${head()} ${fileInput(options.inFile, ALLOWED_DEMUXERS)} ${inputs}
+  return chains;
+}
+
+const layerInputs = (layers: readonly BurnLayer[], fps: number): string[] =>
+  layers.flatMap((layer) => stillInput(layer.pngFile, fps, layer.end));
+
+/**
+ * Burns timed overlay PNGs into the first `frames` frames of a clip and encodes them at the
+ * house settings.
+ */
+export function burnOverlaysArgs(options: BurnOverlaysOptions): string[] {
+  const fps = options.fps ?? HOUSE_VIDEO.fps;
+  const { frames, layers } = options;
+  if (!Number.isInteger(frames) || frames <= 0)
+    throw new Error(`frames must be a positive integer: ${frames}`);
+  if (layers.length === 0) throw new Error("nothing to burn: a clip without overlays is used as it is");
+  const chains = overlayChains("[0:v]", layers);
+  return args`${head()} ${fileInput(options.inFile, ALLOWED_DEMUXERS)} ${layerInputs(layers, fps)}
+    -filter_complex ${chains.join(";")} -map [out] -frames:v ${frames} -an
+    ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(options.outFile)}`;
+}
+
+/**
+ * A provider's clip normalised to the house encoding (normaliseClipArgs) with the overlays
+ * burned in the same pass: the clip is decoded and encoded once, never twice.
+ */
+export function normaliseWithOverlaysArgs(
+  options: NormaliseClipOptions & { layers: readonly BurnLayer[] },
+): string[] {
+  if (options.layers.length === 0) return normaliseClipArgs(options);
+  const fps = options.fps ?? HOUSE_VIDEO.fps;
+  const frames = Math.round(options.seconds * fps);
+  const chains = [`[0:v]${normaliseFilter(options)}[base]`, ...overlayChains("[base]", options.layers)];
+  return args`${head()} ${fileInput(options.inFile, ALLOWED_DEMUXERS)} ${layerInputs(options.layers, fps)}
     -filter_complex ${chains.join(";")} -map [out] -frames:v ${frames} -an
     ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(options.outFile)}`;
 }

@@ -17,6 +17,7 @@ import type {
   RoomType,
   SceneType,
 } from "../domain/vocabulary.js";
+import type { VideoTemplate } from "../render/listing-format.js";
 import type { ApiKey } from "../schema/api-key.type.js";
 import type { Asset, AssetImport } from "../schema/asset.type.js";
 import type { Campaign } from "../schema/campaign.type.js";
@@ -28,7 +29,12 @@ import type { Cost, Scene, VideoJob } from "../schema/video-job.type.js";
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
 export function toTenant(entity: TenantEntity): Tenant {
-  return { id: entity.id, name: entity.name, createdAt: entity.createdAt };
+  return {
+    id: entity.id,
+    name: entity.name,
+    aiDisclosureText: entity.aiDisclosureText,
+    createdAt: entity.createdAt,
+  };
 }
 
 export function toApiKey(entity: ApiKeyEntity): ApiKey {
@@ -61,6 +67,19 @@ export function toCampaign(entity: CampaignEntity): Campaign {
       logoAssetId: entity.brand.logoAssetId ?? null,
     },
     musicMood: entity.musicMood as MusicMood | null,
+    listingUrl: entity.listingUrl,
+    agent: entity.agent
+      ? {
+          name: entity.agent.name,
+          phone: entity.agent.phone ?? null,
+          email: entity.agent.email ?? null,
+          brokerage: entity.agent.brokerage ?? null,
+          licenseNumber: entity.agent.licenseNumber ?? null,
+          photoAssetId: entity.agent.photoAssetId ?? null,
+        }
+      : null,
+    locale: entity.locale,
+    timeZone: entity.timeZone,
     createdAt: entity.createdAt,
     updatedAt: entity.updatedAt,
   };
@@ -75,6 +94,7 @@ export function toAsset(entity: AssetEntity): Asset {
     id: entity.id,
     filename: entity.filename,
     status: entity.status,
+    purpose: entity.purpose,
     rejectionReason: entity.rejectionReason,
     contentType: entity.contentType,
     byteSize: num(entity.byteSize),
@@ -136,6 +156,17 @@ export function toVideoJob(entity: VideoJobEntity): VideoJob {
     selector: entity.options.selector,
     videoProvider: entity.options.videoProvider,
     musicProvider: entity.options.musicProvider,
+    template: (entity.options.overlays
+      ? (entity.options.template ?? "JUST_LISTED")
+      : null) as VideoTemplate | null,
+    captions: entity.options.overlays === true && entity.options.captions !== false,
+    openHouse: entity.options.openHouse
+      ? {
+          startsAt: new Date(entity.options.openHouse.startsAt),
+          endsAt: new Date(entity.options.openHouse.endsAt),
+        }
+      : null,
+    previousPrice: entity.options.previousPrice ?? null,
     createdAt: entity.createdAt,
     startedAt: entity.startedAt,
     finishedAt: entity.finishedAt,

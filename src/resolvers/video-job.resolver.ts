@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { VideoJobEntity } from "../db/entities/index.js";
 import { Asset } from "../schema/asset.type.js";
 import { Campaign } from "../schema/campaign.type.js";
 import {
@@ -76,23 +77,25 @@ export class VideoJobResolver {
     return toCampaign(campaign);
   }
 
-  @FieldResolver(() => Video, { nullable: true, description: "The finished video, once the job SUCCEEDED." })
+  @FieldResolver(() => Video, {
+    nullable: true,
+    description: "The finished (branded) video, once the job SUCCEEDED.",
+  })
   async video(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
-    if (!entity?.videoMediaId) return null;
-    const media = await context.loaders.media.load(entity.videoMediaId);
-    if (!media) return null;
-    return {
-      url: context.services.mediaUrl(entity.tenantId, media.id),
-      posterUrl: entity.posterMediaId
-        ? context.services.mediaUrl(entity.tenantId, entity.posterMediaId)
-        : null,
-      durationSeconds: entity.durationSeconds ?? 0,
-      width: entity.width ?? 0,
-      height: entity.height ?? 0,
-      byteSize: media.byteSize,
-      contentType: media.contentType,
-    };
+    return entity ? await toVideo(context, entity, entity.videoMediaId, entity.captionsMediaId) : null;
+  }
+
+  @FieldResolver(() => Video, {
+    nullable: true,
+    description:
+      "The MLS-safe cut: the same clips with no agent, brokerage, contact, logo or QR code. Null for plain jobs.",
+  })
+  async unbrandedVideo(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
+    const entity = await context.loaders.videoJob.load(job.id);
+    return entity
+      ? await toVideo(context, entity, entity.unbrandedVideoMediaId, entity.unbrandedCaptionsMediaId)
+      : null;
   }
 
   @FieldResolver(() => Cost, { description: "What the job has cost so far, itemised." })
@@ -128,4 +131,29 @@ export class SceneResolver {
       ? context.services.mediaUrl(context.principal.tenantId, scene.clipMediaId)
       : null;
   }
+}
+
+/** One cut of a finished job as the API shows it; the poster, size and disclosure are the job's. */
+async function toVideo(
+  context: GraphQLContext,
+  entity: VideoJobEntity,
+  videoMediaId: string | null,
+  captionsMediaId: string | null,
+): Promise<Video | null> {
+  if (!videoMediaId) return null;
+  const media = await context.loaders.media.load(videoMediaId);
+  if (!media) return null;
+  const url = (mediaId: string | null) =>
+    mediaId ? context.services.mediaUrl(entity.tenantId, mediaId) : null;
+  return {
+    url: context.services.mediaUrl(entity.tenantId, media.id),
+    posterUrl: url(entity.posterMediaId),
+    durationSeconds: entity.durationSeconds ?? 0,
+    width: entity.width ?? 0,
+    height: entity.height ?? 0,
+    byteSize: media.byteSize,
+    contentType: media.contentType,
+    aiDisclosure: entity.aiDisclosure,
+    captionsUrl: url(captionsMediaId),
+  };
 }

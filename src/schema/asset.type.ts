@@ -1,9 +1,9 @@
 import { ArrayMaxSize, IsOptional, Matches, MaxLength, Min } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
-import type { AssetStatus } from "../db/entities/asset.entity.js";
+import type { AssetPurpose, AssetStatus } from "../db/entities/asset.entity.js";
 import type { QualityFlag, RoomType } from "../domain/vocabulary.js";
 import { connectionTypes } from "./connection.type.js";
-import { AssetStatusEnum, QualityFlagEnum, RoomTypeEnum } from "./enums.js";
+import { AssetPurposeEnum, AssetStatusEnum, QualityFlagEnum, RoomTypeEnum } from "./enums.js";
 
 @ObjectType({ description: "What image analysis measured." })
 export class AssetQuality {
@@ -38,6 +38,9 @@ export class Asset {
 
   @Field(() => AssetStatusEnum)
   status!: AssetStatus;
+
+  @Field(() => AssetPurposeEnum)
+  purpose!: AssetPurpose;
 
   @Field(() => String, { nullable: true })
   rejectionReason!: string | null;
@@ -101,6 +104,14 @@ export class CreateAssetUploadInput {
   @Field(() => Float, { description: "Exact size in bytes; the upload URL accepts at most this many." })
   @Min(1)
   byteSize!: number;
+
+  @Field(() => AssetPurposeEnum, {
+    nullable: true,
+    description:
+      "Default PHOTO. A LOGO may be PNG, JPEG, WebP or SVG (sanitised); an AGENT_PHOTO PNG, JPEG or WebP.",
+  })
+  @IsOptional()
+  purpose?: AssetPurpose | null;
 }
 
 @ObjectType()

@@ -1,8 +1,10 @@
 import { IsHexColor, IsInt, IsOptional, Matches, Max, MaxLength, Min, MinLength } from "class-validator";
+import { GraphQLLocale, GraphQLTimeZone, GraphQLURL } from "graphql-scalars";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { MusicMood } from "../domain/vocabulary.js";
 import { connectionTypes } from "./connection.type.js";
 import { MusicMoodEnum } from "./enums.js";
+import { Agent, AgentInput } from "./listing.type.js";
 
 @ObjectType({ description: "How the video should look and sound for this brand." })
 export class Brand {
@@ -15,7 +17,10 @@ export class Brand {
   @Field(() => String, { nullable: true, description: "Free text, e.g. 'understated luxury'." })
   tone!: string | null;
 
-  @Field(() => ID, { nullable: true, description: "An asset of the campaign used as the logo." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "A READY asset of this tenant uploaded with purpose LOGO.",
+  })
   logoAssetId!: string | null;
 }
 
@@ -53,6 +58,26 @@ export class Campaign {
 
   @Field(() => MusicMoodEnum, { nullable: true, description: "Default mood for this campaign's videos." })
   musicMood!: MusicMood | null;
+
+  @Field(() => GraphQLURL, {
+    nullable: true,
+    description: "The listing's page; the outro's QR code points here.",
+  })
+  listingUrl!: string | null;
+
+  @Field(() => Agent, { nullable: true })
+  agent!: Agent | null;
+
+  @Field(() => GraphQLLocale, {
+    description: "How numbers, prices and dates are written on screen (BCP 47).",
+  })
+  locale!: string;
+
+  @Field(() => GraphQLTimeZone, {
+    nullable: true,
+    description: "The property's IANA time zone (open-house times); needed for OPEN_HOUSE videos.",
+  })
+  timeZone!: string | null;
 
   @Field()
   createdAt!: Date;
@@ -135,6 +160,25 @@ export class CampaignFieldsInput {
   @Field(() => MusicMoodEnum, { nullable: true })
   @IsOptional()
   musicMood?: MusicMood | null;
+
+  @Field(() => GraphQLURL, {
+    nullable: true,
+    description: "An http(s) URL; the outro's QR code points here.",
+  })
+  @IsOptional()
+  listingUrl?: URL | string | null;
+
+  @Field(() => AgentInput, { nullable: true })
+  @IsOptional()
+  agent?: AgentInput | null;
+
+  @Field(() => GraphQLLocale, { nullable: true, description: "Default en-US." })
+  @IsOptional()
+  locale?: string;
+
+  @Field(() => GraphQLTimeZone, { nullable: true })
+  @IsOptional()
+  timeZone?: string | null;
 }
 
 @InputType()

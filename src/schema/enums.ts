@@ -1,5 +1,5 @@
 import { registerEnumType } from "type-graphql";
-import { ASSET_STATUSES } from "../db/entities/asset.entity.js";
+import { ASSET_PURPOSES, ASSET_STATUSES } from "../db/entities/asset.entity.js";
 import { JOB_STATUSES, PART_STATUSES } from "../db/entities/video-job.entity.js";
 import {
   API_KEY_SCOPES,
@@ -10,6 +10,7 @@ import {
   ROOM_TYPES,
   SCENE_TYPES,
 } from "../domain/vocabulary.js";
+import { VIDEO_TEMPLATES } from "../render/listing-format.js";
 
 /** GraphQL enums from the same constant lists the code uses, so the two cannot drift. */
 export function enumOf<const T extends readonly string[]>(values: T): { [K in T[number]]: K } {
@@ -26,6 +27,8 @@ export const AspectRatioEnum = enumOf(ASPECT_RATIOS);
 export const QualityFlagEnum = enumOf(QUALITY_FLAGS);
 export const JobStatusEnum = enumOf(JOB_STATUSES);
 export const SceneStatusEnum = enumOf(PART_STATUSES);
+export const AssetPurposeEnum = enumOf(ASSET_PURPOSES);
+export const VideoTemplateEnum = enumOf(VIDEO_TEMPLATES);
 
 registerEnumType(ApiKeyScopeEnum, {
   name: "ApiKeyScope",
@@ -43,3 +46,12 @@ registerEnumType(QualityFlagEnum, {
 });
 registerEnumType(JobStatusEnum, { name: "JobStatus" });
 registerEnumType(SceneStatusEnum, { name: "SceneStatus" });
+registerEnumType(AssetPurposeEnum, {
+  name: "AssetPurpose",
+  description:
+    "PHOTO: a listing photo, chosen for scenes. LOGO, AGENT_PHOTO: shown on the branded outro only.",
+});
+registerEnumType(VideoTemplateEnum, {
+  name: "VideoTemplate",
+  description: "Decides the headline, which facts show and the outro's call to action.",
+});

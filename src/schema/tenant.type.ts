@@ -8,6 +8,12 @@ export class Tenant {
   @Field()
   name!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The AI-disclosure label set by an admin; null: the default text.",
+  })
+  aiDisclosureText!: string | null;
+
   @Field()
   createdAt!: Date;
 }

@@ -2,6 +2,7 @@ import { IsOptional, Max, MaxLength, Min } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import type { JobStatus, PartStatus } from "../db/entities/video-job.entity.js";
 import type { AspectRatio, CameraMove, MusicMood, SceneType } from "../domain/vocabulary.js";
+import type { VideoTemplate } from "../render/listing-format.js";
 import { connectionTypes } from "./connection.type.js";
 import {
   AspectRatioEnum,
@@ -10,7 +11,9 @@ import {
   MusicMoodEnum,
   SceneStatusEnum,
   SceneTypeEnum,
+  VideoTemplateEnum,
 } from "./enums.js";
+import { OpenHouse, OpenHouseInput } from "./listing.type.js";
 
 @ObjectType({ description: "One line of a cost: a clip, the score, a selection call." })
 export class CostItem {
@@ -67,6 +70,19 @@ export class Video {
 
   @Field()
   contentType!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The AI-disclosure label shown on scenes from a generative video model; null when every scene is a camera move over the real photos.",
+  })
+  aiDisclosure!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Signed URL (1 hour) of a WebVTT track of what the video shows on screen (`text/vtt`).",
+  })
+  captionsUrl!: string | null;
 }
 
 @ObjectType({ description: "One scene of a video: a photo pair, a camera move, a clip." })
@@ -162,6 +178,21 @@ export class VideoJob {
   @Field()
   musicProvider!: string;
 
+  @Field(() => VideoTemplateEnum, {
+    nullable: true,
+    description: "The listing template; null for jobs made before titles and outro existed (a plain video).",
+  })
+  template!: VideoTemplate | null;
+
+  @Field({ description: "Whether scenes carry room captions." })
+  captions!: boolean;
+
+  @Field(() => OpenHouse, { nullable: true })
+  openHouse!: OpenHouse | null;
+
+  @Field(() => Float, { nullable: true, description: "PRICE_REDUCED: the price before the reduction." })
+  previousPrice!: number | null;
+
   @Field()
   createdAt!: Date;
 
@@ -225,6 +256,30 @@ export class CreateVideoJobInput {
   @IsOptional()
   @MaxLength(100)
   musicProvider?: string | null;
+
+  @Field(() => VideoTemplateEnum, { nullable: true, description: "Default JUST_LISTED." })
+  @IsOptional()
+  template?: VideoTemplate | null;
+
+  @Field(() => OpenHouseInput, {
+    nullable: true,
+    description: "Required with OPEN_HOUSE (and the campaign's timeZone); not allowed otherwise.",
+  })
+  @IsOptional()
+  openHouse?: OpenHouseInput | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Required with PRICE_REDUCED: the old price, above the campaign's price.",
+  })
+  @IsOptional()
+  @Min(0)
+  @Max(1e12)
+  previousPrice?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Room captions on the scenes (default true)." })
+  @IsOptional()
+  captions?: boolean | null;
 }
 
 @InputType({ description: "A different pair or move for one scene; omitted fields keep their value." })

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Readable } from "node:stream";
+import sharp from "sharp";
 import type { DataSource, Repository, UpdateResult } from "typeorm";
 import type { Config } from "../config.js";
 import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
@@ -13,6 +14,8 @@ import { nextChunk, payloadTooLarge } from "../media/large-object.store.js";
 import type { MediaRow, MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
+import { rasteriseBrandImage, sniffBrandImage } from "../render/brand-image.js";
+import { sanitiseSvg } from "../render/svg-sanitiser.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
@@ -250,6 +253,63 @@ export class AssetIngestService {
         await this.reject(asset, "The photo could not be stored; upload it again").catch(() => undefined);
       }
       throw error;
+    }
+    return await this.repository.findOneOrFail({ where: { id: asset.id } });
+  }
+
+  /**
+   * A logo or an agent's photo (small, read whole by the caller): not analysed nor offered to scene
+   * selection; checked by rasterising it the way the outro will (an SVG sanitised first), and a
+   * hostile or unreadable file REJECTED with the reason. An SVG is stored as its sanitised
+   * rewrite, never as uploaded.
+   */
+  async ingestBrandImage(asset: AssetEntity, bytes: Buffer): Promise<AssetEntity> {
+    let stored: Buffer;
+    let contentType: string;
+    let size: { width: number; height: number } | null = null;
+    let thumbnail: Buffer;
+    try {
+      const kind = sniffBrandImage(bytes);
+      if (kind === "svg" && asset.purpose !== "LOGO")
+        throw new AppError("UNSUPPORTED_MEDIA_TYPE", "An agent photo must be PNG, JPEG or WebP");
+      thumbnail = await rasteriseBrandImage(bytes, { width: 256, height: 256, fit: "contain" });
+      if (kind === "svg") {
+        stored = Buffer.from(sanitiseSvg(bytes).toSvg());
+        contentType = "image/svg+xml";
+      } else {
+        stored = bytes;
+        contentType = IMAGE_CONTENT_TYPES[kind];
+        const metadata = await sharp(bytes).metadata();
+        size = metadata.width && metadata.height ? { width: metadata.width, height: metadata.height } : null;
+      }
+    } catch (error) {
+      if (isAppError(error)) return await this.reject(asset, error.message);
+      throw error;
+    }
+    const maxBytes = this.deps.config.maxUploadBytes;
+    const original = await this.deps.media.store(asset.tenantId, stored, { contentType, maxBytes });
+    const small = await this.deps.media.store(asset.tenantId, thumbnail, {
+      contentType: "image/png",
+      maxBytes,
+    });
+    const result = await this.settle(
+      asset.id,
+      { status: "PROCESSING" },
+      {
+        status: "READY",
+        rejectionReason: null,
+        mediaId: original.media.id,
+        thumbnailMediaId: small.media.id,
+        contentType,
+        byteSize: String(stored.length),
+        width: size?.width ?? null,
+        height: size?.height ?? null,
+        uploadExpiresAt: null,
+      },
+    );
+    if (!result.affected) {
+      await deleteUnreferencedMedia(this.deps.dataSource.manager, [original.media.id, small.media.id]);
+      throw new AppError("NOT_FOUND", "Asset not found");
     }
     return await this.repository.findOneOrFail({ where: { id: asset.id } });
   }

@@ -29,11 +29,11 @@ export class AssetService {
       .getMany();
   }
 
-  /** The campaign's READY photos: what a video is made from. */
+  /** The campaign's READY photos: what a video is made from (never its logo or agent photo). */
   async readyOfCampaign(tenantId: string, campaignId: string): Promise<AssetEntity[]> {
     return await this.dataSource
       .getRepository(AssetEntity)
-      .find({ where: { tenantId, campaignId, status: "READY" } });
+      .find({ where: { tenantId, campaignId, status: "READY", purpose: "PHOTO" } });
   }
 
   async pageIdsByCampaigns(

@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { BrandColumns } from "../db/entities/campaign.entity.js";
-import { CampaignEntity } from "../db/entities/index.js";
+import type { AssetPurpose } from "../db/entities/asset.entity.js";
+import type { AgentColumns, BrandColumns } from "../db/entities/campaign.entity.js";
+import { AssetEntity, CampaignEntity } from "../db/entities/index.js";
 import { isUuid } from "../domain/ids.js";
 import { AppError } from "../errors.js";
 import { deleteUnreferencedMedia, mediaIdsOfCampaign } from "../media/media-references.js";
+import { canonicalLocale, checkTimeZone } from "../render/listing-format.js";
 import { keysetPage, type Page, type PageArgs } from "./pagination.js";
 
 export interface CampaignFields {
@@ -17,6 +19,11 @@ export interface CampaignFields {
   description?: string | null;
   brand?: BrandColumns | null;
   musicMood?: string | null;
+  /** An http(s) URL (graphql-scalars' URL scalar hands a URL object). */
+  listingUrl?: URL | string | null;
+  agent?: AgentColumns | null;
+  locale?: string | null;
+  timeZone?: string | null;
 }
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
@@ -53,31 +60,53 @@ function validate(fields: CampaignFields): void {
   }
   if (fields.brand?.tone && fields.brand.tone.length > 200)
     problems.push("brand.tone must be at most 200 characters");
+  if (fields.listingUrl != null) {
+    const url = String(fields.listingUrl);
+    if (!/^https?:\/\//i.test(url) || url.length > 2000)
+      problems.push("listingUrl must be an http(s) URL of at most 2000 characters");
+  }
+  if (fields.agent && fields.agent.name.trim().length === 0) problems.push("agent.name must not be empty");
   if (problems.length > 0)
     throw new AppError("BAD_USER_INPUT", problems.join("; "), { details: { problems } });
 }
 
 /**
  * An id the input refers to must name the right kind of object of the same tenant (ABUSE 49):
- * `brand.logoAssetId` is a READY photo of this tenant. A malformed id is BAD_USER_INPUT; an
- * unknown id, or another tenant's, is NOT_FOUND — the same answer, so ids cannot be probed.
+ * `brand.logoAssetId` a READY logo, `agent.photoAssetId` a READY agent photo. A malformed id is
+ * BAD_USER_INPUT; an unknown id, or another tenant's, is NOT_FOUND — the same answer, so ids
+ * cannot be probed.
  */
 async function checkReferences(
   manager: EntityManager,
   tenantId: string,
   fields: CampaignFields,
 ): Promise<void> {
-  const logoAssetId = fields.brand?.logoAssetId;
-  if (logoAssetId == null) return;
-  if (!isUuid(logoAssetId)) throw new AppError("BAD_USER_INPUT", "brand.logoAssetId is not a valid id");
-  const rows: { status: string }[] = await manager.query(
-    "SELECT status FROM asset WHERE id = $1 AND tenant_id = $2",
-    [logoAssetId, tenantId],
-  );
-  if (rows.length === 0) throw new AppError("NOT_FOUND", "The logo asset was not found");
-  if (rows[0]!.status !== "READY") {
-    throw new AppError("BAD_USER_INPUT", "brand.logoAssetId must be a photo that is READY");
+  const references: [id: string | null | undefined, purpose: AssetPurpose, field: string][] = [
+    [fields.brand?.logoAssetId, "LOGO", "brand.logoAssetId"],
+    [fields.agent?.photoAssetId, "AGENT_PHOTO", "agent.photoAssetId"],
+  ];
+  for (const [id, purpose, field] of references) {
+    if (id == null) continue;
+    if (!isUuid(id)) throw new AppError("BAD_USER_INPUT", `${field} is not a valid id`);
+    const asset = await manager.getRepository(AssetEntity).findOne({ where: { tenantId, id } });
+    if (!asset) throw new AppError("NOT_FOUND", `${field}: asset not found`);
+    if (asset.purpose !== purpose || asset.status !== "READY") {
+      throw new AppError("BAD_USER_INPUT", `${field} must be a READY asset uploaded with purpose ${purpose}`);
+    }
   }
+}
+
+/** The agent as stored: empty optional strings dropped, the name trimmed. */
+function agentColumns(agent: AgentColumns): AgentColumns {
+  const optional = (value: string | null | undefined) => (value?.trim() ? value.trim() : null);
+  return {
+    name: agent.name.trim(),
+    phone: optional(agent.phone),
+    email: optional(agent.email),
+    brokerage: optional(agent.brokerage),
+    licenseNumber: optional(agent.licenseNumber),
+    photoAssetId: agent.photoAssetId ?? null,
+  };
 }
 
 function toColumns(fields: CampaignFields): Partial<CampaignEntity> {
@@ -92,6 +121,13 @@ function toColumns(fields: CampaignFields): Partial<CampaignEntity> {
   if (fields.areaSqft !== undefined) columns.areaSqft = fields.areaSqft;
   if (fields.description !== undefined) columns.description = fields.description;
   if (fields.musicMood !== undefined) columns.musicMood = fields.musicMood;
+  if (fields.listingUrl !== undefined)
+    columns.listingUrl = fields.listingUrl === null ? null : String(fields.listingUrl);
+  if (fields.agent !== undefined) columns.agent = fields.agent === null ? null : agentColumns(fields.agent);
+  // graphql-scalars checked the shape; Intl decides whether it can format with them
+  if (fields.locale != null) columns.locale = canonicalLocale(fields.locale);
+  if (fields.timeZone !== undefined)
+    columns.timeZone = fields.timeZone === null ? null : checkTimeZone(fields.timeZone);
   return columns;
 }
 
@@ -128,6 +164,11 @@ export class CampaignService {
     return await keysetPage(query, "c", args);
   }
 
+  /**
+   * The logo and the agent's photo must be READY assets of this tenant uploaded for that purpose
+   * (ABUSE 49): another tenant's id is NOT_FOUND like a random one; a listing photo, a pending
+   * or rejected upload is BAD_USER_INPUT.
+   */
   async create(tenantId: string, fields: CampaignFields & { name: string }): Promise<CampaignEntity> {
     validate(fields);
     await checkReferences(this.dataSource.manager, tenantId, fields);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import { SceneEntity } from "../db/entities/index.js";
+import type { SceneOverlayColumns } from "../db/entities/scene.entity.js";
 import { type PartStatus, TERMINAL_JOB_STATUSES } from "../db/entities/video-job.entity.js";
 import type { ErrorCode } from "../errors.js";
 import type { SceneState, ScoreState } from "../events/job-event.types.js";
@@ -99,16 +100,22 @@ export class JobPartStateMachine {
    */
   async sceneSucceeded(
     claim: SceneClaim,
-    result: { clipMediaId: string; costUsd: number },
+    result: { clipMediaId: string; costUsd: number; overlays?: SceneOverlayColumns[] },
   ): Promise<boolean> {
     const { jobId, index } = claim;
     const stored = await this.transaction(async (manager) => {
       const updated = await guardedUpdate(
         manager,
         `UPDATE scene SET status = 'SUCCEEDED', progress = 1, clip_media_id = $3, cost_usd = cost_usd + $4,
-                finished_at = now(), updated_at = now()
+                overlays = $5::jsonb, finished_at = now(), updated_at = now()
           WHERE id = $1 AND attempt_token = $2 AND status = 'RUNNING' RETURNING id`,
-        [claim.scene.id, claim.token, result.clipMediaId, result.costUsd],
+        [
+          claim.scene.id,
+          claim.token,
+          result.clipMediaId,
+          result.costUsd,
+          JSON.stringify(result.overlays ?? []),
+        ],
       );
       if (!updated) return false;
       await updateRenderProgress(manager, jobId);

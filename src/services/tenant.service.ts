@@ -21,6 +21,22 @@ export class TenantService {
       .getMany();
   }
 
+  /**
+   * The tenant's settings. The AI-disclosure label is trimmed; empty or null restores the
+   * default. Jobs already made keep the label they showed (`Video.aiDisclosure`).
+   */
+  async updateSettings(id: string, settings: { aiDisclosureText?: string | null }): Promise<TenantEntity> {
+    if (settings.aiDisclosureText !== undefined) {
+      const text = settings.aiDisclosureText?.trim() || null;
+      if (text && (text.length > 120 || [...text].some((ch) => ch < " " || ch === "\u007f")))
+        throw new AppError("BAD_USER_INPUT", "aiDisclosureText must be one line of at most 120 characters");
+      await this.dataSource.getRepository(TenantEntity).update({ id }, { aiDisclosureText: text });
+    }
+    const tenant = await this.byId(id);
+    if (!tenant) throw new AppError("NOT_FOUND", "Tenant not found");
+    return tenant;
+  }
+
   async count(): Promise<number> {
     return await this.dataSource.getRepository(TenantEntity).count();
   }

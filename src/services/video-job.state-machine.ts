@@ -41,7 +41,31 @@ export interface FinishedAssembly {
   width: number;
   height: number;
   byteSize: number;
+  /** Listing videos: the MLS-safe cut and each cut's WebVTT track. */
+  unbrandedVideoMediaId?: string | null;
+  captionsMediaId?: string | null;
+  unbrandedCaptionsMediaId?: string | null;
+  /** The disclosure label the video showed; null when no scene came from a generative model. */
+  aiDisclosure?: string | null;
 }
+
+/** The media a finished job holds that a re-assembly replaces. */
+const FINISHED_MEDIA_COLUMNS = [
+  "video_media_id",
+  "poster_media_id",
+  "unbranded_video_media_id",
+  "captions_media_id",
+  "unbranded_captions_media_id",
+] as const;
+
+const finishedMediaIds = (result: FinishedAssembly): string[] =>
+  [
+    result.videoMediaId,
+    result.posterMediaId,
+    result.unbrandedVideoMediaId,
+    result.captionsMediaId,
+    result.unbrandedCaptionsMediaId,
+  ].filter((id): id is string => !!id);
 
 export interface SceneChange {
   firstAssetId?: string | null;
@@ -212,19 +236,40 @@ export class VideoJobStateMachine {
   }
 
   /**
+   * ASSEMBLING: the listing video's stage "composing" (outros rendered per cut, captions) while
+   * this generation's assembly runs; a JOB_UPDATED event says so. False when superseded.
+   */
+  async composingCuts(jobId: string, generation: number): Promise<boolean> {
+    return await this.transaction(async (manager) => {
+      const updated = await guardedUpdate(
+        manager,
+        `UPDATE video_job SET stage = 'composing', updated_at = now()
+          WHERE id = $1 AND status = 'ASSEMBLING' AND assembly_generation = $2 RETURNING id`,
+        [jobId, generation],
+      );
+      if (!updated) return false;
+      await appendJobEvent(manager, jobId, { type: "JOB_UPDATED" });
+      return true;
+    });
+  }
+
+  /**
    * ASSEMBLING (this generation) → SUCCEEDED with the video. A re-assembly releases the earlier
    * video and poster in the same transaction; a superseded or cancelled assembly keeps nothing.
    */
   async finish(jobId: string, generation: number, result: FinishedAssembly): Promise<boolean> {
+    const kept = finishedMediaIds(result);
     const finished = await this.transaction(async (manager) => {
       const [previous] = await manager.query(
-        "SELECT video_media_id, poster_media_id FROM video_job WHERE id = $1 FOR UPDATE",
+        `SELECT ${FINISHED_MEDIA_COLUMNS.join(", ")} FROM video_job WHERE id = $1 FOR UPDATE`,
         [jobId],
       );
       const updated = await guardedUpdate(
         manager,
         `UPDATE video_job SET status = 'SUCCEEDED', stage = 'done', progress = $8, video_media_id = $3,
                 poster_media_id = $4, audio_media_id = score_media_id, duration_seconds = $5, width = $6, height = $7,
+                unbranded_video_media_id = $9, captions_media_id = $10, unbranded_captions_media_id = $11,
+                ai_disclosure = $12,
                 cost = CASE WHEN jsonb_array_length(cost) > 0 THEN cost ELSE estimated_cost END,
                 finished_at = now(), updated_at = now()
           WHERE id = $1 AND status = 'ASSEMBLING' AND assembly_generation = $2 RETURNING id`,
@@ -237,6 +282,10 @@ export class VideoJobStateMachine {
           result.width,
           result.height,
           PHASE_PROGRESS.SUCCEEDED,
+          result.unbrandedVideoMediaId ?? null,
+          result.captionsMediaId ?? null,
+          result.unbrandedCaptionsMediaId ?? null,
+          result.aiDisclosure ?? null,
         ],
       );
       if (!updated) return false;
@@ -250,14 +299,14 @@ export class VideoJobStateMachine {
           byteSize: result.byteSize,
         },
       });
-      const replaced = [previous?.video_media_id, previous?.poster_media_id].filter(
-        (id): id is string => !!id && id !== result.videoMediaId && id !== result.posterMediaId,
+      const replaced = FINISHED_MEDIA_COLUMNS.map((column) => previous?.[column] as string | null).filter(
+        (id): id is string => !!id && !kept.includes(id),
       );
       await deleteUnreferencedMedia(manager, replaced);
       await this.ended(manager, jobId);
       return true;
     });
-    if (!finished) await releaseMedia(this.deps.dataSource, [result.videoMediaId, result.posterMediaId]);
+    if (!finished) await releaseMedia(this.deps.dataSource, kept);
     return finished;
   }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DataSource } from "typeorm";
+import type { CampaignEntity } from "../db/entities/index.js";
 import { VideoJobEntity } from "../db/entities/index.js";
 import type { CostItemColumns, VideoJobOptions } from "../db/entities/video-job.entity.js";
 import { isUuid } from "../domain/ids.js";
@@ -11,7 +12,9 @@ import {
   type MusicMood,
 } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
+import { videoSecondsOf } from "../jobs/listing-overlays.js";
 import type { ProviderRegistry } from "../providers/registry.js";
+import { VIDEO_TEMPLATES, type VideoTemplate } from "../render/listing-format.js";
 import type { CampaignService } from "./campaign.service.js";
 import type { NewVideoJob, SceneChange, VideoJobStateMachine } from "./video-job.state-machine.js";
 
@@ -24,7 +27,14 @@ export interface CreateVideoJobInput {
   selector?: string | null;
   videoProvider?: string | null;
   musicProvider?: string | null;
+  template?: VideoTemplate | null;
+  openHouse?: { startsAt: Date; endsAt: Date } | null;
+  previousPrice?: number | null;
+  captions?: boolean | null;
 }
+
+/** What of the campaign the options depend on. */
+export type CampaignDefaults = Pick<CampaignEntity, "musicMood" | "timeZone" | "price">;
 
 export const DEFAULT_PROVIDERS = {
   selector: "heuristic",
@@ -33,7 +43,8 @@ export const DEFAULT_PROVIDERS = {
 } as const;
 
 /** Normalises and validates the request; the idempotency fingerprint is taken over the result. */
-export function normaliseOptions(input: CreateVideoJobInput, campaignMood: string | null): VideoJobOptions {
+export function normaliseOptions(input: CreateVideoJobInput, campaign: CampaignDefaults): VideoJobOptions {
+  const campaignMood = campaign.musicMood;
   const options: VideoJobOptions = {
     sceneCount: input.sceneCount ?? 7,
     secondsPerScene: input.secondsPerScene ?? 4,
@@ -42,6 +53,8 @@ export function normaliseOptions(input: CreateVideoJobInput, campaignMood: strin
     selector: input.selector ?? DEFAULT_PROVIDERS.selector,
     videoProvider: input.videoProvider ?? DEFAULT_PROVIDERS.videoProvider,
     musicProvider: input.musicProvider ?? DEFAULT_PROVIDERS.musicProvider,
+    overlays: true,
+    ...templateOptions(input, campaign),
   };
   if (!Number.isInteger(options.sceneCount) || options.sceneCount < 1 || options.sceneCount > 12) {
     throw new AppError("BAD_USER_INPUT", "sceneCount must be between 1 and 12");
@@ -56,6 +69,44 @@ export function normaliseOptions(input: CreateVideoJobInput, campaignMood: strin
     throw new AppError("BAD_USER_INPUT", "unknown aspectRatio");
   if (!MUSIC_MOODS.includes(options.mood as MusicMood)) throw new AppError("BAD_USER_INPUT", "unknown mood");
   return options;
+}
+
+/**
+ * The template and its inputs, checked against the campaign. Part of the options, so the
+ * idempotency fingerprint covers them: the same key with another template is a CONFLICT.
+ */
+function templateOptions(
+  input: CreateVideoJobInput,
+  campaign: CampaignDefaults,
+): Pick<VideoJobOptions, "template" | "captions" | "openHouse" | "previousPrice"> {
+  const template = input.template ?? "JUST_LISTED";
+  if (!VIDEO_TEMPLATES.includes(template)) throw new AppError("BAD_USER_INPUT", "unknown template");
+  let openHouse: VideoJobOptions["openHouse"] = null;
+  if (template === "OPEN_HOUSE") {
+    const times = input.openHouse;
+    if (!times) throw new AppError("BAD_USER_INPUT", "OPEN_HOUSE needs openHouse { startsAt endsAt }");
+    if (!campaign.timeZone)
+      throw new AppError("BAD_USER_INPUT", "OPEN_HOUSE needs the campaign's timeZone to show the times");
+    if (!(times.endsAt.getTime() > times.startsAt.getTime()))
+      throw new AppError("BAD_USER_INPUT", "openHouse.endsAt must be after startsAt");
+    if (times.endsAt.getTime() - times.startsAt.getTime() > 24 * 3600_000)
+      throw new AppError("BAD_USER_INPUT", "an open house lasts at most 24 hours");
+    openHouse = { startsAt: times.startsAt.toISOString(), endsAt: times.endsAt.toISOString() };
+  } else if (input.openHouse) {
+    throw new AppError("BAD_USER_INPUT", "openHouse is only for the OPEN_HOUSE template");
+  }
+  let previousPrice: number | null = null;
+  if (template === "PRICE_REDUCED") {
+    const current = campaign.price === null ? null : Number(campaign.price);
+    if (input.previousPrice == null || current === null)
+      throw new AppError("BAD_USER_INPUT", "PRICE_REDUCED needs previousPrice and the campaign's price");
+    if (!(input.previousPrice > current && input.previousPrice < 1e12))
+      throw new AppError("BAD_USER_INPUT", "previousPrice must be above the campaign's price");
+    previousPrice = Math.round(input.previousPrice);
+  } else if (input.previousPrice != null) {
+    throw new AppError("BAD_USER_INPUT", "previousPrice is only for the PRICE_REDUCED template");
+  }
+  return { template, captions: input.captions ?? true, openHouse, previousPrice };
 }
 
 export function inputHash(campaignId: string, options: VideoJobOptions): string {
@@ -87,7 +138,7 @@ export function estimateItems(options: VideoJobOptions, providers: ProviderRegis
         : 1;
     items.push(item("VIDEO", index, video.name, units, video.price.unit, video.price.unitPriceUsd));
   }
-  const total = options.sceneCount * options.secondsPerScene;
+  const total = videoSecondsOf(options);
   items.push(
     item(
       "MUSIC",
@@ -137,7 +188,7 @@ export class VideoPipelineService {
 
   async estimate(tenantId: string, input: CreateVideoJobInput): Promise<CostItemColumns[]> {
     const campaign = await this.deps.campaigns.require(tenantId, input.campaignId);
-    return estimateItems(normaliseOptions(input, campaign.musicMood), this.deps.providers);
+    return estimateItems(normaliseOptions(input, campaign), this.deps.providers);
   }
 
   /** Creates a QUEUED job and enqueues its plan; the same idempotency key and input give the same job. */
@@ -154,7 +205,7 @@ export class VideoPipelineService {
   /** Checks one request and turns it into the job to create (a batch checks every input first). */
   async prepare(tenantId: string, input: CreateVideoJobInput): Promise<NewVideoJob> {
     const campaign = await this.deps.campaigns.require(tenantId, input.campaignId);
-    const options = normaliseOptions(input, campaign.musicMood);
+    const options = normaliseOptions(input, campaign);
     return {
       tenantId,
       campaignId: campaign.id,
@@ -195,7 +246,7 @@ export class VideoPipelineService {
     for (const assetId of [change.firstAssetId, change.lastAssetId]) {
       if (!assetId) continue;
       const rows: unknown[] = await this.deps.dataSource.query(
-        "SELECT 1 FROM asset WHERE id = $1 AND campaign_id = $2 AND tenant_id = $3 AND status = 'READY'",
+        "SELECT 1 FROM asset WHERE id = $1 AND campaign_id = $2 AND tenant_id = $3 AND status = 'READY' AND purpose = 'PHOTO'",
         [isUuid(assetId) ? assetId : "00000000-0000-0000-0000-000000000000", job.campaignId, tenantId],
       );
       if (rows.length === 0)

@@ -82,7 +82,7 @@ describe("video pipeline with the real providers (local fakes)", () => {
     assert.ok(hailuo.price.asOf);
   });
 
-  it("makes the 7-scene, 28 s video with Veo, MusicGen and Grok", async (t) => {
+  it("makes the 7-scene, 31 s video with Veo, MusicGen and Grok", async (t) => {
     const started = Date.now();
     const { key, tenantId } = await app.newTenant("real");
     const { campaignId, assetIds } = await campaignWithPhotos(app.services, tenantId, SEVEN_SCENE_PHOTOS);
@@ -133,7 +133,7 @@ describe("video pipeline with the real providers (local fakes)", () => {
     assert.equal(
       replicate.creates.filter((c) => c.model === "meta/musicgen").length,
       1,
-      "28 s fits one MusicGen prediction",
+      "31 s fits one MusicGen prediction",
     );
 
     // Itemised actual cost: every scene's VIDEO item is the provider's charge.
@@ -161,9 +161,9 @@ describe("video pipeline with the real providers (local fakes)", () => {
     assert.equal(video.codec, "h264");
     assert.equal(video.width, 1920);
     assert.equal(video.height, 1080);
-    assert.ok(Math.abs((video.frames ?? 0) - 840) <= 1, `frames ${video.frames}`);
+    assert.ok(Math.abs((video.frames ?? 0) - 930) <= 1, `frames ${video.frames}`);
     assert.equal(audio.codec, "aac");
-    assert.ok(Math.abs((info.durationSeconds ?? 0) - 28) <= 0.1, `duration ${info.durationSeconds}`);
+    assert.ok(Math.abs((info.durationSeconds ?? 0) - 31) <= 0.1, `duration ${info.durationSeconds}`);
     const boxes = await topLevelBoxes(file);
     assert.ok(boxes.indexOf("moov") < boxes.indexOf("mdat"), `faststart: ${boxes.join(",")}`);
     writeFileSync(path.join(dir, "done"), "");

@@ -36,7 +36,10 @@ describe("video job transitions", () => {
     app.services.dataSource.query(sql, params) as Promise<T[]>;
 
   async function newJob(sceneCount = 2): Promise<string> {
-    const options = normaliseOptions({ campaignId, sceneCount }, null);
+    const options = normaliseOptions(
+      { campaignId, sceneCount },
+      { musicMood: null, timeZone: null, price: null },
+    );
     const job = await states().create(
       {
         tenantId,

@@ -15,6 +15,13 @@ import { TenantEntity } from "./tenant.entity.js";
 export const ASSET_STATUSES = ["PENDING_UPLOAD", "PROCESSING", "READY", "REJECTED"] as const;
 export type AssetStatus = (typeof ASSET_STATUSES)[number];
 
+/**
+ * What an asset is for: a listing PHOTO (analysed, chosen for scenes), the brand's LOGO or the
+ * AGENT_PHOTO (sanitised and rasterised for the outro card, never chosen for a scene).
+ */
+export const ASSET_PURPOSES = ["PHOTO", "LOGO", "AGENT_PHOTO"] as const;
+export type AssetPurpose = (typeof ASSET_PURPOSES)[number];
+
 export interface AssetQualityColumns {
   sharpness: number;
   exposure: number;
@@ -74,6 +81,9 @@ export class AssetEntity {
 
   @Column({ type: "text", default: "PENDING_UPLOAD" })
   status!: AssetStatus;
+
+  @Column({ type: "text", default: "PHOTO" })
+  purpose!: AssetPurpose;
 
   @Column({ type: "text", nullable: true })
   rejectionReason!: string | null;

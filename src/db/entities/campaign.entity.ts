@@ -14,7 +14,19 @@ export interface BrandColumns {
   primaryColor?: string | null;
   secondaryColor?: string | null;
   tone?: string | null;
+  /** A READY asset of this campaign whose purpose is LOGO. */
   logoAssetId?: string | null;
+}
+
+/** The listing agent shown on the branded outro (never on the unbranded cut). */
+export interface AgentColumns {
+  name: string;
+  phone?: string | null;
+  email?: string | null;
+  brokerage?: string | null;
+  licenseNumber?: string | null;
+  /** A READY asset of this campaign whose purpose is AGENT_PHOTO. */
+  photoAssetId?: string | null;
 }
 
 /** A property being marketed. */
@@ -58,6 +70,21 @@ export class CampaignEntity {
 
   @Column({ type: "jsonb", default: () => "'{}'" })
   brand!: BrandColumns;
+
+  /** The listing's page: the outro's QR code points here. */
+  @Column({ type: "text", nullable: true })
+  listingUrl!: string | null;
+
+  @Column({ type: "jsonb", nullable: true })
+  agent!: AgentColumns | null;
+
+  /** BCP 47 tag: how numbers, prices and dates are written on screen. */
+  @Column({ type: "text", default: "en-US" })
+  locale!: string;
+
+  /** IANA zone of the property (open-house times); required for OPEN_HOUSE videos. */
+  @Column({ type: "text", nullable: true })
+  timeZone!: string | null;
 
   @Column({ type: "text", nullable: true })
   musicMood!: string | null;

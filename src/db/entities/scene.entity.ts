@@ -13,6 +13,15 @@ import { MediaEntity } from "./media.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
 import { type PartStatus, VideoJobEntity } from "./video-job.entity.js";
 
+/** An overlay burned into a scene's clip, and what it said (the captions track is built from these). */
+export interface SceneOverlayColumns {
+  kind: "title" | "caption" | "disclosure";
+  /** Seconds from the clip's start. */
+  start: number;
+  end: number;
+  lines: string[];
+}
+
 /** One scene of a job: its photo pair, camera move, provider call and clip. */
 @Entity("scene")
 @Index("scene_job_index_key", ["jobId", "index"], { unique: true })
@@ -93,6 +102,10 @@ export class SceneEntity {
 
   @Column({ type: "numeric", precision: 12, scale: 4, default: 0 })
   costUsd!: string;
+
+  /** What the clip shows on top of the photos (title, room caption, AI disclosure), burned in its encode. */
+  @Column({ type: "jsonb", default: () => "'[]'" })
+  overlays!: SceneOverlayColumns[];
 
   @Column({ type: "real", nullable: true })
   confidence!: number | null;

@@ -10,6 +10,10 @@ export class TenantEntity {
   @Column({ type: "text" })
   name!: string;
 
+  /** The label shown on scenes from a generative model; null: the default text. */
+  @Column({ type: "text", nullable: true })
+  aiDisclosureText!: string | null;
+
   @CreateDateColumn({ type: "timestamptz", precision: 3 })
   createdAt!: Date;
 }

@@ -41,6 +41,19 @@ export interface VideoJobOptions {
   selector: string;
   videoProvider: string;
   musicProvider: string;
+  /**
+   * Titles, captions, disclosure and outro, in two cuts. Absent in jobs made before the
+   * on-screen layer existed: those keep making the plain video their score was mastered for.
+   */
+  overlays?: boolean;
+  /** The listing template (JUST_LISTED …); set when `overlays`. */
+  template?: string;
+  /** Room captions on the scenes after the first. */
+  captions?: boolean;
+  /** OPEN_HOUSE: ISO 8601 instants. */
+  openHouse?: { startsAt: string; endsAt: string } | null;
+  /** PRICE_REDUCED: the price before the reduction, whole currency units. */
+  previousPrice?: number | null;
 }
 
 export interface CostItemColumns {
@@ -140,6 +153,40 @@ export class VideoJobEntity {
   @ManyToOne(() => MediaEntity, { onDelete: "RESTRICT" })
   @JoinColumn({ name: "poster_media_id", foreignKeyConstraintName: "video_job_poster_media_fkey" })
   posterMedia?: MediaEntity;
+
+  /** The MLS-safe cut: no agent, brokerage, contact, logo or QR code (same poster, length and size). */
+  @Column({ type: "uuid", nullable: true })
+  unbrandedVideoMediaId!: string | null;
+
+  @ManyToOne(() => MediaEntity, { onDelete: "RESTRICT" })
+  @JoinColumn({
+    name: "unbranded_video_media_id",
+    foreignKeyConstraintName: "video_job_unbranded_video_media_fkey",
+  })
+  unbrandedVideoMedia?: MediaEntity;
+
+  /** WebVTT of what the branded cut shows. */
+  @Column({ type: "uuid", nullable: true })
+  captionsMediaId!: string | null;
+
+  @ManyToOne(() => MediaEntity, { onDelete: "RESTRICT" })
+  @JoinColumn({ name: "captions_media_id", foreignKeyConstraintName: "video_job_captions_media_fkey" })
+  captionsMedia?: MediaEntity;
+
+  /** WebVTT of what the unbranded cut shows. */
+  @Column({ type: "uuid", nullable: true })
+  unbrandedCaptionsMediaId!: string | null;
+
+  @ManyToOne(() => MediaEntity, { onDelete: "RESTRICT" })
+  @JoinColumn({
+    name: "unbranded_captions_media_id",
+    foreignKeyConstraintName: "video_job_unbranded_captions_media_fkey",
+  })
+  unbrandedCaptionsMedia?: MediaEntity;
+
+  /** The AI-disclosure label the video showed; null when no scene came from a generative model. */
+  @Column({ type: "text", nullable: true })
+  aiDisclosure!: string | null;
 
   /** The final mixed soundtrack (normalised), kept for re-assembly after a scene re-roll. */
   @Column({ type: "uuid", nullable: true })

@@ -14,6 +14,7 @@ import type { Writable } from "node:stream";
 import { AppError } from "../../errors.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
 import { encodeRawFramesArgs } from "../../media/ffmpeg-commands.js";
+import { type FrameOverlayer, prepareFrameOverlays } from "../../render/frame-compositor.js";
 import { FrameSampler } from "./frame-sampler.js";
 import { decodeClipPhotos, type VideoFramesRequest } from "./photo-decoder.js";
 
@@ -42,6 +43,8 @@ const RING = 2;
 
 export async function encodeClip(request: VideoClipRequest, task: ClipTask): Promise<{ frames: number }> {
   const sampler = new FrameSampler(await decodeClipPhotos(request));
+  // on-screen layers (title, caption, disclosure) converted to YUV once, blended into each frame
+  const overlay = await prepareFrameOverlays(request.overlays, { ...request.output, fps: request.fps });
   if (task.signal.aborted) throw new AppError("CANCELLED", "local render cancelled");
   const { width, height } = request.output;
   const args = encodeRawFramesArgs({
@@ -57,7 +60,7 @@ export async function encodeClip(request: VideoClipRequest, task: ClipTask): Pro
     await runFfmpeg(request.ffmpeg, args, {
       timeoutMs: request.timeoutMs,
       signal: task.signal,
-      stdin: (stdin) => feedFrames(stdin, sampler, task),
+      stdin: (stdin) => feedFrames(stdin, sampler, task, overlay),
       onSpawn: (pid) => {
         release = task.ownChildProcess(pid);
       },
@@ -73,7 +76,12 @@ export async function encodeClip(request: VideoClipRequest, task: ClipTask): Pro
 }
 
 /** Samples every frame into the ring and writes it, waiting for a buffer's write before reusing it. */
-async function feedFrames(stdin: Writable, sampler: FrameSampler, task: ClipTask): Promise<void> {
+async function feedFrames(
+  stdin: Writable,
+  sampler: FrameSampler,
+  task: ClipTask,
+  overlay: FrameOverlayer | null,
+): Promise<void> {
   const ring = Array.from({ length: RING }, () => new Uint8Array(sampler.frameBytes));
   const writes: Promise<void>[] = [];
   // a failed write is kept, not left unhandled (that would kill the thread), and rethrown here
@@ -88,10 +96,8 @@ async function feedFrames(stdin: Writable, sampler: FrameSampler, task: ClipTask
     if (failures.length > 0) throw failures[0];
     if (task.signal.aborted) return;
     const frame = sampler.frame(index, ring[slot]);
-    // THE place for on-screen layers (title, captions, disclosure): blend them into `frame` here,
-    // in place, before it is written (src/render/frame-compositor.ts: blendYuvLayer at
-    // layerOpacityAt(index / fps, …)). Prepare the layers once in encodeClip, before the encoder
-    // starts, from a field of VideoClipRequest that the provider forwards.
+    // THE place for on-screen layers: blended into the frame in place, before it is written.
+    overlay?.(frame, index);
     writes[slot] = settle(write(stdin, frame));
     if ((index + 1) % PROGRESS_EVERY === 0) task.progress((index + 1) / sampler.frameCount);
   }

@@ -15,7 +15,7 @@ import path from "node:path";
 import { AppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { MediaWorkerPool } from "../../workers/media-tasks.js";
-import type { VideoProvider, VideoRenderRequest } from "../types.js";
+import type { VideoProvider, VideoRenderRequest, VideoRenderResult } from "../types.js";
 
 export interface LocalVideoProviderOptions {
   /** The ffmpeg binary (see resolveFfmpegBinaries). */
@@ -41,7 +41,7 @@ export class LocalVideoProvider implements VideoProvider {
     this.logger = options.logger;
   }
 
-  async render(request: VideoRenderRequest): Promise<{ outFile: string; costUsd?: number }> {
+  async render(request: VideoRenderRequest): Promise<VideoRenderResult> {
     const { width, height, fps, outFile } = request;
     if (!(width > 0 && height > 0 && width % 2 === 0 && height % 2 === 0)) {
       throw new AppError("BAD_USER_INPUT", `output size must be even and positive: ${width}x${height}`);
@@ -81,6 +81,8 @@ export class LocalVideoProvider implements VideoProvider {
           cameraMove: request.cameraMove,
           output: { width, height },
           frameCount,
+          // the title, caption or disclosure ride on this one encode
+          overlays: request.overlays?.length ? request.overlays : undefined,
           fps,
           ffmpeg: this.ffmpeg,
           outFile: partialFile,
@@ -97,7 +99,7 @@ export class LocalVideoProvider implements VideoProvider {
       await rename(partialFile, outFile);
       request.onProgress?.(1);
       log?.info({ frames: frameCount, totalMs: Date.now() - started }, "local clip rendered");
-      return { outFile, costUsd: 0 };
+      return { outFile, costUsd: 0, overlaysBurned: Boolean(request.overlays?.length) };
     } catch (error) {
       await rm(partialFile, { force: true });
       if (timedOut)

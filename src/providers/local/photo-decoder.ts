@@ -14,6 +14,7 @@ import path from "node:path";
 import sharp from "sharp";
 import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
+import type { TimedLayerPng } from "../../render/frame-compositor.js";
 import { FRAME_SIZE, RENDER_FORMATS, type RenderFormat } from "../../render/render-formats.js";
 import { salientRegion } from "../../render/salient-region.js";
 import { cameraPath, type Focus, pathBounds, type Size, type Viewport } from "./camera-move.js";
@@ -28,6 +29,8 @@ export interface VideoFramesRequest {
   output: Size;
   frameCount: number;
   fps: number;
+  /** Layers blended into the frames of their window before encoding (title, caption, disclosure). */
+  overlays?: TimedLayerPng[];
 }
 
 /** Decodes the clip's photos (both at once) into what the frame sampler needs. */

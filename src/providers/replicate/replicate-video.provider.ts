@@ -1,12 +1,12 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
 import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
-import { normaliseClipArgs } from "../../media/ffmpeg-commands.js";
-import type { VideoProvider, VideoRenderRequest } from "../types.js";
+import { normaliseWithOverlaysArgs } from "../../render/overlay-commands.js";
+import type { VideoProvider, VideoRenderRequest, VideoRenderResult } from "../types.js";
 import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
 import { outputUrl, type Prediction, type ReplicateClient, redact, TERMINAL } from "./replicate-client.js";
 import { billedDuration, type ReplicateVideoModel, round4, supportsSeconds } from "./replicate-models.js";
@@ -52,6 +52,8 @@ const SOFT_PROMPT =
  */
 export class ReplicateVideoProvider implements VideoProvider {
   readonly name: string;
+  /** Image-to-video models invent motion the photos do not show: their scenes carry the disclosure. */
+  readonly generative = true;
   private readonly model: ReplicateVideoModel;
 
   constructor(private readonly options: ReplicateVideoOptions) {
@@ -59,7 +61,7 @@ export class ReplicateVideoProvider implements VideoProvider {
     this.name = `replicate:${options.model.id}`;
   }
 
-  async render(request: VideoRenderRequest): Promise<{ outFile: string; costUsd?: number }> {
+  async render(request: VideoRenderRequest): Promise<VideoRenderResult> {
     const { model, options } = this;
     if (!supportsSeconds(model, request.seconds)) {
       throw new AppError(
@@ -99,7 +101,11 @@ export class ReplicateVideoProvider implements VideoProvider {
         costUsd += duration * model.usdPerSecond;
         await this.finish(final, request);
         request.onProgress?.(1);
-        return { outFile: request.outFile, costUsd: round4(costUsd) };
+        return {
+          outFile: request.outFile,
+          costUsd: round4(costUsd),
+          overlaysBurned: Boolean(request.overlays?.length),
+        };
       }
       if (request.signal?.aborted) throw new AppError("CANCELLED", "Cancelled");
       if (final.status !== "failed") {
@@ -240,15 +246,24 @@ export class ReplicateVideoProvider implements VideoProvider {
       throw new AppError("PROVIDER_FAILED", "Replicate: the prediction has no output", { transient: true });
     const raw = path.join(request.workDir, "provider-output.mp4");
     await this.options.client.download(url, raw, request.signal);
+    // The clip is re-encoded to the house settings anyway: its overlays ride on that one pass.
+    const layers = await Promise.all(
+      (request.overlays ?? []).map(async (overlay, index) => {
+        const pngFile = path.join(request.workDir, `overlay-${index}.png`);
+        await writeFile(pngFile, overlay.png);
+        return { ...overlay, pngFile };
+      }),
+    );
     await runFfmpeg(
       this.options.ffmpeg,
-      normaliseClipArgs({
+      normaliseWithOverlaysArgs({
         inFile: raw,
         outFile: request.outFile,
         width: request.width,
         height: request.height,
         seconds: request.seconds,
         fps: request.fps,
+        layers,
       }),
       { timeoutMs: 300_000, signal: request.signal, logger: this.options.logger },
     );

@@ -3,6 +3,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The listing agent. Replaces the whole agent; `agent: null` removes it. */
+export type AgentInput = {
+  brokerage?: string | null | undefined;
+  email?: unknown;
+  licenseNumber?: string | null | undefined;
+  name: string;
+  /** Digits with an optional +country code, spaces or dashes, e.g. +1 707-555-0142. */
+  phone?: unknown;
+  /** A READY asset of this tenant uploaded with purpose AGENT_PHOTO. */
+  photoAssetId?: string | null | undefined;
+};
+
 /** What a key may do; admin includes write, write includes read. */
 export const ApiKeyScope = {
   Admin: 'admin',
@@ -13,11 +25,20 @@ export const ApiKeyScope = {
 export type ApiKeyScope = typeof ApiKeyScope[keyof typeof ApiKeyScope];
 export const AspectRatio = {
   Landscape_16_9: 'LANDSCAPE_16_9',
+  Portrait_4_5: 'PORTRAIT_4_5',
   Portrait_9_16: 'PORTRAIT_9_16',
   Square_1_1: 'SQUARE_1_1'
 } as const;
 
 export type AspectRatio = typeof AspectRatio[keyof typeof AspectRatio];
+/** PHOTO: a listing photo, chosen for scenes. LOGO, AGENT_PHOTO: shown on the branded outro only. */
+export const AssetPurpose = {
+  AgentPhoto: 'AGENT_PHOTO',
+  Logo: 'LOGO',
+  Photo: 'PHOTO'
+} as const;
+
+export type AssetPurpose = typeof AssetPurpose[keyof typeof AssetPurpose];
 export const AssetStatus = {
   PendingUpload: 'PENDING_UPLOAD',
   Processing: 'PROCESSING',
@@ -55,19 +76,27 @@ export type CreateAssetUploadInput = {
   /** Declared type; the bytes decide in the end (magic bytes). */
   contentType: string;
   filename: string;
+  /** Default PHOTO. A LOGO may be PNG, JPEG, WebP or SVG (sanitised); an AGENT_PHOTO PNG, JPEG or WebP. */
+  purpose?: AssetPurpose | null | undefined;
 };
 
 export type CreateCampaignInput = {
   address?: string | null | undefined;
+  agent?: AgentInput | null | undefined;
   areaSqft?: number | null | undefined;
   bathrooms?: number | null | undefined;
   bedrooms?: number | null | undefined;
   brand?: BrandInput | null | undefined;
   currency?: string | null | undefined;
   description?: string | null | undefined;
+  /** An http(s) URL; the outro's QR code points here. */
+  listingUrl?: unknown;
+  /** Default en-US. */
+  locale?: unknown;
   musicMood?: MusicMood | null | undefined;
   name: string;
   price?: number | null | undefined;
+  timeZone?: unknown;
 };
 
 /** What video to make. Everything but the campaign has a default. */
@@ -75,16 +104,24 @@ export type CreateVideoJobInput = {
   /** Default LANDSCAPE_16_9. */
   aspectRatio?: AspectRatio | null | undefined;
   campaignId: string;
+  /** Room captions on the scenes (default true). */
+  captions?: boolean | null | undefined;
   /** Default: the campaign's mood, else LUXURY. */
   mood?: MusicMood | null | undefined;
   /** e.g. `local` (default) or `replicate:meta/musicgen`. */
   musicProvider?: string | null | undefined;
+  /** Required with OPEN_HOUSE (and the campaign's timeZone); not allowed otherwise. */
+  openHouse?: OpenHouseInput | null | undefined;
+  /** Required with PRICE_REDUCED: the old price, above the campaign's price. */
+  previousPrice?: number | null | undefined;
   /** Default 7 (exterior → living → kitchen → dining → bedroom → bath → outdoor). */
   sceneCount?: number | null | undefined;
   /** Default 4. */
   secondsPerScene?: number | null | undefined;
   /** Pair selector, e.g. `heuristic` (default) or `xai:grok-4`. */
   selector?: string | null | undefined;
+  /** Default JUST_LISTED. */
+  template?: VideoTemplate | null | undefined;
   /** e.g. `local` (default) or `replicate:google/veo-3.1-fast`. */
   videoProvider?: string | null | undefined;
 };
@@ -109,6 +146,12 @@ export const MusicMood = {
 } as const;
 
 export type MusicMood = typeof MusicMood[keyof typeof MusicMood];
+/** When the open house is (shown in the campaign's locale and time zone). */
+export type OpenHouseInput = {
+  endsAt: string;
+  startsAt: string;
+};
+
 /** What a provider does in the pipeline. */
 export const ProviderRole = {
   Music: 'MUSIC',
@@ -180,15 +223,21 @@ export type UpdateAssetInput = {
 
 export type UpdateCampaignInput = {
   address?: string | null | undefined;
+  agent?: AgentInput | null | undefined;
   areaSqft?: number | null | undefined;
   bathrooms?: number | null | undefined;
   bedrooms?: number | null | undefined;
   brand?: BrandInput | null | undefined;
   currency?: string | null | undefined;
   description?: string | null | undefined;
+  /** An http(s) URL; the outro's QR code points here. */
+  listingUrl?: unknown;
+  /** Default en-US. */
+  locale?: unknown;
   musicMood?: MusicMood | null | undefined;
   name?: string | null | undefined;
   price?: number | null | undefined;
+  timeZone?: unknown;
 };
 
 /** SNAPSHOT: the job and its scenes as of `sequence`; then what changed: CREATED, JOB_UPDATED (status, stage, score), SCENE_UPDATED (one scene's status and progress), COST_UPDATED (a provider's actual charge was recorded: read `job { cost }`), and the terminal COMPLETED, FAILED or CANCELLED. */
@@ -204,6 +253,16 @@ export const VideoJobEventType = {
 } as const;
 
 export type VideoJobEventType = typeof VideoJobEventType[keyof typeof VideoJobEventType];
+/** Decides the headline, which facts show and the outro's call to action. */
+export const VideoTemplate = {
+  JustListed: 'JUST_LISTED',
+  JustSold: 'JUST_SOLD',
+  OpenHouse: 'OPEN_HOUSE',
+  PriceReduced: 'PRICE_REDUCED',
+  UnderContract: 'UNDER_CONTRACT'
+} as const;
+
+export type VideoTemplate = typeof VideoTemplate[keyof typeof VideoTemplate];
 export type AssetCardFragment = { id: string, filename: string, status: AssetStatus, rejectionReason: string | null, roomType: RoomType | null, roomTypeGuess: RoomType | null, tags: Array<string>, width: number | null, height: number | null, thumbnailUrl: string | null, duplicateOfAssetId: string | null, sourceUrl: string | null, quality: { flags: Array<QualityFlag>, sharpness: number, exposure: number } | null };
 
 export type CampaignAssetsQueryVariables = Exact<{

@@ -1,0 +1,161 @@
+/**
+ * The listing video's cost (issue 12), through the real pipeline (startApp, embedded providers):
+ * the same 7-scene job made plain (no overlays, one 28 s cut: the video before issue 12) and as
+ * a listing video (title, room captions, outro card, branded and unbranded cuts, captions
+ * tracks: 31 s), in the same run. Goal: the listing job ≤ 1.25× the plain one. The overlay
+ * composition at assembly (outros per cut, two stream-copy joins, storing both cuts) is timed
+ * from the job's own events ("composing" → COMPLETED) and shown per cut and as a share of the job.
+ */
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
+import { AssetEntity, VideoJobEntity } from "../src/db/entities/index.js";
+import { isTerminalJobStatus } from "../src/db/entities/video-job.entity.js";
+import { silentLogger } from "../src/logger.js";
+import { estimateItems, inputHash, normaliseOptions } from "../src/services/video-pipeline.service.js";
+import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
+import { SAMPLE_AGENT, SAMPLE_LISTING_URL, SAMPLE_LOGO_SVG } from "../test/helpers/render-fixtures.js";
+import { startBenchApp } from "./bench-app.js";
+import type { Benchmark } from "./benchmarks.js";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/photos");
+
+interface JobTimes {
+  total: number;
+  assembly: number;
+  composing: number | null;
+  seconds: number;
+}
+
+async function run(): Promise<string[]> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-listing-bench-"));
+  chmodSync(scratch, 0o755);
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(scratch, "postgres"),
+    logger: silentLogger,
+    settings: { fsync: "off", synchronous_commit: "off" },
+  });
+  try {
+    const app = await startBenchApp({
+      databaseUrl: server.url,
+      role: "all",
+      env: { PATH: process.env.PATH ?? "" },
+      poolSize: 10,
+    });
+    try {
+      const { services } = app;
+      const tenant = await services.tenants.ensure("bench");
+      const campaign = await services.campaigns.create(tenant.id, { name: "bench house" });
+      for (const name of SEVEN_SCENE_PHOTOS) {
+        await services.ingest.ingestNew(
+          tenant.id,
+          campaign.id,
+          name,
+          await readFile(path.join(FIXTURES, name)),
+        );
+      }
+      // the logo goes through the same ingest as an upload with purpose LOGO
+      const assets = services.dataSource.getRepository(AssetEntity);
+      const pending = await assets.save(
+        assets.create({
+          tenantId: tenant.id,
+          campaignId: campaign.id,
+          filename: "logo.svg",
+          status: "PROCESSING",
+          purpose: "LOGO",
+          tags: [],
+        }),
+      );
+      const logo = await services.ingest.ingestBrandImage(pending, Buffer.from(SAMPLE_LOGO_SVG));
+      await services.campaigns.update(tenant.id, campaign.id, {
+        address: "1847 Willow Creek Lane, Sonoma, CA 95476",
+        price: 1_250_000,
+        bedrooms: 4,
+        bathrooms: 3,
+        areaSqft: 2850,
+        listingUrl: SAMPLE_LISTING_URL,
+        timeZone: "America/Los_Angeles",
+        agent: { ...SAMPLE_AGENT },
+        brand: { primaryColor: "#0e3b43", secondaryColor: "#f2b705", logoAssetId: logo.id },
+      });
+      const fresh = await services.campaigns.require(tenant.id, campaign.id);
+
+      const runJob = async (plain: boolean): Promise<JobTimes> => {
+        const listing = normaliseOptions({ campaignId: campaign.id, sceneCount: 7 }, fresh);
+        // the plain job: the options a job had before the on-screen layer (no overlays, one cut)
+        const options = plain
+          ? {
+              ...listing,
+              overlays: undefined,
+              template: undefined,
+              captions: undefined,
+              openHouse: undefined,
+              previousPrice: undefined,
+            }
+          : listing;
+        const job = await services.jobStates.create(
+          {
+            tenantId: tenant.id,
+            campaignId: campaign.id,
+            options,
+            inputHash: inputHash(campaign.id, options),
+            estimatedCost: estimateItems(options, services.providers),
+          },
+          null,
+        );
+        let row: VideoJobEntity;
+        for (;;) {
+          row = await services.dataSource.getRepository(VideoJobEntity).findOneByOrFail({ id: job.id });
+          if (isTerminalJobStatus(row.status)) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        if (row.status !== "SUCCEEDED") throw new Error(`job ended ${row.status}: ${row.error}`);
+        const events: { type: string; payload: Record<string, unknown>; created_at: Date }[] =
+          await services.dataSource.query(
+            "SELECT type, payload, created_at FROM job_event WHERE job_id = $1 ORDER BY sequence",
+            [job.id],
+          );
+        const at = (predicate: (event: (typeof events)[number]) => boolean) =>
+          events.find(predicate)?.created_at.getTime() ?? Number.NaN;
+        // each event's payload carries the job's state as of that event
+        const state = (event: (typeof events)[number]) =>
+          (event.payload["job"] ?? event.payload) as { status?: string; stage?: string };
+        const created = at((event) => event.type === "CREATED");
+        const assembling = at((event) => state(event).status === "ASSEMBLING");
+        const composing = at((event) => state(event).stage === "composing");
+        const completed = at((event) => event.type === "COMPLETED");
+        return {
+          total: (completed - created) / 1000,
+          assembly: (completed - assembling) / 1000,
+          composing: Number.isNaN(composing) ? null : (completed - composing) / 1000,
+          seconds: row.durationSeconds ?? 0,
+        };
+      };
+
+      const plain = await runJob(true);
+      const listing = await runJob(false);
+      const ratio = listing.total / plain.total;
+      const composing = listing.composing ?? Number.NaN;
+      return [
+        `plain 7-scene job (one ${plain.seconds.toFixed(0)} s cut): ${plain.total.toFixed(1)} s (assembly ${plain.assembly.toFixed(1)} s)`,
+        `listing 7-scene job (branded + unbranded ${listing.seconds.toFixed(0)} s cuts, captions): ${listing.total.toFixed(1)} s (assembly ${listing.assembly.toFixed(1)} s)`,
+        `listing / plain: ${ratio.toFixed(2)}× (goal ≤ 1.25×) ${ratio <= 1.25 ? "OK" : "NOT MET"}`,
+        `overlay composition at assembly: ${composing.toFixed(1)} s for both cuts, ${(composing / 2).toFixed(1)} s per cut, ` +
+          `${((composing / listing.total) * 100).toFixed(1)} % of the job`,
+      ];
+    } finally {
+      await app.stop({ graceful: false });
+    }
+  } finally {
+    await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export const listingVideoBenchmark: Benchmark = {
+  name: "listing-video",
+  description: "a 7-scene listing job (two cuts, overlays) vs the same job plain, through the real pipeline",
+  run,
+};
