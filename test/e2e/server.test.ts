@@ -207,7 +207,10 @@ describe("the real server over HTTP (DATABASE_URL)", () => {
       [],
       figures,
     );
-    assert.ok(cpuPerAttack < 2, figures);
+    // 5 ms of server CPU per attack request, ten times under the 50 ms /healthz may wait for it
+    // (room for CPU-time noise on a shared machine); a bomb that is parsed, validated and costed
+    // each time, let alone executed, takes several times that.
+    assert.ok(cpuPerAttack < 5, figures);
   });
 
   it("serves a schema identical to the committed schema.graphql", async () => {
