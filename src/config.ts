@@ -66,6 +66,17 @@ const EnvSchema = z.object({
   XAI_API_KEY: optionalString,
   XAI_BASE_URL: httpUrl.default("https://api.x.ai/v1"),
   XAI_MODEL: z.string().trim().min(1).default("grok-4"),
+  /** Bearer token `GET /metrics` requires; unset leaves the endpoint open (e.g. behind a private network). */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  TENANT_MAX_CONCURRENT_JOBS: intInRange(1, 10_000).default(4),
+  TENANT_MAX_STORAGE_BYTES: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(0, Number.MAX_SAFE_INTEGER).optional(),
+  ),
+  TENANT_MAX_VIDEOS_PER_MONTH: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(0, 10_000_000).optional(),
+  ),
 });
 
 export type Role = "all" | "api" | "worker";
@@ -101,6 +112,10 @@ export interface Config {
     pollIntervalMs: number | undefined;
   };
   xai: { apiKey: string | undefined; baseUrl: string; model: string };
+  /** Bearer token for `GET /metrics`; undefined: the endpoint is open. */
+  metricsToken: string | undefined;
+  /** Quotas of a tenant that has none of its own (`propvid tenants set-quota`); null: unlimited. */
+  tenantDefaults: { concurrentJobs: number; storageBytes: number | null; videosPerMonth: number | null };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +169,12 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       pollIntervalMs: e.REPLICATE_POLL_INTERVAL_MS,
     }),
     xai: Object.freeze({ apiKey: e.XAI_API_KEY, baseUrl: e.XAI_BASE_URL, model: e.XAI_MODEL }),
+    metricsToken: e.METRICS_TOKEN,
+    tenantDefaults: Object.freeze({
+      concurrentJobs: e.TENANT_MAX_CONCURRENT_JOBS,
+      storageBytes: e.TENANT_MAX_STORAGE_BYTES ?? null,
+      videosPerMonth: e.TENANT_MAX_VIDEOS_PER_MONTH ?? null,
+    }),
   });
 }
 

@@ -19,9 +19,13 @@ import { AssetImportService } from "./services/asset-import.service.js";
 import { AssetIngestService } from "./services/asset-ingest.service.js";
 import { AssetUploadService } from "./services/asset-upload.service.js";
 import { CampaignService } from "./services/campaign.service.js";
+import { FairShare } from "./services/fair-share.js";
+import { JobAdmission } from "./services/job-admission.service.js";
 import { JobPartStateMachine } from "./services/job-part.state-machine.js";
+import { QuotaService } from "./services/quota.service.js";
 import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
+import { UsageService } from "./services/usage.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoPipelineService } from "./services/video-pipeline.service.js";
@@ -70,6 +74,12 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
+  /** Per-tenant quotas (stored bytes, videos per month, concurrent jobs). */
+  quotas: QuotaService;
+  /** Per-tenant job slots: admits waiting jobs as slots free. */
+  admission: JobAdmission;
+  /** A tenant's recorded usage. */
+  usage: UsageService;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -109,9 +119,11 @@ export function createServices(deps: {
   const media = new MediaStore(poolOf(dataSource));
   const tokens = new TokenService(config.secret);
   const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
-  const queue = new PgBossJobQueue(boss);
+  const queue = new PgBossJobQueue(boss, new FairShare(dataSource));
   const videoJobs = new VideoJobService(dataSource);
-  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger });
+  const quotas = new QuotaService({ dataSource, defaults: config.tenantDefaults });
+  const admission = new JobAdmission({ dataSource, queue, quotas, logger });
+  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, gate: admission });
   const reader = new JobEventReader(dataSource);
   return {
     config,
@@ -143,6 +155,9 @@ export function createServices(deps: {
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
+    quotas,
+    admission,
+    usage: new UsageService(dataSource),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;

@@ -1,4 +1,5 @@
 import type { Services } from "../container.js";
+import { admitJobsJob } from "./admit-jobs.job.js";
 import { assembleVideoJob } from "./assemble-video.job.js";
 import { composeScoreJob } from "./compose-score.job.js";
 import { importAssetsJob } from "./import-assets.job.js";
@@ -18,5 +19,6 @@ export function jobHandlers(services: Services): JobHandlers {
     "video.scene": renderSceneJob(deps),
     "video.score": composeScoreJob(deps),
     "video.assemble": assembleVideoJob(deps),
+    "video.admit": admitJobsJob(services),
   };
 }

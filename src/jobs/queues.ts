@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { PgBoss } from "pg-boss";
+import type { FairShare } from "../services/fair-share.js";
 import type { JobQueue } from "../services/job-queue.js";
 
 /**
@@ -13,6 +14,7 @@ export interface QueuePayloads {
   "video.score": { jobId: string };
   "video.assemble": { jobId: string; generation: number };
   "media.sweep": Record<string, never>;
+  "video.admit": Record<string, never>;
 }
 
 export type QueueName = keyof QueuePayloads;
@@ -79,6 +81,14 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     expireInSeconds: 10 * 60,
     localConcurrency: 1,
   },
+  /** The once-a-minute safety net of tenant slots: waiting jobs nobody admitted, plans never sent. */
+  "video.admit": {
+    retryLimit: 0,
+    retryDelaySeconds: 60,
+    retryBackoff: false,
+    expireInSeconds: 5 * 60,
+    localConcurrency: 1,
+  },
 };
 
 /** Creates the queues (idempotent) with their policies and the shared dead-letter queue. */
@@ -108,21 +118,28 @@ async function enqueue<N extends QueueName>(
   boss: PgBoss,
   name: N,
   payload: QueuePayloads[N],
-  options: { singletonKey?: string } = {},
+  options: { singletonKey?: string; priority?: number } = {},
 ): Promise<void> {
-  await boss.send(name, payload, { singletonKey: options.singletonKey });
+  // pg-boss rejects a `priority` key that is present but undefined.
+  const priority = options.priority === undefined ? {} : { priority: options.priority };
+  await boss.send(name, payload, { singletonKey: options.singletonKey, ...priority });
 }
 
 /**
  * The services' queue port over pg-boss. A job sent twice (a retried plan re-sending its scenes)
  * runs twice harmlessly: every transition its handler makes is guarded, so the second run finds
- * nothing to do. The singleton keys name what each job is for.
+ * nothing to do. The singleton keys name what each job is for. Every part of a video job goes
+ * out with its tenant's fair-share priority (services/fair-share.ts), when one is given.
  */
 export class PgBossJobQueue implements JobQueue {
-  constructor(private readonly boss: PgBoss) {}
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly fairShare?: Pick<FairShare, "priorityOf">,
+  ) {}
 
   async planVideo(jobId: string): Promise<void> {
-    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId });
+    const priority = await this.priorityOf(jobId);
+    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId, priority });
   }
 
   async renderScene(jobId: string, index: number): Promise<void> {
@@ -130,12 +147,16 @@ export class PgBossJobQueue implements JobQueue {
       this.boss,
       "video.scene",
       { jobId, index },
-      { singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}` },
+      {
+        singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}`,
+        priority: await this.priorityOf(jobId),
+      },
     );
   }
 
   async composeScore(jobId: string): Promise<void> {
-    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score` });
+    const priority = await this.priorityOf(jobId);
+    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score`, priority });
   }
 
   async assembleVideo(jobId: string, generation: number): Promise<void> {
@@ -143,8 +164,12 @@ export class PgBossJobQueue implements JobQueue {
       this.boss,
       "video.assemble",
       { jobId, generation },
-      { singletonKey: `${jobId}:${generation}` },
+      { singletonKey: `${jobId}:${generation}`, priority: await this.priorityOf(jobId) },
     );
+  }
+
+  private async priorityOf(jobId: string): Promise<number | undefined> {
+    return await this.fairShare?.priorityOf(jobId);
   }
 
   async importAssets(importId: string): Promise<void> {

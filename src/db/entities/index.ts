@@ -6,6 +6,9 @@ import { JobEventEntity } from "./job-event.entity.js";
 import { MediaEntity } from "./media.entity.js";
 import { SceneEntity } from "./scene.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
+import { TenantQuotaEntity } from "./tenant-quota.entity.js";
+import { TenantStorageEntity } from "./tenant-storage.entity.js";
+import { UsageEventEntity } from "./usage-event.entity.js";
 import { VideoJobEntity } from "./video-job.entity.js";
 import { WebhookDeliveryEntity } from "./webhook-delivery.entity.js";
 
@@ -18,6 +21,9 @@ export {
   MediaEntity,
   SceneEntity,
   TenantEntity,
+  TenantQuotaEntity,
+  TenantStorageEntity,
+  UsageEventEntity,
   VideoJobEntity,
   WebhookDeliveryEntity,
 };
@@ -33,4 +39,7 @@ export const ENTITIES = [
   SceneEntity,
   JobEventEntity,
   WebhookDeliveryEntity,
+  TenantQuotaEntity,
+  TenantStorageEntity,
+  UsageEventEntity,
 ];
