@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { PgBoss } from "pg-boss";
-import type { FairShare } from "../services/fair-share.js";
+import type { FairShare, Placement } from "../services/fair-share.js";
 import type { JobQueue } from "../services/job-queue.js";
 
 /**
@@ -28,6 +28,11 @@ export interface QueuePolicy {
   expireInSeconds: number;
   /** Jobs of this queue one worker process runs at once (a function of the config for renders). */
   localConcurrency: number | ((config: { renderConcurrency: number }) => number);
+  /**
+   * Jobs of one tenant (the pg-boss group) one worker process runs at once, when fewer than
+   * `localConcurrency`: the other slots stay free for other tenants' jobs.
+   */
+  localTenantConcurrency?: number;
   /** A worker that stops heart-beating this long is presumed dead and its job retried elsewhere. */
   heartbeatSeconds?: number;
 }
@@ -71,7 +76,10 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 2,
     retryBackoff: true,
     expireInSeconds: 10 * 60,
-    localConcurrency: 1,
+    // Two slots, one per tenant: a tenant's batch of assemblies never makes another tenant's
+    // video wait for one of them (fair queues, docs/ARCHITECTURE.md).
+    localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "media.sweep": {
@@ -118,28 +126,29 @@ async function enqueue<N extends QueueName>(
   boss: PgBoss,
   name: N,
   payload: QueuePayloads[N],
-  options: { singletonKey?: string; priority?: number } = {},
+  options: { singletonKey?: string; placement?: Placement } = {},
 ): Promise<void> {
-  // pg-boss rejects a `priority` key that is present but undefined.
-  const priority = options.priority === undefined ? {} : { priority: options.priority };
-  await boss.send(name, payload, { singletonKey: options.singletonKey, ...priority });
+  // pg-boss rejects `priority` or `group` keys that are present but undefined.
+  const { placement } = options;
+  const placed = placement ? { priority: placement.priority, group: { id: placement.tenantId } } : {};
+  await boss.send(name, payload, { singletonKey: options.singletonKey, ...placed });
 }
 
 /**
  * The services' queue port over pg-boss. A job sent twice (a retried plan re-sending its scenes)
  * runs twice harmlessly: every transition its handler makes is guarded, so the second run finds
  * nothing to do. The singleton keys name what each job is for. Every part of a video job goes
- * out with its tenant's fair-share priority (services/fair-share.ts), when one is given.
+ * out with its tenant's fair-share priority and its tenant as pg-boss group (services/fair-share.ts).
  */
 export class PgBossJobQueue implements JobQueue {
   constructor(
     private readonly boss: PgBoss,
-    private readonly fairShare?: Pick<FairShare, "priorityOf">,
+    private readonly fairShare?: Pick<FairShare, "placementOf">,
   ) {}
 
   async planVideo(jobId: string): Promise<void> {
-    const priority = await this.priorityOf(jobId);
-    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId, priority });
+    const placement = await this.placementOf(jobId);
+    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId, placement });
   }
 
   async renderScene(jobId: string, index: number): Promise<void> {
@@ -149,14 +158,14 @@ export class PgBossJobQueue implements JobQueue {
       { jobId, index },
       {
         singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}`,
-        priority: await this.priorityOf(jobId),
+        placement: await this.placementOf(jobId),
       },
     );
   }
 
   async composeScore(jobId: string): Promise<void> {
-    const priority = await this.priorityOf(jobId);
-    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score`, priority });
+    const placement = await this.placementOf(jobId);
+    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score`, placement });
   }
 
   async assembleVideo(jobId: string, generation: number): Promise<void> {
@@ -164,12 +173,12 @@ export class PgBossJobQueue implements JobQueue {
       this.boss,
       "video.assemble",
       { jobId, generation },
-      { singletonKey: `${jobId}:${generation}`, priority: await this.priorityOf(jobId) },
+      { singletonKey: `${jobId}:${generation}`, placement: await this.placementOf(jobId) },
     );
   }
 
-  private async priorityOf(jobId: string): Promise<number | undefined> {
-    return await this.fairShare?.priorityOf(jobId);
+  private async placementOf(jobId: string): Promise<Placement | undefined> {
+    return await this.fairShare?.placementOf(jobId);
   }
 
   async importAssets(importId: string): Promise<void> {

@@ -16,16 +16,23 @@ export function fairSharePriority(unfinishedJobs: number): number {
   return -Math.floor(Math.log2(Math.max(1, unfinishedJobs)));
 }
 
-/** Reads a job's tenant's backlog and turns it into the priority of the part being enqueued. */
+/** Where a job's part goes in the queue: its fair-share priority and its tenant (the pg-boss group). */
+export interface Placement {
+  priority: number;
+  tenantId: string;
+}
+
+/** Reads a job's tenant's backlog and turns it into the placement of the part being enqueued. */
 export class FairShare {
   constructor(private readonly dataSource: DataSource) {}
 
-  async priorityOf(jobId: string): Promise<number> {
+  async placementOf(jobId: string): Promise<Placement | undefined> {
     const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM video_job
-        WHERE tenant_id = (SELECT tenant_id FROM video_job WHERE id = $1) AND NOT status = ANY($2)`,
+      `SELECT j.tenant_id, (SELECT count(*)::int FROM video_job o
+                             WHERE o.tenant_id = j.tenant_id AND NOT o.status = ANY($2)) AS n
+         FROM video_job j WHERE j.id = $1`,
       [jobId, TERMINAL_JOB_STATUSES],
     );
-    return fairSharePriority(row?.n ?? 1);
+    return row ? { priority: fairSharePriority(row.n), tenantId: row.tenant_id } : undefined;
   }
 }
