@@ -116,12 +116,14 @@ export function createServices(deps: {
   )({ ffmpeg, workers, wakeups: predictionWakeups });
   const apiKeys = new ApiKeyService(dataSource);
   const campaigns = new CampaignService(dataSource);
-  const media = new MediaStore(poolOf(dataSource));
+  const quotas = new QuotaService({ dataSource, defaults: config.tenantDefaults });
+  const media = new MediaStore(poolOf(dataSource), (query, tenantId, phase) =>
+    quotas.checkStorage(query, tenantId, phase),
+  );
   const tokens = new TokenService(config.secret);
   const ingest = new AssetIngestService({ dataSource, config, logger, media, workers });
   const queue = new PgBossJobQueue(boss, new FairShare(dataSource));
   const videoJobs = new VideoJobService(dataSource);
-  const quotas = new QuotaService({ dataSource, defaults: config.tenantDefaults });
   const admission = new JobAdmission({ dataSource, queue, quotas, logger });
   const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, gate: admission });
   const reader = new JobEventReader(dataSource);

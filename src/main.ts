@@ -12,6 +12,7 @@ import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
 import { API_KEY_SCOPES, type ApiKeyScope, ApiKeyService } from "./services/api-key.service.js";
 import { TenantService } from "./services/tenant.service.js";
+import { TENANTS_USAGE, tenantsCommand } from "./tenants.command.js";
 
 const USAGE = `propvid — listing photos in, a cinematic property video out
 
@@ -21,6 +22,7 @@ Usage:
   propvid keys create --tenant NAME [--name LABEL] [--scopes admin|write|read,...]
                                             create an API key (printed alone on stdout)
   propvid keys revoke PREFIX                revoke the key with that prefix
+${TENANTS_USAGE}
   propvid render PHOTOS_DIR [-o out.mp4] [--scenes 7] [--mood LUXURY] [--aspect 16:9]
                                             render a folder of photos to an MP4 (embedded database)
   propvid print-schema [--out schema.graphql]
@@ -44,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       return await keys(rest);
     case "render":
       return await render(rest);
+    case "tenants": {
+      const config = loadConfig();
+      return await tenantsCommand(config, cliLogger(config.logLevel), rest);
+    }
     case "print-schema":
       return await printSchemaCommand(rest);
     default:

@@ -46,8 +46,22 @@ export function poolOf(dataSource: DataSource): pg.Pool {
  * dedupe per tenant by SHA-256: the same bytes twice give one row and one large object (the
  * second copy's large object vanishes with its rolled-back transaction).
  */
+/**
+ * Checks a tenant's storage quota on the storing connection: `before` the bytes are written and
+ * `after` the row is inserted (its trigger has moved and locked the tenant's counter); throws to
+ * refuse, and the store rolls back.
+ */
+export type StorageGuard = (
+  query: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
+  tenantId: string,
+  phase: "before" | "after",
+) => Promise<void>;
+
 export class MediaStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly guard?: StorageGuard,
+  ) {}
 
   async store(
     tenantId: string,
@@ -75,6 +89,8 @@ export class MediaStore {
     let broken = false;
     try {
       await client.query("BEGIN");
+      const query = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows;
+      await this.guard?.(query, tenantId, "before");
       const written = await writeLargeObject(client, input, {
         maxBytes: options.maxBytes,
         signal: options.signal,
@@ -87,6 +103,7 @@ export class MediaStore {
         [tenantId, written.oid, written.byteSize, written.sha256, options.contentType],
       );
       if (inserted.rows[0]) {
+        await this.guard?.(query, tenantId, "after");
         await client.query("COMMIT");
         done = true;
         return { media: toRow(inserted.rows[0]), deduplicated: false };

@@ -13,7 +13,8 @@ import { TERMINAL_JOB_STATUSES } from "../db/entities/video-job.entity.js";
  * The heaviest tenant still gets every slot nobody lighter wants; no slot is held idle for it.
  */
 export function fairSharePriority(unfinishedJobs: number): number {
-  return -Math.floor(Math.log2(Math.max(1, unfinishedJobs)));
+  // 0 − x, not −x: one job is priority 0, not −0.
+  return 0 - Math.floor(Math.log2(Math.max(1, unfinishedJobs)));
 }
 
 /** Where a job's part goes in the queue: its fair-share priority and its tenant (the pg-boss group). */
