@@ -6,6 +6,7 @@ import { AssetImportResultResolver, AssetResolver } from "../resolvers/asset.res
 import { CampaignResolver } from "../resolvers/campaign.resolver.js";
 import { ProviderResolver } from "../resolvers/provider.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
+import { UsageResolver } from "../resolvers/usage.resolver.js";
 import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
 
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   SceneResolver,
   SubscriptionResolver,
   ProviderResolver,
+  UsageResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */
