@@ -22,6 +22,7 @@ import { CampaignService } from "./services/campaign.service.js";
 import { FairShare } from "./services/fair-share.js";
 import { JobAdmission } from "./services/job-admission.service.js";
 import { JobPartStateMachine } from "./services/job-part.state-machine.js";
+import { MetricsService } from "./services/metrics.service.js";
 import { QuotaService } from "./services/quota.service.js";
 import { TenantService } from "./services/tenant.service.js";
 import { DEFAULT_URL_LIFETIME_SECONDS, type TokenPurpose, TokenService } from "./services/token.service.js";
@@ -80,6 +81,8 @@ export interface Services {
   admission: JobAdmission;
   /** A tenant's recorded usage. */
   usage: UsageService;
+  /** This process's Prometheus metrics (`GET /metrics`). */
+  metrics: MetricsService;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -125,8 +128,15 @@ export function createServices(deps: {
   const queue = new PgBossJobQueue(boss, new FairShare(dataSource));
   const videoJobs = new VideoJobService(dataSource);
   const admission = new JobAdmission({ dataSource, queue, quotas, logger });
-  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, gate: admission });
   const reader = new JobEventReader(dataSource);
+  const jobEvents = new JobEventsService({
+    registry: new JobWatchRegistry({ listener: notifications, reader, logger }),
+    reader,
+    videoJobs,
+    campaigns,
+  });
+  const metrics = new MetricsService({ dataSource, boss, subscriptions: () => jobEvents.watcherCount });
+  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, gate: admission, metrics });
   return {
     config,
     logger,
@@ -149,17 +159,13 @@ export function createServices(deps: {
     jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates }),
     pipeline: new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates }),
     notifications,
-    jobEvents: new JobEventsService({
-      registry: new JobWatchRegistry({ listener: notifications, reader, logger }),
-      reader,
-      videoJobs,
-      campaigns,
-    }),
+    jobEvents,
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
     quotas,
     admission,
     usage: new UsageService(dataSource),
+    metrics,
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds);
       return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;

@@ -17,6 +17,7 @@ import {
   UNAUTHENTICATED_GRAPHQL_BODY,
   UNAUTHENTICATED_REST_BODY,
 } from "./errors.js";
+import { graphqlMetricsPlugin } from "./metrics.routes.js";
 import { MAX_QUERY_TOKENS, queryLimitRules } from "./query-limits.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import { currentRequestId } from "./request-context.js";
@@ -94,6 +95,7 @@ export async function registerGraphQL(
       }),
     plugins: [
       fastifyApolloDrainPlugin(app),
+      graphqlMetricsPlugin(services.metrics),
       production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true }),

@@ -8,6 +8,7 @@ import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
+import { registerMetricsRoutes } from "./metrics.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
@@ -72,6 +73,7 @@ export async function createHttpServer(deps: {
     }
   });
 
+  await registerMetricsRoutes(app, { services });
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
   await registerMediaRoutes(app, { services, limiter });

@@ -7,6 +7,7 @@ import type { MediaStore } from "../media/media.store.js";
 import type { ProviderRegistry } from "../providers/registry.js";
 import type { AssetService } from "../services/asset.service.js";
 import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
+import type { MetricsService } from "../services/metrics.service.js";
 import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
 
 /** Everything the video pipeline's handlers use; each handler declares the part it takes. */
@@ -21,6 +22,7 @@ export interface PipelineDeps {
   config: Config;
   mediaUrl: Services["mediaUrl"];
   logger: Logger;
+  metrics: Pick<MetricsService, "sceneRendered">;
 }
 
 export function pipelineDeps(services: Services): PipelineDeps {
@@ -35,5 +37,6 @@ export function pipelineDeps(services: Services): PipelineDeps {
     config: services.config,
     mediaUrl: services.mediaUrl,
     logger: services.logger,
+    metrics: services.metrics,
   };
 }

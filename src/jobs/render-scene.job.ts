@@ -15,7 +15,16 @@ const MAX_CLIP_BYTES = 512 * 1024 * 1024;
 
 export type RenderSceneDeps = Pick<
   PipelineDeps,
-  "jobs" | "parts" | "cancellations" | "assets" | "providers" | "media" | "config" | "mediaUrl" | "logger"
+  | "jobs"
+  | "parts"
+  | "cancellations"
+  | "assets"
+  | "providers"
+  | "media"
+  | "config"
+  | "mediaUrl"
+  | "logger"
+  | "metrics"
 >;
 
 /**
@@ -94,6 +103,7 @@ async function renderClip(
     });
     const costUsd = rendered.costUsd ?? 0;
     log.info({ ms: Date.now() - started, costUsd }, "scene rendered");
+    deps.metrics.sceneRendered(job.options.videoProvider, (Date.now() - started) / 1000);
     const stored = await media.store(job.tenantId, createReadStream(outFile), {
       contentType: "video/mp4",
       maxBytes: MAX_CLIP_BYTES,

@@ -1,7 +1,8 @@
 /**
- * `usage(from, to)` against jobs whose figures are known: two 2-scene jobs of 2 s scenes on a
- * provider that charges $0.05 a clip, photos ingested, one job's facts dated yesterday. Usage
- * is what was recorded, so deleting the campaign afterwards changes only the stored bytes.
+ * `usage(from, to)` and `GET /metrics` against jobs whose figures are known: two 2-scene jobs of
+ * 2 s scenes on a provider that charges $0.05 a clip, photos ingested, one job's facts dated
+ * yesterday. Usage is what was recorded, so deleting the campaign afterwards changes only the
+ * stored bytes; the metrics count what this process did and read the rest from the database.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { embeddedProviders } from "../../src/providers/registry.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixedTimeVideo, localClipOnce, reusedLocalScore } from "../helpers/fixed-time-providers.js";
 import { campaignWithPhotos, waitForJob } from "../helpers/pipeline.js";
+import { parsePrometheus } from "../helpers/prometheus.js";
 
 const USAGE = `query ($from: DateTimeISO!, $to: DateTimeISO!) {
   usage(from: $from, to: $to) {
@@ -30,6 +32,8 @@ interface UsageView {
 }
 
 const DAY_MS = 86_400_000;
+/** A made-up token for the test server's `/metrics` guard. */
+const METRICS_TOKEN = "test-metrics-token-0123456789";
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 describe("usage", () => {
@@ -39,7 +43,7 @@ describe("usage", () => {
   before(async () => {
     scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-usage-"));
     app = await startInProcessApp(
-      {},
+      { METRICS_TOKEN: METRICS_TOKEN },
       {
         providers: ({ ffmpeg, workers }) =>
           embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers })
@@ -158,5 +162,55 @@ describe("usage", () => {
     );
     assert.equal(afterDelete.storageBytes, await stored());
     assert.ok(afterDelete.storageBytes < usage.storageBytes, "deleted media left the stored bytes");
+  });
+
+  it("exposes Prometheus metrics behind the bearer token, with the jobs' figures", async () => {
+    const scrape = (authorization?: string) =>
+      app.app.inject({ method: "GET", url: "/metrics", headers: authorization ? { authorization } : {} });
+    assert.equal((await scrape()).statusCode, 401);
+    assert.equal((await scrape("Bearer not-the-token-at-all")).statusCode, 401);
+    const response = await scrape(`Bearer ${METRICS_TOKEN}`);
+    assert.equal(response.statusCode, 200);
+    assert.match(String(response.headers["content-type"]), /^text\/plain; version=0\.0\.4/);
+    const { families, sample } = parsePrometheus(response.body);
+    const value = (name: string, labels?: Record<string, string>) => Number(sample(name, labels)?.value);
+    const labelledHistogram = async (name: string, labels: Record<string, string>) => {
+      const metric = await app.services.metrics.registry.getSingleMetric(name)?.get();
+      const of = (suffix: string) =>
+        metric?.values.find(
+          (entry) =>
+            (entry as { metricName?: string }).metricName === `${name}_${suffix}` &&
+            Object.entries(labels).every(([key, label]) => String(entry.labels[key]) === label),
+        )?.value ?? Number.NaN;
+      return { count: of("count"), sum: of("sum") };
+    };
+
+    // This process created and finished the two jobs of the test above, and rendered their 4 scenes.
+    assert.equal(value("propvid_video_jobs_total", { status: "QUEUED" }), 2);
+    assert.equal(value("propvid_video_jobs_total", { status: "SUCCEEDED" }), 2);
+    assert.equal(Number(sample("propvid_video_job_duration_seconds")?.count), 2);
+    // The parser folds labelled histograms into one sample; prom-client's own registry reads them.
+    const renders = await labelledHistogram("propvid_scene_render_seconds", { provider: "test:priced" });
+    assert.equal(renders.count, 4);
+    assert.ok(renders.sum >= 4 * 0.5, "each render took the provider's 0.5 s");
+    // From the database: the recorded charges (the deleted campaign's too) and the stored bytes.
+    assert.equal(value("propvid_provider_cost_usd_total", { provider: "test:priced" }), 0.2);
+    const [stored] = await app.services.dataSource.query("SELECT sum(byte_size)::float8 AS n FROM media");
+    assert.equal(value("propvid_media_stored_bytes"), stored.n);
+    assert.equal(value("propvid_queue_depth", { queue: "video.scene" }), 0);
+    assert.equal(value("propvid_subscriptions_active"), 0);
+    assert.ok(value("propvid_graphql_operations_total", { operation: "query", result: "ok" }) >= 3);
+    assert.ok(value("propvid_graphql_operations_total", { operation: "query", result: "error" }) >= 1);
+    const graphqlPosts = await labelledHistogram("propvid_http_request_duration_seconds", {
+      method: "POST",
+      route: "/graphql",
+      status_code: "200",
+    });
+    assert.ok(graphqlPosts.count >= 4);
+    assert.ok(
+      families.has("propvid_scene_render_seconds") && families.has("propvid_http_request_duration_seconds"),
+    );
+    assert.equal(families.get("propvid_webhook_deliveries_total")?.type, "COUNTER");
+    assert.ok(families.has("process_cpu_user_seconds_total"), "process defaults are exported");
   });
 });
