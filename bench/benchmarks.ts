@@ -1,4 +1,5 @@
 import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
+import { fairnessBenchmark } from "./fairness.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
@@ -21,4 +22,5 @@ export const BENCHMARKS: Benchmark[] = [
   apiUnderRenderBenchmark,
   renderEndToEndBenchmark,
   webhookWakeBenchmark,
+  fairnessBenchmark,
 ];

@@ -4,27 +4,23 @@
  * - tenant A submits 20 jobs, then tenant B one: B's job takes at most 2× its time on an idle
  *   system (fair-share priorities put B's parts ahead of A's backlog);
  * - A never runs more jobs at once than its concurrent-jobs quota; the rest wait QUEUED with
- *   stage `waiting_for_slot` and are all admitted and finished as slots free.
+ *   stage `waiting_for_slot` and are admitted as slots free.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { VideoJobEntity } from "../../src/db/entities/index.js";
-import { embeddedProviders } from "../../src/providers/registry.js";
+import type { VideoJobEntity } from "../../src/db/entities/index.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
-import { fixedTimeVideo, localClipOnce, reusedLocalScore } from "../helpers/fixed-time-providers.js";
-import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
-
-/** A's own concurrent-jobs quota (the server default stays 4). */
-const SLOTS_OF_A = 2;
-const SCENE_SECONDS = 4;
-const JOB = {
-  secondsPerScene: 2,
-  videoProvider: "test:fixed-time",
-  musicProvider: "test:reused-score",
-} as const;
+import {
+  FAIRNESS_SETTINGS,
+  fairnessProviders,
+  jobSeconds,
+  runFairnessScenario,
+  SLOTS_OF_A,
+} from "../helpers/fairness.js";
+import { waitForJob } from "../helpers/pipeline.js";
 
 describe("fair queues and tenant slots", () => {
   let app: InProcessApp;
@@ -32,29 +28,12 @@ describe("fair queues and tenant slots", () => {
 
   before(async () => {
     scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-fair-"));
-    app = await startInProcessApp(
-      { RENDER_CONCURRENCY: "4", TENANT_MAX_CONCURRENT_JOBS: "4" },
-      {
-        providers: ({ ffmpeg, workers }) =>
-          embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers })
-            .addVideo(
-              fixedTimeVideo({
-                name: JOB.videoProvider,
-                seconds: SCENE_SECONDS,
-                clip: localClipOnce({ ffmpeg: ffmpeg.ffmpeg, workers, dir: scratch }),
-              }),
-            )
-            .addMusic(reusedLocalScore({ workers, dir: scratch, name: JOB.musicProvider })),
-      },
-    );
+    app = await startInProcessApp(FAIRNESS_SETTINGS, { providers: fairnessProviders(scratch) });
   });
   after(async () => {
     await app?.close();
     rmSync(scratch, { recursive: true, force: true });
   });
-
-  /** A finished job's own time, from its creation to its end (recorded by the database). */
-  const jobSeconds = (job: VideoJobEntity) => (job.finishedAt!.getTime() - job.createdAt.getTime()) / 1000;
 
   /** When the job's status changed, in seconds from its creation (a failing bound's explanation). */
   const timeline = async (job: VideoJobEntity) => {
@@ -78,33 +57,15 @@ describe("fair queues and tenant slots", () => {
 
   it("keeps a one-job tenant within 2× its idle time behind another tenant's 20 jobs", async (t) => {
     const { services } = app;
-    const a = await app.newTenant("tenant-a");
-    const b = await app.newTenant("tenant-b");
-    await services.quotas.setQuota("tenant-a", { concurrentJobs: SLOTS_OF_A });
-    const photos = SEVEN_SCENE_PHOTOS.slice(0, 8);
-    const campaignA = await campaignWithPhotos(services, a.tenantId, photos);
-    const campaignB = await campaignWithPhotos(services, b.tenantId, photos);
-    // A's running jobs (4 scenes each) keep every render slot busy; B's has 2 scenes.
-    const submitA = () =>
-      services.pipeline.create(a.tenantId, { campaignId: campaignA.campaignId, sceneCount: 4, ...JOB });
-    const submitB = () =>
-      services.pipeline.create(b.tenantId, { campaignId: campaignB.campaignId, sceneCount: 2, ...JOB });
-
-    // Warm-up (renders the clip the provider copies), then B alone on the idle system.
-    const warm = await waitForJob(services, (await submitB()).id);
-    assert.equal(warm.status, "SUCCEEDED", warm.error ?? "");
-    const idle = await waitForJob(services, (await submitB()).id);
-    assert.equal(idle.status, "SUCCEEDED", idle.error ?? "");
-
-    const batch = [];
-    for (let i = 0; i < 20; i++) batch.push(await submitA());
+    const { tenantA, idle, batch, loaded } = await runFairnessScenario(services, {
+      a: "tenant-a",
+      b: "tenant-b",
+    });
     assert.deepEqual(
       batch.slice(0, SLOTS_OF_A + 1).map((job) => job.stage),
       [...Array(SLOTS_OF_A).fill("queued"), "waiting_for_slot"],
       "A's first jobs take its slots; the next waits for one",
     );
-    const loaded = await waitForJob(services, (await submitB()).id);
-    assert.equal(loaded.status, "SUCCEEDED", loaded.error ?? "");
     const ratio = jobSeconds(loaded) / jobSeconds(idle);
     t.diagnostic(`B idle: ${await timeline(idle)}`);
     t.diagnostic(`B loaded: ${await timeline(loaded)}`);
@@ -119,7 +80,7 @@ describe("fair queues and tenant slots", () => {
       (
         await services.dataSource.query(
           "SELECT count(*)::int AS n FROM video_job WHERE tenant_id = $1 AND admitted_at > created_at + interval '1 second'",
-          [a.tenantId],
+          [tenantA],
         )
       )[0].n as number;
     const deadline = Date.now() + 120_000;
