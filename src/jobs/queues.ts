@@ -53,6 +53,7 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 5 * 60,
     localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "video.scene": {
@@ -69,6 +70,7 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 20 * 60,
     localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "video.assemble": {
@@ -76,8 +78,8 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 2,
     retryBackoff: true,
     expireInSeconds: 10 * 60,
-    // Two slots, one per tenant: a tenant's batch of assemblies never makes another tenant's
-    // video wait for one of them (fair queues, docs/ARCHITECTURE.md).
+    // Two slots, one per tenant (as for plans and scores): a tenant's batch of assemblies never
+    // makes another tenant's video wait for one of them (fair queues, docs/ARCHITECTURE.md).
     localConcurrency: 2,
     localTenantConcurrency: 1,
     heartbeatSeconds: 10,
