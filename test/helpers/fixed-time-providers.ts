@@ -3,7 +3,12 @@ import path from "node:path";
 import { LocalMusicProvider } from "../../src/providers/local/local-music.provider.js";
 import { LocalVideoProvider } from "../../src/providers/local/local-video.provider.js";
 import type { ProviderEntry } from "../../src/providers/registry.js";
-import type { MusicProvider, VideoProvider, VideoRenderRequest } from "../../src/providers/types.js";
+import type {
+  MusicProvider,
+  MusicRequest,
+  VideoProvider,
+  VideoRenderRequest,
+} from "../../src/providers/types.js";
 import type { MediaWorkerPool } from "../../src/workers/media-tasks.js";
 
 /** Where a fixed-time provider's clip comes from (made once, copied for every scene). */
@@ -40,23 +45,36 @@ export function fixedTimeVideo(options: {
   };
 }
 
+/** Runs `make` the first time it is called and hands every caller its one result. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make();
+    return made;
+  };
+}
+
+/** A request's fields for a local provider writing to `outFile` in `dir`, without its progress or signal. */
+const scratchRequest = <R>(request: R, dir: string, outFile: string) => ({
+  ...request,
+  outFile,
+  workDir: dir,
+  onProgress: undefined,
+  signal: undefined,
+});
+
 /** A clip rendered once by the local provider from the first request, then reused. */
 export function localClipOnce(deps: { ffmpeg: string; workers: MediaWorkerPool; dir: string }): ClipSource {
-  let clip: Promise<string> | undefined;
+  let first: VideoRenderRequest | undefined;
+  const clip = once(async () => {
+    const outFile = path.join(deps.dir, "fixed-time-clip.mp4");
+    const local = new LocalVideoProvider({ ffmpeg: deps.ffmpeg, workers: deps.workers });
+    await local.render(scratchRequest(first!, deps.dir, outFile));
+    return outFile;
+  });
   return (request) => {
-    clip ??= (async () => {
-      const outFile = path.join(deps.dir, "fixed-time-clip.mp4");
-      const local = new LocalVideoProvider({ ffmpeg: deps.ffmpeg, workers: deps.workers });
-      await local.render({
-        ...request,
-        outFile,
-        workDir: deps.dir,
-        onProgress: undefined,
-        signal: undefined,
-      });
-      return outFile;
-    })();
-    return clip;
+    first ??= request;
+    return clip();
   };
 }
 
@@ -69,23 +87,19 @@ export function reusedLocalScore(deps: {
   dir: string;
   name: string;
 }): ProviderEntry<MusicProvider> {
-  let score: Promise<string> | undefined;
+  let first: MusicRequest | undefined;
+  const score = once(async () => {
+    const outFile = path.join(deps.dir, "reused-score.wav");
+    await new LocalMusicProvider({ workers: deps.workers }).compose(
+      scratchRequest(first!, deps.dir, outFile),
+    );
+    return outFile;
+  });
   const provider: MusicProvider = {
     name: deps.name,
     async compose(request) {
-      score ??= (async () => {
-        const outFile = path.join(deps.dir, "reused-score.wav");
-        const local = new LocalMusicProvider({ workers: deps.workers });
-        await local.compose({
-          ...request,
-          outFile,
-          workDir: deps.dir,
-          onProgress: undefined,
-          signal: undefined,
-        });
-        return outFile;
-      })();
-      await copyFile(await score, request.outFile);
+      first ??= request;
+      await copyFile(await score(), request.outFile);
       return { outFile: request.outFile, costUsd: 0 };
     },
   };

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { embeddedProviders } from "../../src/providers/registry.js";
+import type { UsageReport } from "../../src/services/usage.service.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixedTimeVideo, localClipOnce, reusedLocalScore } from "../helpers/fixed-time-providers.js";
 import { campaignWithPhotos, waitForJob } from "../helpers/pipeline.js";
@@ -21,15 +22,6 @@ const USAGE = `query ($from: DateTimeISO!, $to: DateTimeISO!) {
     byDay { date videos renderedSeconds providerCostUsd }
   }
 }`;
-
-interface UsageView {
-  videos: number;
-  renderedSeconds: number;
-  providerCostUsd: number;
-  storageBytes: number;
-  assets: number;
-  byDay: { date: string; videos: number; renderedSeconds: number; providerCostUsd: number }[];
-}
 
 const DAY_MS = 86_400_000;
 /** A made-up token for the test server's `/metrics` guard. */
@@ -94,7 +86,7 @@ describe("usage", () => {
     const from = new Date(now - DAY_MS - 3_600_000);
     const to = new Date(now + 60_000);
     const ask = async (tenantKey: string) => {
-      const reply = await app.graphql<{ usage: UsageView }>(tenantKey, USAGE, {
+      const reply = await app.graphql<{ usage: UsageReport }>(tenantKey, USAGE, {
         from: from.toISOString(),
         to: to.toISOString(),
       });
