@@ -45,7 +45,7 @@ async function run(): Promise<string[]> {
       return [
         `B's 2-scene job (${SCENE_SECONDS} s per clip, ${FAIRNESS_SETTINGS.RENDER_CONCURRENCY} render slots): idle ${jobSeconds(idle).toFixed(2)} s, ` +
           `behind A's 20 jobs ${jobSeconds(loaded).toFixed(2)} s: ${ratio.toFixed(2)}× (goal ≤ 2×) ${ratio <= 2 ? "OK" : "NOT MET"}`,
-        `  A: ${SLOTS_OF_A} jobs running at once (its quota), ${waiting} created waiting_for_slot`,
+        `  A: at most ${SLOTS_OF_A} job(s) running at once (its quota), ${waiting} of 20 created waiting_for_slot`,
       ];
     } finally {
       await app.stop({ graceful: false });
