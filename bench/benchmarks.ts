@@ -1,4 +1,5 @@
 import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
+import { fairnessBenchmark } from "./fairness.bench.js";
 import { listingVideoBenchmark } from "./listing-video.bench.js";
 import { loadGraphQLBenchmark } from "./load-graphql.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
@@ -31,4 +32,5 @@ export const BENCHMARKS: Benchmark[] = [
   loadGraphQLBenchmark,
   webhooksBenchmark,
   listingVideoBenchmark,
+  fairnessBenchmark,
 ];

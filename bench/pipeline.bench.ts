@@ -5,7 +5,7 @@
  * - concat by stream copy vs re-encode of the same clips.
  */
 
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,32 +17,13 @@ import { silentLogger } from "../src/logger.js";
 import { runFfmpeg } from "../src/media/ffmpeg.runner.js";
 import { concatCopyArgs, concatListContent, concatReencodeArgs } from "../src/media/ffmpeg-commands.js";
 import { embeddedProviders } from "../src/providers/registry.js";
-import type { VideoProvider, VideoRenderRequest } from "../src/providers/types.js";
+import { fixedTimeVideo } from "../test/helpers/fixed-time-providers.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
 import { startBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const PHOTOS = SEVEN_SCENE_PHOTOS;
 const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/photos");
-
-/** A provider that takes exactly `seconds` per clip: copies a ready clip, then waits out the rest. */
-class FixedTimeVideoProvider implements VideoProvider {
-  readonly name = "bench:fixed-3s";
-  constructor(
-    private readonly clip: () => string,
-    private readonly seconds: number,
-  ) {}
-  async render(request: VideoRenderRequest): Promise<{ outFile: string }> {
-    const started = Date.now();
-    copyFileSync(this.clip(), request.outFile);
-    request.onProgress?.(0.5);
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, this.seconds * 1000 - (Date.now() - started))),
-    );
-    request.onProgress?.(1);
-    return { outFile: request.outFile };
-  }
-}
 
 interface Harness {
   services: Services;
@@ -67,12 +48,9 @@ async function harness(
     env: { RENDER_CONCURRENCY: String(renderConcurrency), PATH: process.env.PATH ?? "" },
     poolSize: 10,
     providers: ({ ffmpeg, workers }) =>
-      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers }).addVideo({
-        name: "bench:fixed-3s",
-        description: "benchmark: exactly 3 s per clip",
-        price: { unit: "second", unitPriceUsd: 0 },
-        create: () => new FixedTimeVideoProvider(readyClip, 3),
-      }),
+      embeddedProviders({ ffmpeg: ffmpeg.ffmpeg, workers }).addVideo(
+        fixedTimeVideo({ name: "bench:fixed-3s", seconds: 3, clip: async () => readyClip() }),
+      ),
   }).catch(async (error: unknown) => {
     await server.stop();
     throw error;

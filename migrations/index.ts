@@ -2,6 +2,7 @@ import { InitialSchema1764000000000 } from "./1764000000000-initial-schema.js";
 import { ApiKeyRevocationNotify1765100000000 } from "./1765100000000-api-key-revocation-notify.js";
 import { ListingVideo1765300000000 } from "./1765300000000-listing-video.js";
 import { PartnerWebhooksAndBatches1765400000000 } from "./1765400000000-partner-webhooks-and-batches.js";
+import { TenantQuotasUsage1765500000000 } from "./1765500000000-tenant-quotas-usage.js";
 
 /** Every migration, in order. TypeORM runs the ones not yet in `typeorm_migrations`. */
 // biome-ignore lint/complexity/noBannedTypes: TypeORM takes migration classes as Function.
@@ -10,4 +11,5 @@ export const MIGRATIONS: Function[] = [
   ApiKeyRevocationNotify1765100000000,
   ListingVideo1765300000000,
   PartnerWebhooksAndBatches1765400000000,
+  TenantQuotasUsage1765500000000,
 ];

@@ -131,6 +131,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     cleanups.push({ name: "notification listener", stop: () => services.notifications.stop() });
     if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config);
+      // Admits a tenant's waiting jobs when one of its slots frees (any process), and sweeps
+      // once a minute for a wake-up nobody heard.
+      const stopAdmitting = services.admission.watch(services.notifications);
+      cleanups.push({ name: "job admission watch", stop: async () => stopAdmitting() });
+      await boss
+        .schedule("video.admit", "* * * * *", {})
+        .catch((error: unknown) => logger.warn({ err: error }, "could not schedule the admission sweep"));
       if (options.maintenance) {
         await boss
           .schedule("media.sweep", "17 * * * *", {})

@@ -108,6 +108,17 @@ const EnvSchema = z.object({
       }
       return origins;
     }),
+  /** Bearer token `GET /metrics` requires; unset leaves the endpoint open (e.g. behind a private network). */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  TENANT_MAX_CONCURRENT_JOBS: intInRange(1, 10_000).default(4),
+  TENANT_MAX_STORAGE_BYTES: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(0, Number.MAX_SAFE_INTEGER).optional(),
+  ),
+  TENANT_MAX_VIDEOS_PER_MONTH: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    intInRange(0, 10_000_000).optional(),
+  ),
 });
 
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no trailing slash). */
@@ -190,6 +201,10 @@ export interface Config {
   };
   /** Origins allowed to call the API from a browser (CORS); empty: no cross-origin access. */
   corsOrigins: readonly string[];
+  /** Bearer token for `GET /metrics`; undefined: the endpoint is open. */
+  metricsToken: string | undefined;
+  /** Quotas of a tenant that has none of its own (`propvid tenants set-quota`); null: unlimited. */
+  tenantDefaults: { concurrentJobs: number; storageBytes: number | null; videosPerMonth: number | null };
 }
 
 export class ConfigError extends Error {
@@ -273,6 +288,12 @@ export function parseConfig(env: Env, options: { secret?: (dataDir: string) => s
       maxSubscriptionsPerKey: e.WS_MAX_SUBSCRIPTIONS_PER_KEY,
     }),
     corsOrigins: Object.freeze([...e.CORS_ORIGINS]),
+    metricsToken: e.METRICS_TOKEN,
+    tenantDefaults: Object.freeze({
+      concurrentJobs: e.TENANT_MAX_CONCURRENT_JOBS,
+      storageBytes: e.TENANT_MAX_STORAGE_BYTES ?? null,
+      videosPerMonth: e.TENANT_MAX_VIDEOS_PER_MONTH ?? null,
+    }),
   });
 }
 

@@ -20,7 +20,11 @@ import { AssetImportService } from "./services/asset-import.service.js";
 import { AssetIngestService } from "./services/asset-ingest.service.js";
 import { AssetUploadService } from "./services/asset-upload.service.js";
 import { CampaignService } from "./services/campaign.service.js";
+import { FairShare } from "./services/fair-share.js";
+import { JobAdmission } from "./services/job-admission.service.js";
 import { JobPartStateMachine } from "./services/job-part.state-machine.js";
+import { MetricsService } from "./services/metrics.service.js";
+import { QuotaService } from "./services/quota.service.js";
 import { TenantService } from "./services/tenant.service.js";
 import {
   DEFAULT_URL_LIFETIME_SECONDS,
@@ -28,6 +32,7 @@ import {
   TokenService,
   VIEW_URL_ALIGN_SECONDS,
 } from "./services/token.service.js";
+import { UsageService } from "./services/usage.service.js";
 import { VideoJobService } from "./services/video-job.service.js";
 import { VideoJobStateMachine } from "./services/video-job.state-machine.js";
 import { VideoJobBatchService } from "./services/video-job-batch.service.js";
@@ -92,6 +97,14 @@ export interface Services {
   webhookEndpoints: WebhookEndpointService;
   /** The delivery log and redeliveries. */
   webhookDeliveries: WebhookDeliveryLogService;
+  /** Per-tenant quotas (stored bytes, videos per month, concurrent jobs). */
+  quotas: QuotaService;
+  /** Per-tenant job slots: admits waiting jobs as slots free. */
+  admission: JobAdmission;
+  /** A tenant's recorded usage. */
+  usage: UsageService;
+  /** This process's Prometheus metrics (`GET /metrics`). */
+  metrics: MetricsService;
   /** A signed URL for a media object of the tenant. */
   mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
 }
@@ -133,9 +146,12 @@ export function createServices(deps: {
   const apiKeys = new ApiKeyService(dataSource);
   apiKeys.listenForRevocations(notifications);
   const campaigns = new CampaignService(dataSource);
-  const media = new MediaStore(poolOf(dataSource));
+  const quotas = new QuotaService({ dataSource, defaults: config.tenantDefaults });
+  const media = new MediaStore(poolOf(dataSource), (query, tenantId, phase) =>
+    quotas.checkStorage(query, tenantId, phase),
+  );
   const tokens = new TokenService(config.secret);
-  const queue = new PgBossJobQueue(boss);
+  const queue = new PgBossJobQueue(boss, new FairShare(dataSource));
   const webhookOutbox = new WebhookOutbox({ queue });
   const ingest = new AssetIngestService({
     dataSource,
@@ -155,9 +171,19 @@ export function createServices(deps: {
     outbox: webhookOutbox,
     policy: outboundPolicy,
   });
-  const jobStates = new VideoJobStateMachine({ dataSource, queue, logger, outbox: webhookOutbox });
+  const admission = new JobAdmission({ dataSource, queue, quotas, logger });
   const reader = new JobEventReader(dataSource);
   const registry = new JobWatchRegistry({ listener: notifications, reader, logger });
+  const jobEvents = new JobEventsService({ registry, reader, videoJobs, campaigns });
+  const metrics = new MetricsService({ dataSource, boss, subscriptions: () => jobEvents.watcherCount });
+  const jobStates = new VideoJobStateMachine({
+    dataSource,
+    queue,
+    logger,
+    outbox: webhookOutbox,
+    gate: admission,
+    metrics,
+  });
   const pipeline = new VideoPipelineService({ dataSource, campaigns, providers, jobs: jobStates });
   const batches = new VideoJobBatchService({ dataSource, pipeline, jobs: jobStates, queue });
   const signedMediaUrl = (
@@ -201,12 +227,7 @@ export function createServices(deps: {
     jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates, outbox: webhookOutbox }),
     pipeline,
     notifications,
-    jobEvents: new JobEventsService({
-      registry,
-      reader,
-      videoJobs,
-      campaigns,
-    }),
+    jobEvents,
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
     batches,
@@ -221,9 +242,14 @@ export function createServices(deps: {
       signMedia: (tenantId, mediaId, lifetimeSeconds) =>
         signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds),
       logger: logger.child({ component: "webhooks" }),
+      metrics,
     }),
     webhookEndpoints,
     webhookDeliveries: new WebhookDeliveryLogService({ dataSource, endpoints: webhookEndpoints, queue }),
+    quotas,
+    admission,
+    usage: new UsageService(dataSource),
+    metrics,
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
       return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds).url;
     },

@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   "NOT_FOUND",
   "CONFLICT",
   "RATE_LIMITED",
+  "QUOTA_EXCEEDED",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
   "RANGE_NOT_SATISFIABLE",
@@ -33,6 +34,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  // 403, not 429: waiting a few seconds does not help (space must be freed, the month roll over
+  // or the quota be raised), and 429 invites clients to retry in a loop.
+  QUOTA_EXCEEDED: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,

@@ -19,6 +19,7 @@ import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
 import { ApiKeyService } from "./services/api-key.service.js";
 import { TenantService } from "./services/tenant.service.js";
+import { TENANTS_USAGE, tenantsCommand } from "./tenants.command.js";
 
 const USAGE = `propvid — listing photos in, a cinematic property video out
 
@@ -28,6 +29,7 @@ Usage:
   propvid keys create --tenant NAME [--name LABEL] [--scopes admin|write|read,...]
                                             create an API key (printed alone on stdout)
   propvid keys revoke PREFIX                revoke the key with that prefix
+${TENANTS_USAGE}
   propvid render PHOTOS_DIR [-o out.mp4] [--scenes 7] [--mood LUXURY] [--aspect 16:9]
                                             render a folder of photos to an MP4 (embedded database)
   propvid print-schema [--out schema.graphql]
@@ -51,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       return await keys(rest);
     case "render":
       return await render(rest);
+    case "tenants": {
+      const config = loadConfig();
+      return await tenantsCommand(config, cliLogger(config.logLevel), rest);
+    }
     case "print-schema":
       return await printSchemaCommand(rest);
     default:

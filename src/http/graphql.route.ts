@@ -11,6 +11,7 @@ import type { GraphQLContext } from "../resolvers/context.js";
 import { createLoaders } from "../resolvers/loaders.js";
 import { apiKeyGuard, sendRefusal } from "./auth.js";
 import { formatGraphQLError, RETRY_AFTER_OUTAGE_SECONDS, refusalAsGraphQLError } from "./errors.js";
+import { graphqlMetricsPlugin } from "./metrics.routes.js";
 import { MAX_QUERY_TOKENS, operationRules } from "./query-limits.js";
 import { currentRequestId } from "./request-context.js";
 import type { RequestGuard } from "./request-guard.js";
@@ -88,6 +89,7 @@ export async function registerGraphQL(
     plugins: [
       requestGuardPlugin(guard),
       fastifyApolloDrainPlugin(app),
+      graphqlMetricsPlugin(services.metrics),
       // Apollo's landing page loads its code from a CDN; a browser goes to the bundled /graphiql instead.
       ApolloServerPluginLandingPageDisabled(),
     ],

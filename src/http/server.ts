@@ -9,6 +9,7 @@ import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
 import { registerMediaRoutes } from "./media.routes.js";
+import { registerMetricsRoutes } from "./metrics.routes.js";
 import { requestContext } from "./request-context.js";
 import { RequestGuard } from "./request-guard.js";
 import { registerStaticRoutes } from "./static.routes.js";
@@ -113,6 +114,7 @@ export async function createHttpServer(deps: {
     }
   });
 
+  await registerMetricsRoutes(app, { services });
   await registerCors(app, config);
   const requestGuard = new RequestGuard({ apiKeys: services.apiKeys, config });
   await registerGraphQL(app, { services, schema: deps.schema, guard: requestGuard });

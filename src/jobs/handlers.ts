@@ -1,4 +1,5 @@
 import type { Services } from "../container.js";
+import { admitJobsJob } from "./admit-jobs.job.js";
 import { assembleVideoJob } from "./assemble-video.job.js";
 import { composeScoreJob } from "./compose-score.job.js";
 import { deliverWebhookJob } from "./deliver-webhook.job.js";
@@ -20,5 +21,6 @@ export function jobHandlers(services: Services): JobHandlers {
     "video.score": composeScoreJob(deps),
     "video.assemble": assembleVideoJob(deps),
     "webhook.deliver": deliverWebhookJob(services),
+    "video.admit": admitJobsJob(services),
   };
 }

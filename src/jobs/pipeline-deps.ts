@@ -8,6 +8,7 @@ import type { ProviderRegistry } from "../providers/registry.js";
 import type { AssetService } from "../services/asset.service.js";
 import type { CampaignService } from "../services/campaign.service.js";
 import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
+import type { MetricsService } from "../services/metrics.service.js";
 import type { TenantService } from "../services/tenant.service.js";
 import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
 
@@ -26,6 +27,7 @@ export interface PipelineDeps {
   /** The listing video's overlays read the campaign and the tenant's disclosure text. */
   campaigns: CampaignService;
   tenants: TenantService;
+  metrics: Pick<MetricsService, "sceneRendered">;
 }
 
 export function pipelineDeps(services: Services): PipelineDeps {
@@ -42,5 +44,6 @@ export function pipelineDeps(services: Services): PipelineDeps {
     logger: services.logger,
     campaigns: services.campaigns,
     tenants: services.tenants,
+    metrics: services.metrics,
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { PgBoss } from "pg-boss";
 import type { EntityManager } from "typeorm";
+import type { FairShare, Placement } from "../services/fair-share.js";
 import type { JobQueue, WebhookDeliveryRef } from "../services/job-queue.js";
 import { bossTransaction } from "./boss-transaction.js";
 
@@ -16,6 +17,7 @@ export interface QueuePayloads {
   "video.assemble": { jobId: string; generation: number };
   "media.sweep": Record<string, never>;
   "webhook.deliver": WebhookDeliveryRef;
+  "video.admit": Record<string, never>;
 }
 
 export type QueueName = keyof QueuePayloads;
@@ -29,6 +31,11 @@ export interface QueuePolicy {
   expireInSeconds: number;
   /** Jobs of this queue one worker process runs at once (a function of the config for renders). */
   localConcurrency: number | ((config: { renderConcurrency: number }) => number);
+  /**
+   * Jobs of one tenant (the pg-boss group) one worker process runs at once, when fewer than
+   * `localConcurrency`: the other slots stay free for other tenants' jobs.
+   */
+  localTenantConcurrency?: number;
   /** A worker that stops heart-beating this long is presumed dead and its job retried elsewhere. */
   heartbeatSeconds?: number;
 }
@@ -49,6 +56,7 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 5 * 60,
     localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "video.scene": {
@@ -65,6 +73,7 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryBackoff: true,
     expireInSeconds: 20 * 60,
     localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "video.assemble": {
@@ -72,7 +81,10 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 2,
     retryBackoff: true,
     expireInSeconds: 10 * 60,
-    localConcurrency: 1,
+    // Two slots, one per tenant (as for plans and scores): a tenant's batch of assemblies never
+    // makes another tenant's video wait for one of them (fair queues, docs/ARCHITECTURE.md).
+    localConcurrency: 2,
+    localTenantConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "media.sweep": {
@@ -92,6 +104,14 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     expireInSeconds: 60,
     localConcurrency: 8,
     heartbeatSeconds: 10,
+  },
+  /** The once-a-minute safety net of tenant slots: waiting jobs nobody admitted, plans never sent. */
+  "video.admit": {
+    retryLimit: 0,
+    retryDelaySeconds: 60,
+    retryBackoff: false,
+    expireInSeconds: 5 * 60,
+    localConcurrency: 1,
   },
 };
 
@@ -122,21 +142,29 @@ async function enqueue<N extends QueueName>(
   boss: PgBoss,
   name: N,
   payload: QueuePayloads[N],
-  options: { singletonKey?: string } = {},
+  options: { singletonKey?: string; placement?: Placement } = {},
 ): Promise<void> {
-  await boss.send(name, payload, { singletonKey: options.singletonKey });
+  // pg-boss rejects `priority` or `group` keys that are present but undefined.
+  const { placement } = options;
+  const placed = placement ? { priority: placement.priority, group: { id: placement.tenantId } } : {};
+  await boss.send(name, payload, { singletonKey: options.singletonKey, ...placed });
 }
 
 /**
  * The services' queue port over pg-boss. A job sent twice (a retried plan re-sending its scenes)
  * runs twice harmlessly: every transition its handler makes is guarded, so the second run finds
- * nothing to do. The singleton keys name what each job is for.
+ * nothing to do. The singleton keys name what each job is for. Every part of a video job goes
+ * out with its tenant's fair-share priority and its tenant as pg-boss group (services/fair-share.ts).
  */
 export class PgBossJobQueue implements JobQueue {
-  constructor(private readonly boss: PgBoss) {}
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly fairShare?: Pick<FairShare, "placementOf">,
+  ) {}
 
   async planVideo(jobId: string): Promise<void> {
-    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId });
+    const placement = await this.placementOf(jobId);
+    await enqueue(this.boss, "video.plan", { jobId }, { singletonKey: jobId, placement });
   }
 
   async renderScene(jobId: string, index: number): Promise<void> {
@@ -144,12 +172,16 @@ export class PgBossJobQueue implements JobQueue {
       this.boss,
       "video.scene",
       { jobId, index },
-      { singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}` },
+      {
+        singletonKey: `${jobId}:${index}:${randomBytes(4).toString("hex")}`,
+        placement: await this.placementOf(jobId),
+      },
     );
   }
 
   async composeScore(jobId: string): Promise<void> {
-    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score` });
+    const placement = await this.placementOf(jobId);
+    await enqueue(this.boss, "video.score", { jobId }, { singletonKey: `${jobId}:score`, placement });
   }
 
   async assembleVideo(jobId: string, generation: number): Promise<void> {
@@ -157,8 +189,12 @@ export class PgBossJobQueue implements JobQueue {
       this.boss,
       "video.assemble",
       { jobId, generation },
-      { singletonKey: `${jobId}:${generation}` },
+      { singletonKey: `${jobId}:${generation}`, placement: await this.placementOf(jobId) },
     );
+  }
+
+  private async placementOf(jobId: string): Promise<Placement | undefined> {
+    return await this.fairShare?.placementOf(jobId);
   }
 
   async importAssets(importId: string): Promise<void> {

@@ -32,6 +32,7 @@ export type RenderSceneDeps = Pick<
   | "ffmpeg"
   | "campaigns"
   | "tenants"
+  | "metrics"
 >;
 
 /**
@@ -137,6 +138,7 @@ async function renderClip(
     }
     const costUsd = rendered.costUsd ?? 0;
     log.info({ ms: Date.now() - started, costUsd }, "scene rendered");
+    deps.metrics.sceneRendered(job.options.videoProvider, (Date.now() - started) / 1000);
     const stored = await media.store(job.tenantId, createReadStream(clipFile), {
       contentType: "video/mp4",
       maxBytes: MAX_CLIP_BYTES,

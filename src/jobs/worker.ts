@@ -34,6 +34,7 @@ export async function startWorkers(
       name,
       {
         localConcurrency: concurrencyOf(name, config),
+        ...tenantConcurrencyOf(name),
         batchSize: 1,
         pollingIntervalSeconds: 0.5,
         // NOTIFY wakes a worker when a job is queued, but not when one of its own slots frees up
@@ -81,6 +82,12 @@ async function settle(
 export function concurrencyOf(name: QueueName, config: { renderConcurrency: number }): number {
   const value = QUEUE_POLICIES[name].localConcurrency;
   return typeof value === "function" ? value(config) : value;
+}
+
+/** pg-boss's per-group limit, for a queue that caps what one tenant takes of its slots. */
+function tenantConcurrencyOf(name: QueueName): { localGroupConcurrency?: number } {
+  const value = QUEUE_POLICIES[name].localTenantConcurrency;
+  return value === undefined ? {} : { localGroupConcurrency: value };
 }
 
 /** Whether this was the last attempt pg-boss will make (so a failure is final). */

@@ -55,8 +55,22 @@ export interface StoreMediaOptions extends WriteLargeObjectOptions {
   contentType: string;
 }
 
+/**
+ * Checks a tenant's storage quota on the storing connection: `before` the bytes are written and
+ * `after` the row is inserted (its trigger has moved and locked the tenant's counter); throws to
+ * refuse, and the store rolls back.
+ */
+export type StorageGuard = (
+  query: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>,
+  tenantId: string,
+  phase: "before" | "after",
+) => Promise<void>;
+
 export class MediaStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly guard?: StorageGuard,
+  ) {}
 
   /** Streams `source` into a new media row (or finds the tenant's row with the same bytes). */
   async store(
@@ -89,6 +103,8 @@ export class MediaStore {
     let broken = false;
     try {
       await client.query("BEGIN");
+      const query = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows;
+      await this.guard?.(query, tenantId, "before");
       const { contentType: _, ...writeOptions } = options;
       const written = await writeLargeObject(client, input, writeOptions);
       const inserted = await client.query<RawMediaRow>(
@@ -99,6 +115,7 @@ export class MediaStore {
         [tenantId, written.oid, written.byteSize, written.sha256, options.contentType],
       );
       if (inserted.rows[0]) {
+        await this.guard?.(query, tenantId, "after");
         await client.query("COMMIT");
         done = true;
         return { media: toRow(inserted.rows[0]), deduplicated: false };

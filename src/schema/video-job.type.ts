@@ -144,7 +144,8 @@ export class VideoJob {
 
   @Field(() => String, {
     nullable: true,
-    description: "What the job is doing now, e.g. `selecting`, `rendering`, `muxing`.",
+    description:
+      "What the job is doing now, e.g. `selecting`, `rendering`, `muxing`; `waiting_for_slot` while QUEUED behind its tenant's running jobs (the concurrent-jobs quota).",
   })
   stage!: string | null;
 

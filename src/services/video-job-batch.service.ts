@@ -108,7 +108,8 @@ export class VideoJobBatchService {
         await manager
           .getRepository(VideoJobBatchItemEntity)
           .insert({ batchId: batch.id, position, jobId: saved.id });
-        ids.push(saved.id);
+        // jobs over the tenant's slots wait; JobAdmission plans them as slots free
+        if (saved.admittedAt) ids.push(saved.id);
       }
       return { batchId: batch.id, jobIds: ids };
     });

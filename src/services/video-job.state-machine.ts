@@ -14,8 +14,11 @@ import type { Logger } from "../logger.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import type { ScenePick } from "../providers/types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
+import { ADMITTED_STAGE, type JobGate, WAITING_FOR_SLOT_STAGE } from "./job-admission.service.js";
 import type { PartFailure } from "./job-part.state-machine.js";
 import type { JobQueue } from "./job-queue.js";
+import type { JobMetrics } from "./metrics.service.js";
+import { recordVideoCompleted } from "./usage.service.js";
 import { guardedUpdate, recordActualCost, releaseMedia, updateRenderProgress } from "./video-job.writes.js";
 import { completeBatchOf } from "./video-job-batch.writes.js";
 
@@ -85,10 +88,21 @@ export interface SceneChange {
  * QUEUED ─startPlanning→ PLANNING ─storePlan→ RENDERING ─beginAssembly→ ASSEMBLING ─finish→ SUCCEEDED
  * any unfinished status ─cancel→ CANCELLED | ─fail→ FAILED;   SUCCEEDED | FAILED ─retryScene→ RENDERING
  * ```
+ * A new job passes the `gate` (its tenant's quotas and slots, `JobAdmission`): it is planned at
+ * once when its tenant has a free slot, else it stays QUEUED (`waiting_for_slot`) until admitted.
  */
 export class VideoJobStateMachine {
   constructor(
-    private readonly deps: { dataSource: DataSource; queue: JobQueue; logger: Logger; outbox: WebhookOutbox },
+    private readonly deps: {
+      dataSource: DataSource;
+      queue: JobQueue;
+      logger: Logger;
+      outbox: WebhookOutbox;
+      /** Quotas and tenant slots; without one every job starts at once. */
+      gate?: JobGate;
+      /** Counts jobs created and ended in this process (`/metrics`). */
+      metrics?: JobMetrics;
+    },
   ) {}
 
   async load(jobId: string): Promise<VideoJobEntity | null> {
@@ -119,13 +133,15 @@ export class VideoJobStateMachine {
       }
       return { job: await this.insertQueued(manager, input, idempotencyKey), created: true };
     });
-    if (created) await this.deps.queue.planVideo(job.id);
+    if (created) this.deps.metrics?.jobCreated();
+    if (created && job.admittedAt) await this.deps.queue.planVideo(job.id);
     return job;
   }
 
   /**
    * A QUEUED job and its CREATED event in the caller's transaction (a batch creates all of its
-   * jobs in one); the caller enqueues the plan once that has committed.
+   * jobs in one); the caller enqueues the plan of an admitted job (`admittedAt` set) once that has
+   * committed, the others wait for a tenant slot.
    */
   async insertQueued(
     manager: EntityManager,
@@ -133,8 +149,17 @@ export class VideoJobStateMachine {
     idempotencyKey: string | null = null,
   ): Promise<VideoJobEntity> {
     const repository = manager.getRepository(VideoJobEntity);
+    // The tenant's quotas and job slots: an admitted job is planned at once, the others wait.
+    const { admitted } = (await this.deps.gate?.enter(manager, input.tenantId)) ?? { admitted: true };
     const saved = await repository.save(
-      repository.create({ ...input, status: "QUEUED", stage: "queued", idempotencyKey, cost: [] }),
+      repository.create({
+        ...input,
+        status: "QUEUED",
+        stage: admitted ? ADMITTED_STAGE : WAITING_FOR_SLOT_STAGE,
+        admittedAt: admitted ? new Date() : null,
+        idempotencyKey,
+        cost: [],
+      }),
     );
     await appendJobEvent(manager, saved.id, { type: "CREATED" });
     return saved;
@@ -264,7 +289,7 @@ export class VideoJobStateMachine {
         `SELECT ${FINISHED_MEDIA_COLUMNS.join(", ")} FROM video_job WHERE id = $1 FOR UPDATE`,
         [jobId],
       );
-      const updated = await guardedUpdate(
+      const updated = await guardedUpdate<{ seconds: number }>(
         manager,
         `UPDATE video_job SET status = 'SUCCEEDED', stage = 'done', progress = $8, video_media_id = $3,
                 poster_media_id = $4, audio_media_id = score_media_id, duration_seconds = $5, width = $6, height = $7,
@@ -272,7 +297,8 @@ export class VideoJobStateMachine {
                 ai_disclosure = $12,
                 cost = CASE WHEN jsonb_array_length(cost) > 0 THEN cost ELSE estimated_cost END,
                 finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'ASSEMBLING' AND assembly_generation = $2 RETURNING id`,
+          WHERE id = $1 AND status = 'ASSEMBLING' AND assembly_generation = $2
+          RETURNING extract(epoch FROM finished_at - created_at)::float8 AS seconds`,
         [
           jobId,
           generation,
@@ -288,7 +314,8 @@ export class VideoJobStateMachine {
           result.aiDisclosure ?? null,
         ],
       );
-      if (!updated) return false;
+      if (!updated) return null;
+      await recordVideoCompleted(manager, jobId, result.durationSeconds);
       await appendJobEvent(manager, jobId, {
         type: "COMPLETED",
         video: {
@@ -304,15 +331,16 @@ export class VideoJobStateMachine {
       );
       await deleteUnreferencedMedia(manager, replaced);
       await this.ended(manager, jobId);
-      return true;
+      return updated;
     });
     if (!finished) await releaseMedia(this.deps.dataSource, kept);
-    return finished;
+    else this.deps.metrics?.jobEnded("SUCCEEDED", finished.seconds);
+    return finished !== null;
   }
 
   /** Any unfinished status → CANCELLED, with its running and pending parts; running renders notice within a tick. */
   async cancel(jobId: string): Promise<boolean> {
-    return await this.transaction(async (manager) => {
+    const cancelled = await this.transaction(async (manager) => {
       const cancelled = await guardedUpdate(
         manager,
         `UPDATE video_job SET status = 'CANCELLED', stage = 'cancelled', cancel_requested_at = now(),
@@ -331,6 +359,8 @@ export class VideoJobStateMachine {
       await this.ended(manager, jobId);
       return true;
     });
+    if (cancelled) this.deps.metrics?.jobEnded("CANCELLED");
+    return cancelled;
   }
 
   /** Any unfinished status → FAILED with a reason (in the caller's transaction when given one). */
@@ -351,6 +381,9 @@ export class VideoJobStateMachine {
     };
     const failed = manager ? await run(manager) : await this.transaction(run);
     if (failed) this.deps.logger.warn({ jobId, code, message }, "video job failed");
+    // In a caller's transaction this counts before its commit: a rollback after a failed
+    // guarded UPDATE is not a path the callers take.
+    if (failed) this.deps.metrics?.jobEnded("FAILED");
     return failed;
   }
 

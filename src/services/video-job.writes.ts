@@ -53,6 +53,16 @@ export async function recordActualCost(
     [jobId, kind, sceneIndex, usd],
   );
   if (!updated) return;
+  // The charge as a usage fact too: the cost line above is replaced by a re-render's charge,
+  // the bill keeps both.
+  await manager.query(
+    `INSERT INTO usage_event (tenant_id, kind, job_id, provider, provider_cost_usd)
+     SELECT j.tenant_id, 'PROVIDER_CHARGE', j.id, item->>'provider', $4
+       FROM video_job j, jsonb_array_elements(j.cost) AS item
+      WHERE j.id = $1 AND item->>'kind' = $2 AND (item->>'sceneIndex')::int IS NOT DISTINCT FROM $3::int
+      LIMIT 1`,
+    [jobId, kind, sceneIndex, usd],
+  );
   const totalUsd = Math.round(updated.total_usd * 10_000) / 10_000;
   await appendJobEvent(manager, jobId, { type: "COST_UPDATED", cost: { kind, sceneIndex, usd, totalUsd } });
 }

@@ -18,6 +18,8 @@ export interface WebhookDelivererDeps {
   /** A signed URL for a media object of the tenant, valid `lifetimeSeconds`. */
   signMedia(tenantId: string, mediaId: string, lifetimeSeconds: number): { url: string; expiresAt: Date };
   logger: Logger;
+  /** Counts attempts by result (`propvid_webhook_deliveries_total`). */
+  metrics?: { webhookDelivered(result: "success" | "failure" | "dead"): void };
   now?: () => Date;
 }
 
@@ -87,6 +89,7 @@ export class WebhookDeliverer {
     endpoint: WebhookEndpointEntity,
     outcome: DeliveryOutcome,
   ): Promise<void> {
+    let result: "success" | "failure" | "dead" | undefined;
     await this.deps.dataSource.transaction(async (manager) => {
       const [message]: { attempts: number; auto_retry: boolean; tenant_id: string }[] = await manager.query(
         `SELECT attempts, auto_retry, tenant_id FROM webhook_message
@@ -112,6 +115,7 @@ export class WebhookDeliverer {
       const enabled = endpoint.enabled && (await this.trackEndpoint(manager, endpoint.id, outcome.ok));
       const delay = outcome.ok || !message.auto_retry || !enabled ? null : nextRetryDelaySeconds(attempts);
       const status = outcome.ok ? "DELIVERED" : delay === null ? "FAILED" : "PENDING";
+      result = outcome.ok ? "success" : delay === null ? "dead" : "failure";
       await manager.query(
         `UPDATE webhook_message
             SET attempts = $2, status = $3, last_status_code = $4, last_response = $5, last_error = $6,
@@ -122,6 +126,7 @@ export class WebhookDeliverer {
       );
       if (delay !== null) await this.deps.queue.deliverWebhooks([ref], manager, delay);
     });
+    if (result) this.deps.metrics?.webhookDelivered(result);
     this.deps.logger.debug(
       { messageId: ref.messageId, statusCode: outcome.statusCode, ok: outcome.ok },
       "webhook attempt recorded",

@@ -63,6 +63,33 @@ describe("config", () => {
     assert.throws(() => parseConfig({ RENDER_NICE: "-1" }, { secret }), ConfigError);
   });
 
+  it("reads the tenant quota defaults and the metrics token", () => {
+    assert.deepEqual(parseConfig({}, { secret }).tenantDefaults, {
+      concurrentJobs: 4,
+      storageBytes: null,
+      videosPerMonth: null,
+    });
+    assert.equal(parseConfig({}, { secret }).metricsToken, undefined);
+    const config = parseConfig(
+      {
+        TENANT_MAX_CONCURRENT_JOBS: "2",
+        TENANT_MAX_STORAGE_BYTES: "1073741824",
+        TENANT_MAX_VIDEOS_PER_MONTH: "",
+        METRICS_TOKEN: "m".repeat(20),
+      },
+      { secret },
+    );
+    assert.deepEqual(config.tenantDefaults, {
+      concurrentJobs: 2,
+      storageBytes: 1073741824,
+      videosPerMonth: null,
+    });
+    assert.equal(config.metricsToken, "m".repeat(20));
+    for (const env of [{ TENANT_MAX_CONCURRENT_JOBS: "0" }, { METRICS_TOKEN: "short" }]) {
+      assert.throws(() => parseConfig(env, { secret }), ConfigError, JSON.stringify(env));
+    }
+  });
+
   it("treats empty strings as unset", () => {
     const config = parseConfig({ DATABASE_URL: "", PUBLIC_BASE_URL: "", RENDER_CONCURRENCY: "" }, { secret });
     assert.equal(config.databaseUrl, undefined);

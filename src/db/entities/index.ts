@@ -6,6 +6,9 @@ import { JobEventEntity } from "./job-event.entity.js";
 import { MediaEntity } from "./media.entity.js";
 import { SceneEntity } from "./scene.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
+import { TenantQuotaEntity } from "./tenant-quota.entity.js";
+import { TenantStorageEntity } from "./tenant-storage.entity.js";
+import { UsageEventEntity } from "./usage-event.entity.js";
 import { VideoJobEntity } from "./video-job.entity.js";
 import { VideoJobBatchEntity } from "./video-job-batch.entity.js";
 import { VideoJobBatchItemEntity } from "./video-job-batch-item.entity.js";
@@ -23,6 +26,9 @@ export {
   MediaEntity,
   SceneEntity,
   TenantEntity,
+  TenantQuotaEntity,
+  TenantStorageEntity,
+  UsageEventEntity,
   VideoJobBatchEntity,
   VideoJobBatchItemEntity,
   VideoJobEntity,
@@ -48,4 +54,7 @@ export const ENTITIES = [
   WebhookEndpointEntity,
   WebhookMessageEntity,
   WebhookAttemptEntity,
+  TenantQuotaEntity,
+  TenantStorageEntity,
+  UsageEventEntity,
 ];

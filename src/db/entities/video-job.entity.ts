@@ -70,6 +70,7 @@ export interface CostItemColumns {
 /** One request for a video: the pipeline's state, options, cost and results. */
 @Entity("video_job")
 @Index("video_job_campaign_created_idx", ["campaignId", "createdAt", "id"])
+@Index("video_job_tenant_status_idx", ["tenantId", "status"])
 @Index("video_job_tenant_idempotency_key", ["tenantId", "idempotencyKey"], {
   unique: true,
   where: "idempotency_key IS NOT NULL",
@@ -215,6 +216,13 @@ export class VideoJobEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   cancelRequestedAt!: Date | null;
+
+  /**
+   * When the job got one of its tenant's slots (the tenant's concurrent-jobs quota). Null while
+   * it waits QUEUED with stage `waiting_for_slot`; set at creation when a slot is free.
+   */
+  @Column({ type: "timestamptz", nullable: true })
+  admittedAt!: Date | null;
 
   @CreateDateColumn({ type: "timestamptz", precision: 3 })
   createdAt!: Date;
