@@ -23,6 +23,7 @@ import { JobPartStateMachine } from "./services/job-part.state-machine.js";
 import { TenantService } from "./services/tenant.service.js";
 import {
   DEFAULT_URL_LIFETIME_SECONDS,
+  filenameBinding,
   type TokenPurpose,
   TokenService,
   VIEW_URL_ALIGN_SECONDS,
@@ -75,8 +76,17 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
-  /** A signed URL for a media object of the tenant. */
-  mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
+  /**
+   * A signed URL for a media object of the tenant. `filename` names downloads
+   * (`Content-Disposition`); it is bound into the signature so nobody can rename our bytes.
+   */
+  mediaUrl(
+    tenantId: string,
+    mediaId: string,
+    purpose?: TokenPurpose,
+    lifetimeSeconds?: number,
+    filename?: string,
+  ): string;
 }
 
 export function createServices(deps: {
@@ -148,10 +158,12 @@ export function createServices(deps: {
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
-    mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
+    mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS, filename) {
       const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
-      const { token } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
-      return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`;
+      const extra = filenameBinding(filename);
+      const { token } = tokens.sign({ id: mediaId, purpose, tenantId, extra }, lifetimeSeconds, align);
+      const name = filename === undefined ? "" : `&name=${encodeURIComponent(filename)}`;
+      return `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}${name}`;
     },
   };
 }

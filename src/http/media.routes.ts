@@ -1,10 +1,16 @@
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
+import { type MediaAccess, mediaCacheControl, REFUSAL_CACHE_CONTROL } from "../delivery/cache-policy.js";
 import { AppError, type ErrorCode, httpStatusFor, isAppError } from "../errors.js";
 import type { MediaRow } from "../media/media.store.js";
 import { readCapped } from "../services/asset-upload.service.js";
-import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
+import {
+  filenameBinding,
+  TOKEN_PURPOSES,
+  type TokenPurpose,
+  TokenService,
+} from "../services/token.service.js";
 import { restError } from "./errors.js";
 import { apiKeyGuard } from "./graphql.route.js";
 import {
@@ -167,26 +173,27 @@ export async function registerMediaRoutes(
 
   // GET/HEAD /v1/media/:id with an API key or a signed URL (?token=).
   const serveMedia = async (
-    request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string; download?: string } }>,
+    request: FastifyRequest<{ Params: { id: string }; Querystring: MediaQuery }>,
     reply: FastifyReply,
   ) => {
-    const media = await authorizeMedia(services, guard, request, reply);
-    if (!media) return reply;
+    const authorized = await authorizeMedia(services, guard, request, reply);
+    if (!authorized) return reply;
+    const { media, access } = authorized;
     const etag = etagFromSha256(media.sha256);
     const lastModified = new Date(Math.floor(media.createdAt.getTime() / 1000) * 1000);
     void reply
       .header("accept-ranges", "bytes")
       .header("etag", etag)
       .header("last-modified", formatHttpDate(lastModified))
-      .header("cache-control", "private, max-age=3600")
+      .header("cache-control", mediaCacheControl(access, Date.now()))
       .header("content-type", media.contentType)
       .header("x-content-type-options", "nosniff");
     const extension = EXTENSIONS[media.contentType] ?? "bin";
     const download = request.query.download === "1" || request.query.download === "true";
-    void reply.header(
-      "content-disposition",
-      contentDisposition(`propvid-${media.id}.${extension}`, download),
-    );
+    // A signed URL's name was checked with its token (authorizeMedia); an API-key caller names its own.
+    const name =
+      typeof request.query.name === "string" ? request.query.name : `propvid-${media.id}.${extension}`;
+    void reply.header("content-disposition", contentDisposition(name, download));
 
     const header = (name: string) => {
       const value = request.headers[name];
@@ -225,6 +232,13 @@ export async function registerMediaRoutes(
   app.head("/v1/media/:id", serveMedia);
 }
 
+interface MediaQuery {
+  token?: string;
+  download?: string;
+  /** The download name, bound into a signed URL's token. */
+  name?: string;
+}
+
 /**
  * A signed URL needs no header; a bad, expired or foreign token is 403 with an empty body.
  * With an API key, another tenant's media is 404 like a random id.
@@ -232,33 +246,46 @@ export async function registerMediaRoutes(
 async function authorizeMedia(
   services: Services,
   guard: ReturnType<typeof apiKeyGuard>,
-  request: FastifyRequest<{ Params: { id: string }; Querystring: { token?: string } }>,
+  request: FastifyRequest<{ Params: { id: string }; Querystring: MediaQuery }>,
   reply: FastifyReply,
-): Promise<MediaRow | undefined> {
+): Promise<{ media: MediaRow; access: MediaAccess } | undefined> {
   const token: unknown = request.query.token;
+  const name: unknown = request.query.name;
   if (token !== undefined) {
-    // `?token=a&token=b` parses to an array: as unusable as a bad token.
+    // `?token=a&token=b` (or two names) parses to an array: as unusable as a bad token.
     const purpose = (typeof token === "string" ? token.split(".")[1] : undefined) as TokenPurpose;
     const media = await services.media.byId(null, request.params.id);
     const ok =
       media !== null &&
+      (name === undefined || typeof name === "string") &&
       TOKEN_PURPOSES.includes(purpose) &&
       READ_PURPOSES.includes(purpose) &&
-      services.tokens.verify(token as string, { id: media.id, purpose, tenantId: media.tenantId });
+      services.tokens.verify(token as string, {
+        id: media.id,
+        purpose,
+        tenantId: media.tenantId,
+        extra: filenameBinding(name as string | undefined),
+      });
     if (!ok) {
-      await reply.code(403).send();
+      await reply.code(403).header("cache-control", REFUSAL_CACHE_CONTROL).send();
       return undefined;
     }
-    return media!;
+    return {
+      media: media!,
+      access: { kind: "token", purpose, expiresAt: TokenService.expiryOf(token as string) },
+    };
   }
   // With an API key: the guard of the rest of the API (one 401 body for every reason, rate limit).
   await guard(request, reply);
   if (reply.sent) return undefined;
   const principal = request.principal!;
   const media = await services.media.byId(principal.tenantId, request.params.id);
-  if (!media) {
-    await reply.code(404).send(restError("NOT_FOUND", "Media not found"));
+  if (!media || (name !== undefined && typeof name !== "string")) {
+    await reply
+      .code(404)
+      .header("cache-control", REFUSAL_CACHE_CONTROL)
+      .send(restError("NOT_FOUND", "Media not found"));
     return undefined;
   }
-  return media;
+  return { media, access: { kind: "api-key" } };
 }

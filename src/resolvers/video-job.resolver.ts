@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { videoDownloadName } from "../delivery/download-name.js";
 import { Asset } from "../schema/asset.type.js";
 import { Campaign } from "../schema/campaign.type.js";
 import {
@@ -80,10 +81,16 @@ export class VideoJobResolver {
   async video(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
     if (!entity?.videoMediaId) return null;
-    const media = await context.loaders.media.load(entity.videoMediaId);
-    if (!media) return null;
+    const [media, campaign] = await Promise.all([
+      context.loaders.media.load(entity.videoMediaId),
+      context.loaders.campaign.load(entity.campaignId),
+    ]);
+    if (!media || !campaign) return null;
+    const filename = videoDownloadName({ options: entity.options, campaign });
+    const { mediaUrl } = context.services;
     return {
-      url: context.services.mediaUrl(entity.tenantId, media.id),
+      url: mediaUrl(entity.tenantId, media.id, "view", undefined, filename),
+      downloadUrl: `${mediaUrl(entity.tenantId, media.id, "download", undefined, filename)}&download=1`,
       posterUrl: entity.posterMediaId
         ? context.services.mediaUrl(entity.tenantId, entity.posterMediaId)
         : null,

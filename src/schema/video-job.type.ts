@@ -50,6 +50,12 @@ export class Video {
   @Field({ description: "Signed URL (1 hour), playable in a <video> tag; supports HTTP Range." })
   url!: string;
 
+  @Field({
+    description:
+      "Signed URL (1 hour) that downloads the video as a file named from the address, template and format, e.g. `12-ocean-drive-just-listed-16x9.mp4`.",
+  })
+  downloadUrl!: string;
+
   @Field(() => String, { nullable: true })
   posterUrl!: string | null;
 

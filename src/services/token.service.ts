@@ -28,6 +28,11 @@ export interface TokenClaims {
   extra?: string;
 }
 
+/** The `extra` claim that binds a download name into a media URL's signature. */
+export function filenameBinding(filename: string | undefined): string | undefined {
+  return filename === undefined ? undefined : `name=${filename}`;
+}
+
 export class TokenService {
   constructor(
     private readonly secret: string,
@@ -60,6 +65,11 @@ export class TokenService {
     const given = Buffer.from(match[3]!, "latin1");
     const wanted = Buffer.from(this.mac(expected, expiry), "latin1");
     return given.length === wanted.length && timingSafeEqual(given, wanted);
+  }
+
+  /** The expiry (Unix seconds) a well-formed token carries; check it with verify first. */
+  static expiryOf(token: string): number {
+    return Number(token.split(".")[0]);
   }
 
   private mac(claims: TokenClaims, expiry: number): string {
