@@ -1,6 +1,8 @@
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
+import { RenditionService } from "./delivery/rendition.service.js";
+import { ShareLinkService } from "./delivery/share-link.service.js";
 import { JobCancellations } from "./events/job-cancellations.js";
 import { JobEventReader } from "./events/job-event-reader.js";
 import { JobEventsService } from "./events/job-events.service.js";
@@ -76,6 +78,10 @@ export interface Services {
   predictionWakeups: PredictionWakeups;
   /** Tells running parts of a job, in any process, that it was cancelled. */
   cancellations: JobCancellations;
+  /** Adaptive-streaming renditions of finished videos. */
+  renditions: RenditionService;
+  /** Public share pages' links, views and watch time. */
+  shareLinks: ShareLinkService;
   /**
    * A signed URL for a media object of the tenant. `filename` names downloads
    * (`Content-Disposition`); it is bound into the signature so nobody can rename our bytes.
@@ -158,8 +164,10 @@ export function createServices(deps: {
     }),
     predictionWakeups,
     cancellations: new JobCancellations(dataSource, notifications),
+    renditions: new RenditionService({ dataSource, media, ffmpeg, logger }),
+    shareLinks: new ShareLinkService(dataSource),
     mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS, filename) {
-      const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
+      const align = purpose === "view" || purpose === "share" ? VIEW_URL_ALIGN_SECONDS : 1;
       const extra = filenameBinding(filename);
       const { token } = tokens.sign({ id: mediaId, purpose, tenantId, extra }, lifetimeSeconds, align);
       const name = filename === undefined ? "" : `&name=${encodeURIComponent(filename)}`;

@@ -36,7 +36,7 @@ const EXTENSIONS: Record<string, string> = {
 };
 
 /** Media readable with a signed URL; `upload` tokens are for PUT only. */
-const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider"];
+const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider", "share"];
 
 function assetJson(asset: { id: string; status: string; rejectionReason: string | null; filename: string }) {
   return {

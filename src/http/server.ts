@@ -7,9 +7,11 @@ import { AppError, isAppError } from "../errors.js";
 import { registerDebugRoutes } from "./debug.routes.js";
 import { restError, restErrorOf } from "./errors.js";
 import { registerGraphQL } from "./graphql.route.js";
+import { registerHlsRoutes } from "./hls.routes.js";
 import { registerMediaRoutes } from "./media.routes.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { requestContext } from "./request-context.js";
+import { registerShareRoutes } from "./share.routes.js";
 import { registerStaticRoutes } from "./static.routes.js";
 import { registerWebhookRoutes } from "./webhooks.routes.js";
 
@@ -76,6 +78,8 @@ export async function createHttpServer(deps: {
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   await registerGraphQL(app, { services, schema: deps.schema, limiter });
   await registerMediaRoutes(app, { services, limiter });
+  await registerHlsRoutes(app, { services });
+  await registerShareRoutes(app, { services });
   await registerWebhookRoutes(app, { services });
   if (!config.isProduction) await registerDebugRoutes(app, { services, limiter });
   await registerStaticRoutes(app, { production: config.isProduction, logger });

@@ -4,6 +4,7 @@ import { composeScoreJob } from "./compose-score.job.js";
 import { importAssetsJob } from "./import-assets.job.js";
 import { pipelineDeps } from "./pipeline-deps.js";
 import { planVideoJob } from "./plan-video.job.js";
+import { renderRenditionsJob } from "./render-renditions.job.js";
 import { renderSceneJob } from "./render-scene.job.js";
 import { sweepMediaJob } from "./sweep-media.job.js";
 import type { JobHandlers } from "./worker.js";
@@ -18,5 +19,6 @@ export function jobHandlers(services: Services): JobHandlers {
     "video.scene": renderSceneJob(deps),
     "video.score": composeScoreJob(deps),
     "video.assemble": assembleVideoJob(deps),
+    "video.renditions": renderRenditionsJob({ jobs: services.jobStates, renditions: services.renditions }),
   };
 }

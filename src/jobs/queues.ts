@@ -12,6 +12,7 @@ export interface QueuePayloads {
   "video.scene": { jobId: string; index: number };
   "video.score": { jobId: string };
   "video.assemble": { jobId: string; generation: number };
+  "video.renditions": { jobId: string; mediaId: string };
   "media.sweep": Record<string, never>;
 }
 
@@ -69,6 +70,14 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     retryDelaySeconds: 2,
     retryBackoff: true,
     expireInSeconds: 10 * 60,
+    localConcurrency: 1,
+    heartbeatSeconds: 10,
+  },
+  "video.renditions": {
+    retryLimit: 2,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    expireInSeconds: 20 * 60,
     localConcurrency: 1,
     heartbeatSeconds: 10,
   },
@@ -145,6 +154,10 @@ export class PgBossJobQueue implements JobQueue {
       { jobId, generation },
       { singletonKey: `${jobId}:${generation}` },
     );
+  }
+
+  async renderRenditions(jobId: string, mediaId: string): Promise<void> {
+    await enqueue(this.boss, "video.renditions", { jobId, mediaId }, { singletonKey: `${jobId}:${mediaId}` });
   }
 
   async importAssets(importId: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { hlsMasterUrl } from "../delivery/delivery-urls.js";
 import { videoDownloadName } from "../delivery/download-name.js";
+import type { MediaRow } from "../media/media.store.js";
 import { Asset } from "../schema/asset.type.js";
 import { Campaign } from "../schema/campaign.type.js";
 import {
@@ -81,14 +83,40 @@ export class VideoJobResolver {
   async video(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
     if (!entity?.videoMediaId) return null;
-    const [media, campaign] = await Promise.all([
+    const [media, campaign, renditions] = await Promise.all([
       context.loaders.media.load(entity.videoMediaId),
       context.loaders.campaign.load(entity.campaignId),
+      context.loaders.renditionsBySource.load(entity.videoMediaId),
     ]);
     if (!media || !campaign) return null;
-    const filename = videoDownloadName({ options: entity.options, campaign });
-    const { mediaUrl } = context.services;
+    const source = { options: entity.options, campaign };
+    const filename = videoDownloadName(source);
+    const { mediaUrl, tokens, config } = context.services;
+    const renditionMedia = await context.loaders.media.loadMany(
+      renditions.map((rendition) => rendition.mediaId),
+    );
     return {
+      renditions: renditions.map((rendition, i) => ({
+        label: rendition.label,
+        width: rendition.width,
+        height: rendition.height,
+        bitrate: rendition.averageBandwidth,
+        url: mediaUrl(
+          entity.tenantId,
+          rendition.mediaId,
+          "view",
+          undefined,
+          videoDownloadName(source, { label: rendition.label }),
+        ),
+        byteSize: (renditionMedia[i] as MediaRow | null)?.byteSize ?? 0,
+      })),
+      hlsUrl:
+        renditions.length === 0
+          ? null
+          : hlsMasterUrl(
+              { tokens, publicBaseUrl: config.publicBaseUrl },
+              { tenantId: entity.tenantId, mediaId: media.id, purpose: "view" },
+            ),
       url: mediaUrl(entity.tenantId, media.id, "view", undefined, filename),
       downloadUrl: `${mediaUrl(entity.tenantId, media.id, "download", undefined, filename)}&download=1`,
       posterUrl: entity.posterMediaId

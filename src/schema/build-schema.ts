@@ -5,6 +5,7 @@ import { ApiKeyResolver } from "../resolvers/api-key.resolver.js";
 import { AssetImportResultResolver, AssetResolver } from "../resolvers/asset.resolver.js";
 import { CampaignResolver } from "../resolvers/campaign.resolver.js";
 import { ProviderResolver } from "../resolvers/provider.resolver.js";
+import { ShareLinkResolver } from "../resolvers/share-link.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
 import { SceneResolver, VideoJobResolver } from "../resolvers/video-job.resolver.js";
 import { ViewerResolver } from "../resolvers/viewer.resolver.js";
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   SceneResolver,
   SubscriptionResolver,
   ProviderResolver,
+  ShareLinkResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */

@@ -9,4 +9,6 @@ export interface JobQueue {
   composeScore(jobId: string): Promise<void>;
   assembleVideo(jobId: string, generation: number): Promise<void>;
   importAssets(importId: string): Promise<void>;
+  /** The adaptive-streaming ladder of a job's finished video (after SUCCEEDED). */
+  renderRenditions(jobId: string, mediaId: string): Promise<void>;
 }

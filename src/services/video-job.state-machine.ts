@@ -239,7 +239,26 @@ export class VideoJobStateMachine {
       return true;
     });
     if (!finished) await releaseMedia(this.deps.dataSource, [result.videoMediaId, result.posterMediaId]);
+    // After the commit, outside it: the renditions never hold up SUCCEEDED. A crash right here
+    // leaves a video without renditions; its playlist then lists the source alone.
+    else
+      await this.deps.queue.renderRenditions(jobId, result.videoMediaId).catch((error: unknown) => {
+        this.deps.logger.warn({ jobId, err: error }, "could not enqueue the renditions");
+      });
     return finished;
+  }
+
+  /** The ladder of the job's current video is stored: one event, unless the video was replaced. */
+  async renditionsReady(jobId: string, mediaId: string, labels: string[]): Promise<boolean> {
+    return await this.transaction(async (manager) => {
+      const [current] = await manager.query(
+        "SELECT 1 FROM video_job WHERE id = $1 AND video_media_id = $2 FOR UPDATE",
+        [jobId, mediaId],
+      );
+      if (!current) return false;
+      await appendJobEvent(manager, jobId, { type: "RENDITIONS_READY", renditions: { mediaId, labels } });
+      return true;
+    });
   }
 
   /** Any unfinished status → CANCELLED, with its running and pending parts; running renders notice within a tick. */

@@ -5,8 +5,10 @@ import { CampaignEntity } from "./campaign.entity.js";
 import { JobEventEntity } from "./job-event.entity.js";
 import { MediaEntity } from "./media.entity.js";
 import { SceneEntity } from "./scene.entity.js";
+import { ShareLinkEntity } from "./share-link.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
 import { VideoJobEntity } from "./video-job.entity.js";
+import { VideoRenditionEntity } from "./video-rendition.entity.js";
 import { WebhookDeliveryEntity } from "./webhook-delivery.entity.js";
 
 export {
@@ -17,8 +19,10 @@ export {
   JobEventEntity,
   MediaEntity,
   SceneEntity,
+  ShareLinkEntity,
   TenantEntity,
   VideoJobEntity,
+  VideoRenditionEntity,
   WebhookDeliveryEntity,
 };
 
@@ -33,4 +37,6 @@ export const ENTITIES = [
   SceneEntity,
   JobEventEntity,
   WebhookDeliveryEntity,
+  VideoRenditionEntity,
+  ShareLinkEntity,
 ];
