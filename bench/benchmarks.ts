@@ -1,4 +1,5 @@
 import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
+import { deliveryBenchmark } from "./delivery.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
@@ -23,4 +24,5 @@ export const BENCHMARKS: Benchmark[] = [
   renderEndToEndBenchmark,
   webhookWakeBenchmark,
   webConsoleBenchmark,
+  deliveryBenchmark,
 ];

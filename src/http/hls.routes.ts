@@ -44,7 +44,7 @@ export async function registerHlsRoutes(app: FastifyInstance, deps: { services: 
       const body = rendition
         ? mediaPlaylist(
             rendition,
-            `../../media/${rendition.mediaId}?token=${services.tokens.signUntil(
+            `../../media/${rendition.mediaId}/${rendition.label}.mp4?token=${services.tokens.signUntil(
               { id: rendition.mediaId, purpose: purpose as "view", tenantId: source.tenantId },
               expiry,
             )}`,

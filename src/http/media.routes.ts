@@ -230,6 +230,10 @@ export async function registerMediaRoutes(
   // to the handler's empty send, instead of the representation's length.
   app.get("/v1/media/:id", { exposeHeadRoute: false }, serveMedia);
   app.head("/v1/media/:id", serveMedia);
+  // The same route with a cosmetic file name (`/v1/media/<id>/480p.mp4`): HLS segment URIs end in
+  // an extension, which some players (FFmpeg's HLS demuxer among them) insist on.
+  app.get("/v1/media/:id/:file", { exposeHeadRoute: false }, serveMedia);
+  app.head("/v1/media/:id/:file", serveMedia);
 }
 
 interface MediaQuery {

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { parse } from "content-disposition";
+import ogs from "open-graph-scraper-lite";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
+import { openBrowser } from "../helpers/browser.js";
 import { decodedSeconds, ffprobeJson, finishedJob, waitForRenditions } from "../helpers/delivery.js";
 
 interface VideoView {
@@ -22,6 +24,21 @@ interface VideoView {
     byteSize: number;
   }[];
 }
+
+/** In the share page: play until it moves, seek near the end, wait for `ended`. */
+const PLAY_TO_THE_END = `async () => {
+  const video = document.getElementById("player");
+  video.muted = true;
+  const deadline = Date.now() + 60000;
+  const until = async (ok) => { while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50)); };
+  await until(() => video.src !== "");
+  await video.play();
+  await until(() => video.currentTime > 0.5);
+  const hls = "Hls" in window && video.src.startsWith("blob:");
+  video.currentTime = Math.max(0, video.duration - 1);
+  await until(() => video.ended);
+  return { hls, ended: video.ended, duration: video.duration };
+}`;
 
 const VIDEO_QUERY = `query($id: ID!) { videoJob(id: $id) { status video {
   url downloadUrl hlsUrl durationSeconds renditions { label width height bitrate url byteSize } } } }`;
@@ -100,7 +117,10 @@ describe("delivery: renditions, HLS from large objects, download names", () => {
     assert.equal(media.headers.get("content-type"), "application/vnd.apple.mpegurl");
     assert.match(media.headers.get("cache-control")!, /^private, max-age=\d+, immutable$/);
     const text = await media.text();
-    assert.match(text, /#EXT-X-MAP:URI="\.\.\/\.\.\/media\/[0-9a-f-]+\?token=[^"]+",BYTERANGE="\d+@0"/);
+    assert.match(
+      text,
+      /#EXT-X-MAP:URI="\.\.\/\.\.\/media\/[0-9a-f-]+\/480p\.mp4\?token=[^"]+",BYTERANGE="\d+@0"/,
+    );
     assert.match(text, /#EXT-X-BYTERANGE:\d+@\d+/);
 
     // Every segment is an exact byte range of the one large object, served as 206.
@@ -112,7 +132,8 @@ describe("delivery: renditions, HLS from large objects, download names", () => {
     assert.equal(segment.status, 206);
     const body = Buffer.from(await segment.arrayBuffer());
     assert.equal(body.length, length);
-    assert.equal(body.subarray(4, 8).toString("latin1"), "moof", "a segment starts with its moof");
+    // A segment is whole boxes: FFmpeg starts each with its sidx, then moof + mdat.
+    assert.match(body.subarray(4, 8).toString("latin1"), /^(sidx|styp|moof)$/);
   });
 
   it("decodes the 480p variant end to end to the full duration", async () => {
@@ -140,5 +161,110 @@ describe("delivery: renditions, HLS from large objects, download names", () => {
       parse(rendition.headers.get("content-disposition")!).parameters.filename,
       "12-ocean-drive-16x9-480p.mp4",
     );
+  });
+
+  const SHARE_FIELDS = "id url variant expiresAt revokedAt views watchSeconds";
+  let share: { id: string; url: string; views: number; watchSeconds: number };
+
+  it("creates share links for the tenant's own jobs only, with unguessable slugs", async () => {
+    const created = await app.graphql<{ createShareLink: typeof share }>(
+      tenant.key,
+      `mutation($j: ID!) { createShareLink(input: { videoJobId: $j }) { ${SHARE_FIELDS} } }`,
+      { j: jobId },
+    );
+    assert.equal(created.body.errors, undefined, JSON.stringify(created.body.errors));
+    share = created.body.data!.createShareLink;
+    assert.match(share.url, /\/s\/[A-Za-z0-9_-]{32}$/);
+
+    const other = await app.newTenant("delivery-other");
+    const foreign = await app.graphql(
+      other.key,
+      `mutation($j: ID!) { createShareLink(input: { videoJobId: $j }) { id } }`,
+      { j: jobId },
+    );
+    assert.equal(foreign.body.errors?.[0]?.extensions?.code, "NOT_FOUND");
+    const foreignList = await app.graphql(other.key, `query($j: ID!) { shareLinks(videoJobId: $j) { id } }`, {
+      j: jobId,
+    });
+    assert.equal(foreignList.body.errors?.[0]?.extensions?.code, "NOT_FOUND");
+    const unbranded = await app.graphql(
+      tenant.key,
+      `mutation($j: ID!) { createShareLink(input: { videoJobId: $j, variant: UNBRANDED }) { id } }`,
+      { j: jobId },
+    );
+    assert.equal(unbranded.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    assert.match(unbranded.body.errors![0]!.message, /no unbranded cut/);
+  });
+
+  it("has Open Graph and Twitter meta with absolute URLs that answer 200 (image) and 206 (video)", async () => {
+    const page = await fetch(share.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy")!, /default-src 'none'; script-src 'self'/);
+    const { error, result } = await ogs({ html: await page.text() });
+    assert.equal(error, false);
+    assert.equal(result.ogTitle, "12 Ocean Drive, Miami Beach, FL 33139");
+    assert.equal(result.twitterCard, "summary_large_image");
+    const image = result.ogImage![0]!.url;
+    const videoUrl = result.ogVideo![0]!.url;
+    assert.equal(result.ogVideo![0]!.type, "video/mp4");
+    assert.equal(Number(result.ogVideo![0]!.width), 1920);
+    for (const url of [image, videoUrl])
+      assert.equal(new URL(url).origin, app.baseUrl, "absolute, our origin");
+    const imageResponse = await fetch(image);
+    assert.equal(imageResponse.status, 200);
+    assert.equal(imageResponse.headers.get("content-type"), "image/jpeg");
+    const videoResponse = await fetch(videoUrl, { headers: { range: "bytes=0-1023" } });
+    assert.equal(videoResponse.status, 206);
+    assert.equal((await videoResponse.arrayBuffer()).byteLength, 1024);
+    // Share media is the same for every visitor: a CDN may keep it until the token expires.
+    assert.match(videoResponse.headers.get("cache-control")!, /^public, max-age=\d+, immutable$/);
+  });
+
+  it("plays in Chromium with no key and no other host, counts the view, then answers 410 once revoked", async () => {
+    const browser = await openBrowser(app.baseUrl!);
+    try {
+      const { page } = browser;
+      const response = await page.goto(share.url);
+      assert.equal(response?.status(), 200);
+      // Plays (muted: no user gesture), then seeks to the end and plays it out.
+      const outcome = (await page.evaluate(`(${PLAY_TO_THE_END})()`)) as {
+        hls: boolean;
+        ended: boolean;
+        duration: number;
+      };
+      assert.ok(outcome.hls, "hls.js (MediaSource) plays the HLS ladder in Chromium");
+      assert.ok(outcome.ended, JSON.stringify(outcome));
+      assert.ok(Math.abs(outcome.duration - video.durationSeconds) < 0.3, JSON.stringify(outcome));
+      await page.close({ runBeforeUnload: true });
+      assert.deepEqual(browser.foreignRequests, []);
+      assert.deepEqual(browser.pageErrors, []);
+    } finally {
+      await browser.close();
+    }
+    // The view beacon landed (watch seconds arrive with pagehide, best effort).
+    const deadline = Date.now() + 10_000;
+    let links: (typeof share)[] = [];
+    while (Date.now() < deadline) {
+      const listed = await app.graphql<{ shareLinks: (typeof share)[] }>(
+        tenant.key,
+        `query($j: ID!) { shareLinks(videoJobId: $j) { ${SHARE_FIELDS} } }`,
+        { j: jobId },
+      );
+      links = listed.body.data!.shareLinks;
+      if (links[0]?.views === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.equal(links[0]?.views, 1);
+
+    const revoked = await app.graphql<{ revokeShareLink: { revokedAt: string | null } }>(
+      tenant.key,
+      `mutation($id: ID!) { revokeShareLink(id: $id) { revokedAt } }`,
+      { id: share.id },
+    );
+    assert.ok(revoked.body.data?.revokeShareLink.revokedAt);
+    const gone = await fetch(share.url);
+    assert.equal(gone.status, 410);
+    assert.equal((await fetch(`${share.url}/media`)).status, 410);
+    assert.equal((await fetch(share.url.replace(/[^/]{4}$/, "AAAA"))).status, 404);
   });
 });
