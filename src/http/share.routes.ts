@@ -23,7 +23,7 @@ export const SHARE_URL_LIFETIME_SECONDS = 15 * 60;
  * `blob:` is how hls.js hands MediaSource to the <video>.
  */
 const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const require = createRequire(import.meta.url);
 const HLS_VERSION = (require("hls.js/package.json") as { version: string }).version;
