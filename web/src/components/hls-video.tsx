@@ -45,6 +45,5 @@ export function HlsVideo({
       destroy?.();
     };
   }, [hlsUrl, mp4Url]);
-  // biome-ignore lint/a11y/useMediaCaption: the video has music and no speech
   return <video ref={ref} {...props} />;
 }
