@@ -163,11 +163,11 @@ export const deliveryBenchmark: Benchmark = {
 };
 
 async function latestJobId(server: Awaited<ReturnType<typeof startBenchServer>>): Promise<string> {
-  const data = await server.query<{ campaign: { videoJobs: { nodes: { id: string }[] } } }>(
-    "query($c: ID!) { campaign(id: $c) { videoJobs(first: 1) { nodes { id } } } }",
+  const data = await server.query<{ campaign: { videoJobs: { edges: { node: { id: string } }[] } } }>(
+    "query($c: ID!) { campaign(id: $c) { videoJobs(first: 1) { edges { node { id } } } } }",
     { c: server.campaignId },
   );
-  const id = data.campaign.videoJobs.nodes[0]?.id;
+  const id = data.campaign.videoJobs.edges[0]?.node.id;
   if (!id) throw new Error("no job");
   return id;
 }

@@ -83,11 +83,12 @@ export class ShareLinkService {
   async revoke(tenantId: string, id: string): Promise<ShareLinkEntity> {
     const link = isUuid(id) ? await this.links.findOneBy({ id, tenantId }) : null;
     if (!link) throw new AppError("NOT_FOUND", "Share link not found");
-    if (!link.revokedAt) {
-      await this.links.update({ id, revokedAt: undefined }, { revokedAt: () => "now()" });
-      return await this.links.findOneByOrFail({ id });
-    }
-    return link;
+    if (link.revokedAt) return link;
+    await this.dataSource.query(
+      "UPDATE share_link SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
+      [id, tenantId],
+    );
+    return await this.links.findOneByOrFail({ id });
   }
 
   /** What `/s/:slug` shows: an active link with its job and campaign, a gone one (410), or nothing. */
