@@ -1,4 +1,5 @@
 import { apiUnderRenderBenchmark } from "./api-under-render.bench.js";
+import { deliveryBenchmark } from "./delivery.bench.js";
 import { fairnessBenchmark } from "./fairness.bench.js";
 import { listingVideoBenchmark } from "./listing-video.bench.js";
 import { loadGraphQLBenchmark } from "./load-graphql.bench.js";
@@ -33,4 +34,5 @@ export const BENCHMARKS: Benchmark[] = [
   webhooksBenchmark,
   listingVideoBenchmark,
   fairnessBenchmark,
+  deliveryBenchmark,
 ];

@@ -1,6 +1,8 @@
 import type { PgBoss } from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Config } from "./config.js";
+import { RenditionService } from "./delivery/rendition.service.js";
+import { ShareLinkService } from "./delivery/share-link.service.js";
 import { BatchProgressService } from "./events/batch-progress.service.js";
 import { JobCancellations } from "./events/job-cancellations.js";
 import { JobEventReader } from "./events/job-event-reader.js";
@@ -28,6 +30,7 @@ import { QuotaService } from "./services/quota.service.js";
 import { TenantService } from "./services/tenant.service.js";
 import {
   DEFAULT_URL_LIFETIME_SECONDS,
+  filenameBinding,
   type TokenPurpose,
   TokenService,
   VIEW_URL_ALIGN_SECONDS,
@@ -105,8 +108,21 @@ export interface Services {
   usage: UsageService;
   /** This process's Prometheus metrics (`GET /metrics`). */
   metrics: MetricsService;
-  /** A signed URL for a media object of the tenant. */
-  mediaUrl(tenantId: string, mediaId: string, purpose?: TokenPurpose, lifetimeSeconds?: number): string;
+  /** Adaptive-streaming renditions of finished videos. */
+  renditions: RenditionService;
+  /** Public share pages' links, views and watch time. */
+  shareLinks: ShareLinkService;
+  /**
+   * A signed URL for a media object of the tenant. `filename` names downloads
+   * (`Content-Disposition`); it is bound into the signature so nobody can rename our bytes.
+   */
+  mediaUrl(
+    tenantId: string,
+    mediaId: string,
+    purpose?: TokenPurpose,
+    lifetimeSeconds?: number,
+    filename?: string,
+  ): string;
 }
 
 export function createServices(deps: {
@@ -191,11 +207,19 @@ export function createServices(deps: {
     mediaId: string,
     purpose: TokenPurpose,
     lifetimeSeconds: number,
+    filename?: string,
   ) => {
     // View URLs end on a shared boundary, so a page refetched within it gets the same URLs (cache hits).
-    const align = purpose === "view" ? VIEW_URL_ALIGN_SECONDS : 1;
-    const { token, expiresAt } = tokens.sign({ id: mediaId, purpose, tenantId }, lifetimeSeconds, align);
-    return { url: `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}`, expiresAt };
+    const align = purpose === "view" || purpose === "share" ? VIEW_URL_ALIGN_SECONDS : 1;
+    // A download's name is bound into the signature, so nobody can rename our bytes.
+    const extra = filenameBinding(filename);
+    const { token, expiresAt } = tokens.sign(
+      { id: mediaId, purpose, tenantId, extra },
+      lifetimeSeconds,
+      align,
+    );
+    const name = filename === undefined ? "" : `&name=${encodeURIComponent(filename)}`;
+    return { url: `${config.publicBaseUrl}/v1/media/${mediaId}?token=${token}${name}`, expiresAt };
   };
   return {
     config,
@@ -250,8 +274,10 @@ export function createServices(deps: {
     admission,
     usage: new UsageService(dataSource),
     metrics,
-    mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS) {
-      return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds).url;
+    renditions: new RenditionService({ dataSource, media, ffmpeg, logger }),
+    shareLinks: new ShareLinkService(dataSource),
+    mediaUrl(tenantId, mediaId, purpose = "view", lifetimeSeconds = DEFAULT_URL_LIFETIME_SECONDS, filename) {
+      return signedMediaUrl(tenantId, mediaId, purpose, lifetimeSeconds, filename).url;
     },
   };
 }

@@ -14,6 +14,7 @@ export const JOB_EVENT_TYPES = [
   "COMPLETED",
   "FAILED",
   "CANCELLED",
+  "RENDITIONS_READY",
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
 
@@ -79,7 +80,9 @@ export type JobEventBody =
   | { type: "COST_UPDATED"; cost: CostChange }
   | { type: "COMPLETED"; video: FinishedVideo }
   | { type: "FAILED"; error: { code: string; message: string } }
-  | { type: "CANCELLED" };
+  | { type: "CANCELLED" }
+  /** After COMPLETED: the video's adaptive-streaming ladder is stored (`Video.renditions`, `hlsUrl`). */
+  | { type: "RENDITIONS_READY"; renditions: { mediaId: string; labels: string[] } };
 
 export type JobEvent = JobEventBody & { job: JobState };
 
@@ -118,6 +121,7 @@ const LEGACY_STATUS: Record<JobEventType, JobStatus> = {
   COMPLETED: "SUCCEEDED",
   FAILED: "FAILED",
   CANCELLED: "CANCELLED",
+  RENDITIONS_READY: "SUCCEEDED",
 };
 
 type Payload = Record<string, unknown>;
@@ -165,6 +169,8 @@ export function parseJobEvent(type: JobEventType, payload: Payload): JobEvent {
       };
     case "COST_UPDATED":
       return { type, job, cost: payload.cost as CostChange };
+    case "RENDITIONS_READY":
+      return { type, job, renditions: payload.renditions as { mediaId: string; labels: string[] } };
     case "JOB_UPDATED": {
       const scoreStatus = text(payload.scoreStatus);
       return {

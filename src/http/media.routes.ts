@@ -1,7 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../container.js";
+import { type MediaAccess, mediaCacheControl, REFUSAL_CACHE_CONTROL } from "../delivery/cache-policy.js";
 import type { MediaRow } from "../media/media.store.js";
-import { TOKEN_PURPOSES, type TokenPurpose } from "../services/token.service.js";
+import {
+  filenameBinding,
+  TOKEN_PURPOSES,
+  type TokenPurpose,
+  TokenService,
+} from "../services/token.service.js";
 import { apiKeyGuard } from "./auth.js";
 import { restError } from "./errors.js";
 import { signedUrlToken } from "./query-string.js";
@@ -31,7 +37,7 @@ const EXTENSIONS: Record<string, string> = {
 };
 
 /** Media readable with a signed URL; `upload` tokens are for PUT only. */
-const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider"];
+const READ_PURPOSES: TokenPurpose[] = ["view", "download", "provider", "share"];
 
 /**
  * Media streaming with exact RFC 9110 range semantics straight from large objects, with an API
@@ -46,18 +52,19 @@ export async function registerMediaRoutes(
 
   // GET/HEAD /v1/media/:id with an API key or a signed URL (?token=).
   const serveMedia = async (
-    request: FastifyRequest<{ Params: { id: string }; Querystring: { download?: string } }>,
+    request: FastifyRequest<{ Params: { id: string }; Querystring: MediaQuery }>,
     reply: FastifyReply,
   ) => {
-    const media = await authorizeMedia(services, guard, request, reply);
-    if (!media) return reply;
+    const authorized = await authorizeMedia(services, guard, request, reply);
+    if (!authorized) return reply;
+    const { media, access } = authorized;
     const etag = etagFromSha256(media.sha256);
     const lastModified = new Date(Math.floor(media.createdAt.getTime() / 1000) * 1000);
     void reply
       .header("accept-ranges", "bytes")
       .header("etag", etag)
       .header("last-modified", formatHttpDate(lastModified))
-      .header("cache-control", "private, max-age=3600")
+      .header("cache-control", mediaCacheControl(access, Date.now()))
       .header("content-type", media.contentType)
       .header("x-content-type-options", "nosniff");
     // a logo's SVG (sanitised at ingest) never runs anything even if opened directly
@@ -65,10 +72,10 @@ export async function registerMediaRoutes(
       void reply.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox");
     const extension = EXTENSIONS[media.contentType] ?? "bin";
     const download = request.query.download === "1" || request.query.download === "true";
-    void reply.header(
-      "content-disposition",
-      contentDisposition(`propvid-${media.id}.${extension}`, download),
-    );
+    // A signed URL's name was checked with its token (authorizeMedia); an API-key caller names its own.
+    const name =
+      typeof request.query.name === "string" ? request.query.name : `propvid-${media.id}.${extension}`;
+    void reply.header("content-disposition", contentDisposition(name, download));
 
     const header = (name: string) => {
       const value = request.headers[name];
@@ -105,6 +112,17 @@ export async function registerMediaRoutes(
   // to the handler's empty send, instead of the representation's length.
   app.get("/v1/media/:id", { exposeHeadRoute: false }, serveMedia);
   app.head("/v1/media/:id", serveMedia);
+  // The same route with a cosmetic file name (`/v1/media/<id>/480p.mp4`): HLS segment URIs end in
+  // an extension, which some players (FFmpeg's HLS demuxer among them) insist on.
+  app.get("/v1/media/:id/:file", { exposeHeadRoute: false }, serveMedia);
+  app.head("/v1/media/:id/:file", serveMedia);
+}
+
+interface MediaQuery {
+  token?: string;
+  download?: string;
+  /** The download name, bound into a signed URL's token. */
+  name?: string;
 }
 
 /**
@@ -114,9 +132,10 @@ export async function registerMediaRoutes(
 async function authorizeMedia(
   services: Services,
   guard: ReturnType<typeof apiKeyGuard>,
-  request: FastifyRequest<{ Params: { id: string } }>,
+  request: FastifyRequest<{ Params: { id: string }; Querystring: MediaQuery }>,
   reply: FastifyReply,
-): Promise<MediaRow | undefined> {
+): Promise<{ media: MediaRow; access: MediaAccess } | undefined> {
+  const name: unknown = request.query.name;
   // Only the canonical `token=` counts; `%74oken=`, `token[]=` or two tokens are refused.
   const token = signedUrlToken(request.url);
   if (token.kind !== "none") {
@@ -125,23 +144,40 @@ async function authorizeMedia(
     const ok =
       media !== null &&
       token.kind === "token" &&
+      // `?name=a&name=b` parses to an array: as unusable as a bad token.
+      (name === undefined || typeof name === "string") &&
       TOKEN_PURPOSES.includes(purpose) &&
       READ_PURPOSES.includes(purpose) &&
-      services.tokens.verify(token.token, { id: media.id, purpose, tenantId: media.tenantId });
+      services.tokens.verify(token.token, {
+        id: media.id,
+        purpose,
+        tenantId: media.tenantId,
+        extra: filenameBinding(name as string | undefined),
+      });
     if (!ok) {
-      await reply.code(403).send();
+      await reply.code(403).header("cache-control", REFUSAL_CACHE_CONTROL).send();
       return undefined;
     }
-    return media!;
+    return {
+      media: media!,
+      access: {
+        kind: "token",
+        purpose,
+        expiresAt: TokenService.expiryOf((token as { token: string }).token),
+      },
+    };
   }
   // With an API key: the guard of the rest of the API (one 401 body for every reason, rate limit).
   await guard(request, reply);
   if (reply.sent) return undefined;
   const principal = request.principal!;
   const media = await services.media.byId(principal.tenantId, request.params.id);
-  if (!media) {
-    await reply.code(404).send(restError("NOT_FOUND", "Media not found"));
+  if (!media || (name !== undefined && typeof name !== "string")) {
+    await reply
+      .code(404)
+      .header("cache-control", REFUSAL_CACHE_CONTROL)
+      .send(restError("NOT_FOUND", "Media not found"));
     return undefined;
   }
-  return media;
+  return { media, access: { kind: "api-key" } };
 }

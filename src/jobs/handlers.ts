@@ -6,6 +6,7 @@ import { deliverWebhookJob } from "./deliver-webhook.job.js";
 import { importAssetsJob } from "./import-assets.job.js";
 import { pipelineDeps } from "./pipeline-deps.js";
 import { planVideoJob } from "./plan-video.job.js";
+import { renderRenditionsJob } from "./render-renditions.job.js";
 import { renderSceneJob } from "./render-scene.job.js";
 import { sweepMediaJob } from "./sweep-media.job.js";
 import type { JobHandlers } from "./worker.js";
@@ -22,5 +23,6 @@ export function jobHandlers(services: Services): JobHandlers {
     "video.assemble": assembleVideoJob(deps),
     "webhook.deliver": deliverWebhookJob(services),
     "video.admit": admitJobsJob(services),
+    "video.renditions": renderRenditionsJob({ jobs: services.jobStates, renditions: services.renditions }),
   };
 }

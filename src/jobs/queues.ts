@@ -15,6 +15,7 @@ export interface QueuePayloads {
   "video.scene": { jobId: string; index: number };
   "video.score": { jobId: string };
   "video.assemble": { jobId: string; generation: number };
+  "video.renditions": { jobId: string; mediaId: string };
   "media.sweep": Record<string, never>;
   "webhook.deliver": WebhookDeliveryRef;
   "video.admit": Record<string, never>;
@@ -85,6 +86,14 @@ export const QUEUE_POLICIES: Record<QueueName, QueuePolicy> = {
     // makes another tenant's video wait for one of them (fair queues, docs/ARCHITECTURE.md).
     localConcurrency: 2,
     localTenantConcurrency: 1,
+    heartbeatSeconds: 10,
+  },
+  "video.renditions": {
+    retryLimit: 2,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    expireInSeconds: 20 * 60,
+    localConcurrency: 1,
     heartbeatSeconds: 10,
   },
   "media.sweep": {
@@ -191,6 +200,10 @@ export class PgBossJobQueue implements JobQueue {
       { jobId, generation },
       { singletonKey: `${jobId}:${generation}`, placement: await this.placementOf(jobId) },
     );
+  }
+
+  async renderRenditions(jobId: string, mediaId: string): Promise<void> {
+    await enqueue(this.boss, "video.renditions", { jobId, mediaId }, { singletonKey: `${jobId}:${mediaId}` });
   }
 
   private async placementOf(jobId: string): Promise<Placement | undefined> {

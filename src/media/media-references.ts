@@ -13,6 +13,7 @@ export const MEDIA_REFERENCES: readonly (readonly [table: string, column: string
   ["video_job", "unbranded_captions_media_id"],
   ["video_job", "audio_media_id"],
   ["video_job", "score_media_id"],
+  ["video_rendition", "media_id"],
 ];
 
 const notReferenced = (alias: string): string =>
@@ -29,7 +30,9 @@ export async function mediaIdsOfCampaign(manager: EntityManager, campaignId: str
      UNION
      SELECT unnest(ARRAY[video_media_id, poster_media_id, audio_media_id, score_media_id,
                          unbranded_video_media_id, captions_media_id, unbranded_captions_media_id])
-       FROM video_job WHERE campaign_id = $1`,
+       FROM video_job WHERE campaign_id = $1
+     UNION
+     SELECT r.media_id FROM video_rendition r JOIN video_job j ON r.source_media_id = j.video_media_id WHERE j.campaign_id = $1`,
     [campaignId],
   );
   return rows.map((row) => row.id).filter((id): id is string => id !== null);

@@ -6,6 +6,7 @@ import type {
   SceneEntity,
   TenantEntity,
   VideoJobEntity,
+  VideoRenditionEntity,
 } from "../db/entities/index.js";
 import type { MediaRow } from "../media/media.store.js";
 import type { Page, PageArgs } from "../services/pagination.js";
@@ -20,6 +21,8 @@ export interface Loaders {
   scenesByJob: DataLoader<string, SceneEntity[]>;
   /** Media rows (size, type) behind media-backed fields such as `VideoJob.video`. */
   media: DataLoader<string, MediaRow | null>;
+  /** A video media row's renditions, largest first. */
+  renditionsBySource: DataLoader<string, VideoRenditionEntity[]>;
   assetPage: DataLoader<PagedKey, Page<string>, string>;
   videoJobPage: DataLoader<PagedKey, Page<string>, string>;
   /** The attempts of webhook deliveries (`WebhookDelivery.attemptLog`). */
@@ -74,6 +77,10 @@ export function createLoaders(services: Services, tenantId: string): Loaders {
       return jobIds.map((jobId) => byJob.get(jobId)!);
     }),
     media: new DataLoader(async (ids) => byId(ids, await services.media.byIds(tenantId, ids))),
+    renditionsBySource: new DataLoader(async (sourceIds) => {
+      const rows = await services.renditions.bySources(tenantId, sourceIds);
+      return sourceIds.map((id) => rows.filter((row) => row.sourceMediaId === id));
+    }),
     assetPage: pagedLoader((ids, args) => services.assets.pageIdsByCampaigns(tenantId, ids, args)),
     videoJobPage: pagedLoader((ids, args) => services.videoJobs.pageIdsByCampaigns(tenantId, ids, args)),
     webhookAttempts: new DataLoader(async (ids) => {

@@ -1,5 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { VideoJobEntity } from "../db/entities/index.js";
+import { hlsMasterUrl } from "../delivery/delivery-urls.js";
+import { videoDownloadName } from "../delivery/download-name.js";
+import type { MediaRow } from "../media/media.store.js";
 import { Asset } from "../schema/asset.type.js";
 import { Campaign } from "../schema/campaign.type.js";
 import {
@@ -83,7 +86,9 @@ export class VideoJobResolver {
   })
   async video(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
-    return entity ? await toVideo(context, entity, entity.videoMediaId, entity.captionsMediaId) : null;
+    return entity
+      ? await toVideo(context, entity, entity.videoMediaId, entity.captionsMediaId, "BRANDED")
+      : null;
   }
 
   @FieldResolver(() => Video, {
@@ -94,7 +99,13 @@ export class VideoJobResolver {
   async unbrandedVideo(@Root() job: VideoJob, @Ctx() context: GraphQLContext): Promise<Video | null> {
     const entity = await context.loaders.videoJob.load(job.id);
     return entity
-      ? await toVideo(context, entity, entity.unbrandedVideoMediaId, entity.unbrandedCaptionsMediaId)
+      ? await toVideo(
+          context,
+          entity,
+          entity.unbrandedVideoMediaId,
+          entity.unbrandedCaptionsMediaId,
+          "UNBRANDED",
+        )
       : null;
   }
 
@@ -139,14 +150,46 @@ async function toVideo(
   entity: VideoJobEntity,
   videoMediaId: string | null,
   captionsMediaId: string | null,
+  variant: "BRANDED" | "UNBRANDED",
 ): Promise<Video | null> {
   if (!videoMediaId) return null;
-  const media = await context.loaders.media.load(videoMediaId);
-  if (!media) return null;
-  const url = (mediaId: string | null) =>
-    mediaId ? context.services.mediaUrl(entity.tenantId, mediaId) : null;
+  const [media, campaign, renditions] = await Promise.all([
+    context.loaders.media.load(videoMediaId),
+    context.loaders.campaign.load(entity.campaignId),
+    context.loaders.renditionsBySource.load(videoMediaId),
+  ]);
+  if (!media || !campaign) return null;
+  const source = { options: entity.options, campaign };
+  const filename = videoDownloadName(source, { variant });
+  const { mediaUrl, tokens, config } = context.services;
+  const url = (mediaId: string | null) => (mediaId ? mediaUrl(entity.tenantId, mediaId) : null);
+  const renditionMedia = await context.loaders.media.loadMany(
+    renditions.map((rendition) => rendition.mediaId),
+  );
   return {
-    url: context.services.mediaUrl(entity.tenantId, media.id),
+    renditions: renditions.map((rendition, i) => ({
+      label: rendition.label,
+      width: rendition.width,
+      height: rendition.height,
+      bitrate: rendition.averageBandwidth,
+      url: mediaUrl(
+        entity.tenantId,
+        rendition.mediaId,
+        "view",
+        undefined,
+        videoDownloadName(source, { variant, label: rendition.label }),
+      ),
+      byteSize: (renditionMedia[i] as MediaRow | null)?.byteSize ?? 0,
+    })),
+    hlsUrl:
+      renditions.length === 0
+        ? null
+        : hlsMasterUrl(
+            { tokens, publicBaseUrl: config.publicBaseUrl },
+            { tenantId: entity.tenantId, mediaId: media.id, purpose: "view" },
+          ),
+    url: mediaUrl(entity.tenantId, media.id, "view", undefined, filename),
+    downloadUrl: `${mediaUrl(entity.tenantId, media.id, "download", undefined, filename)}&download=1`,
     posterUrl: url(entity.posterMediaId),
     durationSeconds: entity.durationSeconds ?? 0,
     width: entity.width ?? 0,

@@ -5,6 +5,7 @@ import { ApiKeyResolver } from "../resolvers/api-key.resolver.js";
 import { AssetImportResultResolver, AssetResolver } from "../resolvers/asset.resolver.js";
 import { CampaignResolver } from "../resolvers/campaign.resolver.js";
 import { ProviderResolver } from "../resolvers/provider.resolver.js";
+import { ShareLinkResolver } from "../resolvers/share-link.resolver.js";
 import { SubscriptionResolver } from "../resolvers/subscription.resolver.js";
 import { TenantResolver } from "../resolvers/tenant.resolver.js";
 import { UsageResolver } from "../resolvers/usage.resolver.js";
@@ -29,6 +30,7 @@ export const RESOLVERS = [
   VideoJobBatchResolver,
   TenantResolver,
   UsageResolver,
+  ShareLinkResolver,
 ] as const;
 
 /** type-graphql wants a pubSub even when subscriptions bring their own `subscribe`; ours never publishes through it. */

@@ -48,13 +48,53 @@ export class Cost {
   items!: CostItem[];
 }
 
+@ObjectType({ description: "One rung of a video's adaptive-streaming ladder: one fragmented MP4." })
+export class VideoRendition {
+  @Field({ description: "`1080p`, `720p` or `480p` (lines on the short side)." })
+  label!: string;
+
+  @Field(() => Int)
+  height!: number;
+
+  @Field(() => Int)
+  width!: number;
+
+  @Field(() => Int, { description: "Average bits per second (video and audio)." })
+  bitrate!: number;
+
+  @Field({ description: "Signed URL (1 hour) of the fragmented MP4; supports HTTP Range." })
+  url!: string;
+
+  @Field(() => Float)
+  byteSize!: number;
+}
+
 @ObjectType({ description: "The finished video." })
 export class Video {
   @Field({ description: "Signed URL (1 hour), playable in a <video> tag; supports HTTP Range." })
   url!: string;
 
+  @Field({
+    description:
+      "Signed URL (1 hour) that downloads the video as a file named from the address, template and format, e.g. `12-ocean-drive-just-listed-16x9.mp4`.",
+  })
+  downloadUrl!: string;
+
   @Field(() => String, { nullable: true })
   posterUrl!: string | null;
+
+  @Field(() => [VideoRendition], {
+    description:
+      "The adaptive-streaming ladder (source, 720p, 480p), largest first; empty until the job's RENDITIONS_READY event.",
+  })
+  renditions!: VideoRendition[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Signed URL (1 hour) of the HLS master playlist listing the renditions; null until they are ready. Play it natively (Safari) or with hls.js.",
+  })
+  hlsUrl!: string | null;
 
   @Field(() => Float)
   durationSeconds!: number;

@@ -26,4 +26,6 @@ export interface JobQueue {
     within: EntityManager,
     delaySeconds?: number,
   ): Promise<void>;
+  /** The adaptive-streaming ladder of a job's finished video (after SUCCEEDED). */
+  renderRenditions(jobId: string, mediaId: string): Promise<void>;
 }

@@ -7,7 +7,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
  * Tokens are never logged (the logger redacts `token=` in URLs).
  */
 
-export const TOKEN_PURPOSES = ["view", "download", "provider", "upload"] as const;
+/** `share`: media of a public share page (cacheable by a CDN, short-lived). */
+export const TOKEN_PURPOSES = ["view", "download", "provider", "upload", "share"] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export const DEFAULT_URL_LIFETIME_SECONDS = 3600;
@@ -26,6 +27,11 @@ export interface TokenClaims {
   tenantId: string;
   /** Bound into the signature too, e.g. an upload's byte cap. */
   extra?: string;
+}
+
+/** The `extra` claim that binds a download name into a media URL's signature. */
+export function filenameBinding(filename: string | undefined): string | undefined {
+  return filename === undefined ? undefined : `name=${filename}`;
 }
 
 export class TokenService {
@@ -60,6 +66,16 @@ export class TokenService {
     const given = Buffer.from(match[3]!, "latin1");
     const wanted = Buffer.from(this.mac(expected, expiry), "latin1");
     return given.length === wanted.length && timingSafeEqual(given, wanted);
+  }
+
+  /** A token that expires exactly at `expiry` (Unix seconds): a playlist's segment URLs share its expiry. */
+  signUntil(claims: TokenClaims, expiry: number): string {
+    return `${expiry}.${claims.purpose}.${this.mac(claims, expiry)}`;
+  }
+
+  /** The expiry (Unix seconds) a well-formed token carries; check it with verify first. */
+  static expiryOf(token: string): number {
+    return Number(token.split(".")[0]);
   }
 
   private mac(claims: TokenClaims, expiry: number): string {

@@ -334,8 +334,31 @@ export class VideoJobStateMachine {
       return updated;
     });
     if (!finished) await releaseMedia(this.deps.dataSource, kept);
-    else this.deps.metrics?.jobEnded("SUCCEEDED", finished.seconds);
+    else {
+      this.deps.metrics?.jobEnded("SUCCEEDED", finished.seconds);
+      // After the commit, outside it: the renditions never hold up SUCCEEDED (each cut gets its
+      // own ladder). A crash right here leaves a video without renditions: it plays as MP4.
+      for (const mediaId of [result.videoMediaId, result.unbrandedVideoMediaId]) {
+        if (!mediaId) continue;
+        await this.deps.queue.renderRenditions(jobId, mediaId).catch((error: unknown) => {
+          this.deps.logger.warn({ jobId, err: error }, "could not enqueue the renditions");
+        });
+      }
+    }
     return finished !== null;
+  }
+
+  /** The ladder of the job's current video is stored: one event, unless the video was replaced. */
+  async renditionsReady(jobId: string, mediaId: string, labels: string[]): Promise<boolean> {
+    return await this.transaction(async (manager) => {
+      const [current] = await manager.query(
+        "SELECT 1 FROM video_job WHERE id = $1 AND (video_media_id = $2 OR unbranded_video_media_id = $2) FOR UPDATE",
+        [jobId, mediaId],
+      );
+      if (!current) return false;
+      await appendJobEvent(manager, jobId, { type: "RENDITIONS_READY", renditions: { mediaId, labels } });
+      return true;
+    });
   }
 
   /** Any unfinished status → CANCELLED, with its running and pending parts; running renders notice within a tick. */

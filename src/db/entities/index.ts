@@ -5,6 +5,7 @@ import { CampaignEntity } from "./campaign.entity.js";
 import { JobEventEntity } from "./job-event.entity.js";
 import { MediaEntity } from "./media.entity.js";
 import { SceneEntity } from "./scene.entity.js";
+import { ShareLinkEntity } from "./share-link.entity.js";
 import { TenantEntity } from "./tenant.entity.js";
 import { TenantQuotaEntity } from "./tenant-quota.entity.js";
 import { TenantStorageEntity } from "./tenant-storage.entity.js";
@@ -12,6 +13,7 @@ import { UsageEventEntity } from "./usage-event.entity.js";
 import { VideoJobEntity } from "./video-job.entity.js";
 import { VideoJobBatchEntity } from "./video-job-batch.entity.js";
 import { VideoJobBatchItemEntity } from "./video-job-batch-item.entity.js";
+import { VideoRenditionEntity } from "./video-rendition.entity.js";
 import { WebhookAttemptEntity } from "./webhook-attempt.entity.js";
 import { WebhookDeliveryEntity } from "./webhook-delivery.entity.js";
 import { WebhookEndpointEntity } from "./webhook-endpoint.entity.js";
@@ -25,6 +27,7 @@ export {
   JobEventEntity,
   MediaEntity,
   SceneEntity,
+  ShareLinkEntity,
   TenantEntity,
   TenantQuotaEntity,
   TenantStorageEntity,
@@ -32,6 +35,7 @@ export {
   VideoJobBatchEntity,
   VideoJobBatchItemEntity,
   VideoJobEntity,
+  VideoRenditionEntity,
   WebhookAttemptEntity,
   WebhookDeliveryEntity,
   WebhookEndpointEntity,
@@ -57,4 +61,6 @@ export const ENTITIES = [
   TenantQuotaEntity,
   TenantStorageEntity,
   UsageEventEntity,
+  VideoRenditionEntity,
+  ShareLinkEntity,
 ];

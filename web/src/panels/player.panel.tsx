@@ -3,26 +3,29 @@ import { memo } from "react";
 import { downloadUrl } from "../api/same-origin.js";
 import { useStableMediaUrl } from "../api/stable-media-url.js";
 import { CostTable } from "../components/cost-table.js";
+import { HlsVideo } from "../components/hls-video.js";
 import { formatBytes } from "../format.js";
 import type { JobPanelProps } from "../pages/job.page.js";
 import { Panel } from "./panel.js";
 
 /**
- * The finished video (seekable: the media route honours Range), its download, and what it cost.
+ * The finished video (seekable: the media route honours Range; the HLS ladder once its renditions
+ * are ready), its download, and what it cost.
  * Memoised on the job: progress events do not re-render the player.
  */
 export const PlayerPanel = memo(
   function PlayerPanel({ job }: JobPanelProps) {
     const src = useStableMediaUrl(job.video?.url);
     const poster = useStableMediaUrl(job.video?.posterUrl);
+    const hls = useStableMediaUrl(job.video?.hlsUrl);
     return (
       <Panel title="Video">
         {job.video && src ? (
           <Stack>
-            {/* biome-ignore lint/a11y/useMediaCaption: the video has music and no speech */}
-            <video
+            <HlsVideo
               key={src}
-              src={src}
+              mp4Url={src}
+              hlsUrl={hls}
               poster={poster}
               controls
               preload="metadata"
