@@ -17,7 +17,9 @@ import { createLogger } from "../../src/logger.js";
 import { ReplicateClient } from "../../src/providers/replicate/replicate-client.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
+import { uploadBrandAsset } from "../helpers/listing.js";
 import { multipart, type PhotoTenant, pathOf, photoTenant, storageProbe } from "../helpers/photos.js";
+import { SAMPLE_LOGO_SVG } from "../helpers/render-fixtures.js";
 
 const IDLE_MS = 1_000;
 /** A stalled client is cut off after IDLE_MS; allow for a loaded machine, not for "never". */
@@ -320,8 +322,18 @@ describe("HTTP hardening on a real socket", () => {
     }
   });
 
-  it("checks brand.logoAssetId: this tenant's READY photo only (ABUSE 49)", async () => {
-    const [photo] = (await alice.addPhotos(["pool-01.jpg"])).values();
+  it("checks brand.logoAssetId: this tenant's READY logo only (ABUSE 49)", async () => {
+    const [listingPhoto] = (await alice.addPhotos(["pool-01.jpg"])).values();
+    const logo = await uploadBrandAsset(
+      app,
+      alice.key,
+      alice.campaignId,
+      "LOGO",
+      "logo.svg",
+      Buffer.from(SAMPLE_LOGO_SVG),
+      "image/svg+xml",
+    );
+    const photo = { id: logo };
     const pending = await alice.createUpload({
       campaignId: alice.campaignId,
       filename: "later.jpg",
@@ -338,6 +350,11 @@ describe("HTTP hardening on a real socket", () => {
     assert.equal(own.body.data?.createCampaign.brand.logoAssetId, photo!.id);
     assert.equal((await create(bob.key, photo!.id)).body.errors?.[0]?.extensions?.code, "NOT_FOUND");
     assert.equal((await create(alice.key, "not-an-id")).body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
+    // a listing photo is not a logo
+    assert.equal(
+      (await create(alice.key, listingPhoto!.id)).body.errors?.[0]?.extensions?.code,
+      "BAD_USER_INPUT",
+    );
     assert.equal(
       (await create(alice.key, pending.body.data!.createAssetUpload.asset.id)).body.errors?.[0]?.extensions
         ?.code,

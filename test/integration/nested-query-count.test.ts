@@ -70,7 +70,12 @@ describe("nested fields are batched: SQL statements do not grow with rows", () =
   let counter: ReturnType<typeof statementCounter>;
 
   before(async () => {
-    app = await startInProcessApp({ RATE_LIMIT_PER_MINUTE: "10000" }, { workers: false });
+    // The large shape's queries cost more than the default budget allows: this test counts SQL
+    // statements, not query cost (test/integration/request-guard.test.ts covers the limit).
+    app = await startInProcessApp(
+      { RATE_LIMIT_PER_MINUTE: "10000", GRAPHQL_MAX_COST: "1000000", GRAPHQL_COST_PER_MINUTE: "0" },
+      { workers: false },
+    );
     counter = statementCounter(poolOf(app.services.dataSource));
   });
   after(async () => {

@@ -104,9 +104,10 @@ describe("usage", () => {
       );
 
     const seconds = jobs.map((job) => job.durationSeconds!);
+    // 2 scenes × 2 s and the 3 s outro card of the listing video
     assert.ok(
-      seconds.every((s) => Math.abs(s - 4) < 0.1),
-      `4 s videos, got ${seconds.join(", ")}`,
+      seconds.every((s) => Math.abs(s - 7) < 0.1),
+      `7 s videos, got ${seconds.join(", ")}`,
     );
     const usage = await ask(key);
     assert.deepEqual(
