@@ -1,7 +1,7 @@
 /**
  * A real propvid for benchmarks: `propvid serve --role all` in its own process (the CLI's boot,
  * an embedded PostgreSQL in a scratch directory), driven over HTTP like a client would: the admin
- * key from the first-start banner, a campaign, the fixture photos uploaded by multipart.
+ * key the first start writes to the data dir, a campaign, the fixture photos uploaded by multipart.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -9,7 +9,13 @@ import os from "node:os";
 import path from "node:path";
 import { fixturePhoto } from "../test/helpers/fixtures.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
-import { childEnv, gql, type ServerProcess, startServerProcess } from "../test/helpers/server-process.js";
+import {
+  childEnv,
+  gql,
+  runCli,
+  type ServerProcess,
+  startServerProcess,
+} from "../test/helpers/server-process.js";
 
 export interface BenchServer {
   url: string;
@@ -18,10 +24,12 @@ export interface BenchServer {
   process: ServerProcess;
   /** GraphQL as this tenant; throws on errors. */
   query<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** A new key (read, write) for another tenant, created by `propvid keys create` on this data dir. */
+  keyForTenant(tenant: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-const BANNER_KEY = /^\s+(pv_[0-9a-f]{10}_[A-Za-z0-9_-]{43})$/m;
+const ADMIN_KEY = /^(pv_[0-9a-f]{10}_[A-Za-z0-9_-]{43})$/m;
 
 /** Starts the server on a fresh data dir and uploads the photos (default: the seven-scene set). */
 export async function startBenchServer(
@@ -29,24 +37,25 @@ export async function startBenchServer(
   photos = SEVEN_SCENE_PHOTOS,
   /** Settings for this benchmark's server on top of the defaults below. */
   env: Record<string, string> = {},
+  /** `api` leaves created jobs QUEUED: no worker in the process renders them. */
+  role: "all" | "api" = "all",
 ): Promise<BenchServer> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), `propvid-${name}-`));
   chmodSync(scratch, 0o755); // the postgres system user must be able to enter it
   let child: ServerProcess | undefined;
   try {
-    child = await startServerProcess(
-      childEnv({
-        PROPVID_DATA_DIR: path.join(scratch, "data"),
-        NODE_ENV: "development",
-        LOG_LEVEL: "info",
-        RATE_LIMIT_PER_MINUTE: "0",
-        ...env,
-      }),
-      ["--role", "all"],
-      180_000,
-    );
-    const key = BANNER_KEY.exec(child.output())?.[1];
-    if (!key) throw new Error(`no admin key in the first-start banner:\n${child.output()}`);
+    const dataDir = path.join(scratch, "data");
+    const serverEnv = childEnv({
+      PROPVID_DATA_DIR: dataDir,
+      NODE_ENV: "development",
+      LOG_LEVEL: "info",
+      RATE_LIMIT_PER_MINUTE: "0",
+      ...env,
+    });
+    child = await startServerProcess(serverEnv, ["--role", role], 180_000);
+    // Not a TTY, so the first start writes the admin key to a 0600 file in the data dir, not to stdout.
+    const key = ADMIN_KEY.exec(await readFile(path.join(dataDir, "admin-key"), "utf8"))?.[1];
+    if (!key) throw new Error(`no admin key in the data dir:\n${child.output()}`);
     const url = child.url;
     const query = async <T>(text: string, variables?: Record<string, unknown>): Promise<T> => {
       const { status, body } = await gql<T>(url, key, text, variables);
@@ -65,6 +74,15 @@ export async function startBenchServer(
       campaignId: createCampaign.id,
       process: running,
       query,
+      async keyForTenant(tenant) {
+        // The CLI attaches to the server's embedded PostgreSQL under the same data dir.
+        const created = await runCli(
+          ["keys", "create", "--tenant", tenant, "--scopes", "read,write"],
+          serverEnv,
+        );
+        if (created.code !== 0) throw new Error(`keys create --tenant ${tenant}: ${created.stderr}`);
+        return created.stdout.trim();
+      },
       async stop() {
         await running.stop();
         rmSync(scratch, { recursive: true, force: true });
@@ -153,6 +171,41 @@ export function latency(samples: readonly number[]): Latency {
   const at = (p: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)!, count: sorted.length };
+}
+
+/** A process's resident memory in MiB (Linux /proc). */
+export async function rssMiB(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+  return kib / 1024;
+}
+
+/**
+ * `clients` concurrent loops, each sending its next request as soon as the last one is answered,
+ * for `seconds`: every request's latency, and how many failed (`request` resolved false or threw).
+ */
+export async function closedLoop(
+  clients: number,
+  seconds: number,
+  request: () => Promise<boolean>,
+): Promise<{ samples: number[]; errors: number }> {
+  const samples: number[] = [];
+  let errors = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        try {
+          if (!(await request())) errors++;
+        } catch {
+          errors++;
+        }
+        samples.push(performance.now() - started);
+      }
+    }),
+  );
+  return { samples, errors };
 }
 
 export const formatLatency = (l: Latency): string =>
