@@ -208,9 +208,11 @@ export function createServices(deps: {
     purpose: TokenPurpose,
     lifetimeSeconds: number,
     filename?: string,
+    exact = false,
   ) => {
-    // View URLs end on a shared boundary, so a page refetched within it gets the same URLs (cache hits).
-    const align = purpose === "view" || purpose === "share" ? VIEW_URL_ALIGN_SECONDS : 1;
+    // View URLs end on a shared boundary, so a page refetched within it gets the same URLs (cache
+    // hits); `exact` keeps the lifetime as asked (a webhook's URL is valid 24 h, not up to 10 min more).
+    const align = !exact && (purpose === "view" || purpose === "share") ? VIEW_URL_ALIGN_SECONDS : 1;
     // A download's name is bound into the signature, so nobody can rename our bytes.
     const extra = filenameBinding(filename);
     const { token, expiresAt } = tokens.sign(
@@ -264,7 +266,7 @@ export function createServices(deps: {
       secrets: webhookSecrets,
       sender: { policy: outboundPolicy },
       signMedia: (tenantId, mediaId, lifetimeSeconds) =>
-        signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds),
+        signedMediaUrl(tenantId, mediaId, "view", lifetimeSeconds, undefined, true),
       logger: logger.child({ component: "webhooks" }),
       metrics,
     }),

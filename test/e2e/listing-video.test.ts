@@ -51,6 +51,7 @@ describe("listing video: both cuts of a 7-scene job, OCR and QR", () => {
         REPLICATE_BASE_URL: replicate.baseUrl,
         REPLICATE_WEBHOOK_SECRET: secret,
         PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1",
+        REPLICATE_OUTPUT_HOSTS: "127.0.0.1",
       },
       { listen: true },
     );

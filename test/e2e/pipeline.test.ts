@@ -7,6 +7,7 @@ import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
 import { SceneEntity } from "../../src/db/entities/index.js";
 import { probeMedia } from "../../src/media/ffmpeg.runner.js";
+import { currentWorkDir } from "../../src/media/work-dir.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
@@ -249,8 +250,10 @@ describe("video pipeline with the embedded providers", () => {
 
   it("cancels a job while a scene renders: the render stops within a second, nothing more is stored", async (t) => {
     const created = await app.services.pipeline.create(tenantId, { campaignId, sceneCount: 3 });
+    // Renders work in this process's work directory (under the data dir), not the OS temp dir.
+    const workDir = await currentWorkDir();
     const sceneDirs = () =>
-      readdirSync(os.tmpdir()).filter((name) => name.startsWith(`propvid-scene-${created.id.slice(0, 8)}`));
+      readdirSync(workDir).filter((name) => name.startsWith(`propvid-scene-${created.id.slice(0, 8)}`));
     // A scene is under way: its render has reported progress, and its encoder is running.
     await until(
       async () =>
@@ -269,7 +272,7 @@ describe("video pipeline with the embedded providers", () => {
       [created.id],
     );
     assert.ok(running.length > 0, "a scene is RUNNING with progress");
-    const dirs = sceneDirs().map((name) => path.join(os.tmpdir(), name));
+    const dirs = sceneDirs().map((name) => path.join(workDir, name));
     const encoders = ffmpegChildren();
     assert.ok(dirs.length > 0, "its render's working directory exists");
     assert.ok(encoders.length > 0, "its encoder runs");

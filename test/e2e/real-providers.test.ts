@@ -132,8 +132,8 @@ describe("video pipeline with the real providers (local fakes)", () => {
     assert.ok(replicate.webhooksSent.some((w) => w.status === 200));
     assert.equal(
       replicate.creates.filter((c) => c.model === "meta/musicgen").length,
-      1,
-      "31 s fits one MusicGen prediction",
+      2,
+      "31 s takes two MusicGen predictions (30 s at most each), joined on a re-anchored tail",
     );
 
     // Itemised actual cost: every scene's VIDEO item is the provider's charge.

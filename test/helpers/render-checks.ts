@@ -87,7 +87,9 @@ export async function decodeQr(pngFile: string): Promise<string | null> {
     info.width,
     info.height,
   );
-  return code?.data ?? null;
+  // jsQR now and then "finds" a code with an empty payload in photo texture (a window grid that
+  // looks like finder patterns); a code of ours always carries the listing URL.
+  return code?.data ? code.data : null;
 }
 
 /** OCR words and QR content of the frame at `atSeconds`. */
