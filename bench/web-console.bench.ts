@@ -29,6 +29,7 @@ import {
   runCli,
   type ServerProcess,
   startServerProcess,
+  startWorkerProcess,
 } from "../test/helpers/server-process.js";
 import type { Benchmark } from "./benchmarks.js";
 
@@ -264,7 +265,7 @@ async function run(): Promise<string[]> {
   let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   try {
     processes.push(await startServerProcess(env, ["--role", "api"]));
-    processes.push(await startServerProcess(env, ["--role", "worker"]));
+    processes.push(await startWorkerProcess(env));
     const origin = processes[0]!.url;
     const key = (await runCli(["keys", "create", "--tenant", "bench"], env)).stdout.trim();
     const campaign = async (name: string, photos: string[]) => {

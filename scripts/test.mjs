@@ -52,31 +52,42 @@ if (tiers.some((tier) => tier !== "unit" && testFiles(tier).length > 0)) {
   });
 }
 
+// Files whose bounds are about time or memory under a stated load (fair queues, 20 concurrent
+// uploads, upload throughput) run after the others, one at a time, so a neighbouring file's CPU
+// does not decide them.
+const ALONE = ["fair-queues.test.js", "upload-memory.test.js", "assets-upload.test.js"];
+
+function runFiles(tier, files, concurrency) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--test",
+        `--test-concurrency=${concurrency}`,
+        "--test-reporter=spec",
+        "--test-timeout=300000",
+        ...files,
+      ],
+      {
+        stdio: "inherit",
+        env: { ...process.env, ...(server?.env ?? {}), NODE_ENV: "test", PROPVID_TEST_TIER: tier },
+      },
+    );
+    child.on("close", (exitCode) => resolve(exitCode ?? 1));
+  });
+}
+
 let failed = false;
 try {
   for (const tier of tiers) {
     const files = testFiles(tier);
     if (files.length === 0) continue;
     process.stdout.write(`\n# tier: ${tier} (${files.length} files)\n`);
+    const alone = files.filter((file) => ALONE.includes(path.basename(file)));
+    const shared = files.filter((file) => !alone.includes(file));
     const concurrency = tier === "unit" ? os.availableParallelism() : 2;
-    const code = await new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          "--test",
-          `--test-concurrency=${concurrency}`,
-          "--test-reporter=spec",
-          "--test-timeout=300000",
-          ...files,
-        ],
-        {
-          stdio: "inherit",
-          env: { ...process.env, ...(server?.env ?? {}), NODE_ENV: "test", PROPVID_TEST_TIER: tier },
-        },
-      );
-      child.on("close", (exitCode) => resolve(exitCode ?? 1));
-    });
-    if (code !== 0) failed = true;
+    if (shared.length > 0 && (await runFiles(tier, shared, concurrency)) !== 0) failed = true;
+    if (alone.length > 0 && (await runFiles(tier, alone, 1)) !== 0) failed = true;
   }
 } finally {
   await server?.stop();

@@ -20,7 +20,7 @@ const VTT = "text/vtt";
 
 export type AssembleVideoDeps = Pick<
   PipelineDeps,
-  "jobs" | "cancellations" | "media" | "ffmpeg" | "logger" | "campaigns" | "tenants" | "assets"
+  "jobs" | "cancellations" | "media" | "ffmpeg" | "logger" | "campaigns" | "tenants" | "assets" | "drawLayers"
 >;
 
 /**
@@ -151,6 +151,7 @@ async function assembleListingCuts(
     signal,
     logger: log,
     clipCues: clipCues(scenes, job.options.secondsPerScene),
+    drawLayers: deps.drawLayers,
   });
   const composedMs = Date.now() - started;
   const assembled = {} as Record<Cut, AssembledVideo>;

@@ -12,7 +12,7 @@ import type { AspectRatio, SceneType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import type { ClipOverlay } from "../providers/types.js";
 import { DEFAULT_COMPOSITION, sceneLayers } from "../render/composition-plan.js";
-import { layerFor } from "../render/cut-renderer.js";
+import type { LayerDrawer } from "../render/layer-drawing.js";
 import type { VideoTemplate } from "../render/listing-format.js";
 import { rasteriseLayer } from "../render/overlay-raster.js";
 import type { OverlaySpec } from "../render/overlay-spec.js";
@@ -102,6 +102,7 @@ export async function sceneOverlays(
   job: VideoJobEntity,
   generative: boolean,
   roomType: string | null,
+  drawLayers: LayerDrawer,
 ): Promise<{ clip: ClipOverlay[]; shown: SceneOverlayColumns[] }> {
   const planned = sceneLayers(
     {
@@ -115,8 +116,9 @@ export async function sceneOverlays(
   );
   const clip: ClipOverlay[] = [];
   const shown: SceneOverlayColumns[] = [];
-  for (const layer of planned) {
-    const drawn = layerFor(spec, layer.ref);
+  const { layers } = await drawLayers({ spec, refs: planned.map((layer) => layer.ref), outros: [] });
+  for (const [index, layer] of planned.entries()) {
+    const drawn = layers[index]!;
     clip.push({
       png: await rasteriseLayer(drawn),
       x: drawn.box.x,

@@ -5,12 +5,14 @@ import type { Logger } from "../logger.js";
 import type { FfmpegBinaries } from "../media/ffmpeg-binaries.js";
 import type { MediaStore } from "../media/media.store.js";
 import type { ProviderRegistry } from "../providers/registry.js";
+import type { LayerDrawer } from "../render/layer-drawing.js";
 import type { AssetService } from "../services/asset.service.js";
 import type { CampaignService } from "../services/campaign.service.js";
 import type { JobPartStateMachine } from "../services/job-part.state-machine.js";
 import type { MetricsService } from "../services/metrics.service.js";
 import type { TenantService } from "../services/tenant.service.js";
 import type { VideoJobStateMachine } from "../services/video-job.state-machine.js";
+import { layerDrawerOf } from "../workers/media-tasks.js";
 
 /** Everything the video pipeline's handlers use; each handler declares the part it takes. */
 export interface PipelineDeps {
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   campaigns: CampaignService;
   tenants: TenantService;
   metrics: Pick<MetricsService, "sceneRendered">;
+  /** Overlay layers are drawn in a media thread, never on the event loop. */
+  drawLayers: LayerDrawer;
 }
 
 export function pipelineDeps(services: Services): PipelineDeps {
@@ -45,5 +49,6 @@ export function pipelineDeps(services: Services): PipelineDeps {
     campaigns: services.campaigns,
     tenants: services.tenants,
     metrics: services.metrics,
+    drawLayers: layerDrawerOf(services.workers),
   };
 }

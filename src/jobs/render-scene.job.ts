@@ -33,6 +33,7 @@ export type RenderSceneDeps = Pick<
   | "campaigns"
   | "tenants"
   | "metrics"
+  | "drawLayers"
 >;
 
 /**
@@ -91,6 +92,7 @@ async function renderClip(
           photos.find((photo) => photo.id === scene.firstAssetId)?.roomType ??
             photos.find((photo) => photo.id === scene.firstAssetId)?.roomTypeGuess ??
             null,
+          deps.drawLayers,
         )
       : { clip: [], shown: [] };
     const started = Date.now();

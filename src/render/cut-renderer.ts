@@ -16,7 +16,8 @@ import {
   overlayKey,
   type PlannedSegment,
 } from "./composition-plan.js";
-import { type Cut, outroLayer } from "./outro-card.js";
+import { drawLayersHere, type LayerDrawer } from "./layer-drawing.js";
+import type { Cut } from "./outro-card.js";
 import { burnOverlaysArgs, type CutListEntry, cutListContent, outroClipArgs } from "./overlay-commands.js";
 import { captionLayer, disclosureLayer, type OverlayLayer, titleLayer } from "./overlay-layers.js";
 import { outroBackground, rasteriseLayer } from "./overlay-raster.js";
@@ -40,6 +41,8 @@ export interface RenderCutsOptions {
    * timeline: added to both cuts' captions tracks.
    */
   clipCues?: readonly CaptionCue[];
+  /** Where layers are drawn (the pipeline: a media thread); default in this thread. */
+  drawLayers?: LayerDrawer;
 }
 
 export interface RenderedCut {
@@ -96,22 +99,28 @@ export async function renderCuts(
     timings[kind] += performance.now() - started;
   };
 
-  // 1. every distinct overlay once
+  // 1. every distinct overlay once, drawn together (off the event loop when a drawer is given)
   const placed = new Map<string, PlacedLayer>();
   const outros = new Map<string, PlacedLayer>();
   await time("layers", async () => {
-    let count = 0;
+    const refs = new Map<string, OverlayRef>();
+    const outroCuts = new Map<string, Cut>();
     for (const segment of plan.segments) {
       if (segment.kind === "burn") {
-        for (const { ref } of segment.layers) {
-          const key = overlayKey(ref);
-          if (!placed.has(key))
-            placed.set(key, await placeLayer(workDir, `layer-${count++}`, layerFor(spec, ref)));
-        }
+        for (const { ref } of segment.layers) refs.set(overlayKey(ref), ref);
       } else if (segment.kind === "outro") {
-        const cut: Cut = segment.cut === "shared" ? "unbranded" : segment.cut;
-        outros.set(segment.id, await placeLayer(workDir, `card-${segment.cut}`, await outroLayer(spec, cut)));
+        outroCuts.set(segment.id, segment.cut === "shared" ? "unbranded" : segment.cut);
       }
+    }
+    const draw = options.drawLayers ?? drawLayersHere;
+    const drawn = await draw({ spec, refs: [...refs.values()], outros: [...outroCuts.values()] });
+    let count = 0;
+    for (const [index, key] of [...refs.keys()].entries())
+      placed.set(key, await placeLayer(workDir, `layer-${count++}`, drawn.layers[index]!));
+    for (const [index, [id, cut]] of [...outroCuts.entries()].entries()) {
+      const segment = plan.segments.find((candidate) => candidate.id === id);
+      const name = segment?.kind === "outro" ? segment.cut : cut;
+      outros.set(id, await placeLayer(workDir, `card-${name}`, drawn.outros[index]!));
     }
   });
 

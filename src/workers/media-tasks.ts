@@ -9,6 +9,8 @@ import type { Logger } from "../logger.js";
 import type { PixelMetrics, Pixels } from "../media/image-metrics.js";
 import type { VideoClipRequest } from "../providers/local/clip-encoder.js";
 import type { ScoreAudioRequest } from "../providers/local/score-renderer.js";
+import type { DrawnLayers, LayerDrawer, LayerRequest } from "../render/layer-drawing.js";
+import { reviveLayers } from "../render/layer-drawing.js";
 import type { TaskSpec } from "./worker-messages.js";
 import { WorkerPool } from "./worker-pool.js";
 
@@ -23,6 +25,8 @@ export type MediaTasks = {
   "score-audio": TaskSpec<ScoreAudioRequest, { frames: number }, Uint8Array>;
   /** Image analysis's numbers for a decoded photo (ingest). */
   "image-metrics": TaskSpec<Pixels, PixelMetrics>;
+  /** On-screen layers drawn (text layout, QR codes, SVG): the listing video's overlays. */
+  "overlay-layers": TaskSpec<LayerRequest, DrawnLayers>;
 };
 
 export type MediaWorkerPool = WorkerPool<MediaTasks>;
@@ -44,4 +48,9 @@ export function createMediaWorkerPool(options: {
     name: "propvid-media",
     script: new URL("./media.worker.js", import.meta.url),
   });
+}
+
+/** Draws overlay layers in a media thread, off the event loop (src/render/layer-drawing.ts). */
+export function layerDrawerOf(workers: MediaWorkerPool): LayerDrawer {
+  return async (request) => reviveLayers(await workers.run("overlay-layers", request));
 }

@@ -8,6 +8,7 @@
 import { pixelMetrics } from "../media/image-metrics.js";
 import { encodeClip } from "../providers/local/clip-encoder.js";
 import { scoreWav } from "../providers/local/score-renderer.js";
+import { drawLayersHere, reviveSpec } from "../render/layer-drawing.js";
 import type { MediaTasks } from "./media-tasks.js";
 import { serveTasks } from "./task-host.js";
 
@@ -24,4 +25,5 @@ serveTasks<MediaTasks>({
     return { frames };
   },
   "image-metrics": (pixels) => pixelMetrics(pixels),
+  "overlay-layers": (request) => drawLayersHere({ ...request, spec: reviveSpec(request.spec) }),
 });

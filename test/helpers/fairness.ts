@@ -26,6 +26,8 @@ export function fairnessProviders(dir: string): ProviderFactory {
           name: JOB.videoProvider,
           seconds: SCENE_SECONDS,
           clip: localClipOnce({ ffmpeg: ffmpeg.ffmpeg, workers, dir }),
+          // queueing is measured here: no FFmpeg burn of the titles on every clip
+          overlaysBurned: true,
         }),
       )
       .addMusic(reusedLocalScore({ workers, dir, name: JOB.musicProvider }));

@@ -24,6 +24,11 @@ export function fixedTimeVideo(options: {
   seconds: number;
   clip: ClipSource;
   usdPerClip?: number;
+  /**
+   * Answer as a provider that drew the overlays itself (as the local renderer does), so the
+   * pipeline does not burn them with FFmpeg: a scenario that measures queueing, not CPU.
+   */
+  overlaysBurned?: boolean;
 }): ProviderEntry<VideoProvider> {
   const provider: VideoProvider = {
     name: options.name,
@@ -34,7 +39,11 @@ export function fixedTimeVideo(options: {
       const rest = Math.max(0, options.seconds * 1000 - (Date.now() - started));
       await new Promise((resolve) => setTimeout(resolve, rest));
       request.onProgress?.(1);
-      return { outFile: request.outFile, costUsd: options.usdPerClip ?? 0 };
+      return {
+        outFile: request.outFile,
+        costUsd: options.usdPerClip ?? 0,
+        overlaysBurned: options.overlaysBurned === true,
+      };
     },
   };
   return {
