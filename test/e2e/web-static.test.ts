@@ -80,7 +80,7 @@ describe("the web console's static files", () => {
   it("never shadows the API: unknown API paths and missing files stay a JSON 404", async () => {
     for (const [method, url] of [
       ["GET", "/v1/nothing-here"],
-      ["GET", "/v1/media/not-a-media-id/extra"],
+      ["GET", "/v1/media/not-a-media-id/extra/more"],
       ["POST", "/v1/nothing"],
       ["GET", "/assets/missing-0000.js"],
       ["GET", "/favicon.ico"],

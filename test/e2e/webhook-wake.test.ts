@@ -59,6 +59,7 @@ describe("the two-machine layout on Replicate, woken by webhooks only", () => {
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       REPLICATE_API_TOKEN: TOKEN,
       REPLICATE_BASE_URL: replicate.baseUrl,
+      REPLICATE_OUTPUT_HOSTS: "127.0.0.1",
       REPLICATE_WEBHOOK_SECRET: secret,
       REPLICATE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       RENDER_CONCURRENCY: "3",

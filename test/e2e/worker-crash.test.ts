@@ -98,13 +98,19 @@ describe("a worker killed mid-render", () => {
       const orphans = await client.query(
         `SELECT count(*)::int AS n FROM media m WHERE m.content_type = 'video/mp4'
            AND NOT EXISTS (SELECT 1 FROM scene s WHERE s.clip_media_id = m.id)
-           AND NOT EXISTS (SELECT 1 FROM video_job j WHERE j.video_media_id = m.id)`,
+           AND NOT EXISTS (SELECT 1 FROM video_job j WHERE m.id IN (j.video_media_id, j.unbranded_video_media_id))
+           AND NOT EXISTS (SELECT 1 FROM video_rendition r WHERE r.media_id = m.id)`,
       );
       assert.equal(orphans.rows[0].n, 0, "no stray clip stored by the killed attempt");
-      // The running process's work directory holds nothing but its heartbeat once the job is done.
+      // The running process's work directory holds nothing but its heartbeat once the job is done
+      // (and the renditions that follow SUCCEEDED have finished with their scratch folder).
       const dirs = readdirSync(workRoot);
       assert.equal(dirs.length, 1);
-      assert.deepEqual(readdirSync(path.join(workRoot, dirs[0]!)), ["alive"]);
+      const own = path.join(workRoot, dirs[0]!);
+      const deadline = Date.now() + 120_000;
+      while (readdirSync(own).some((name) => name.startsWith("propvid-renditions-")) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.deepEqual(readdirSync(own), ["alive"]);
     } finally {
       await client.end();
     }
