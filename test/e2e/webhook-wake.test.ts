@@ -59,7 +59,9 @@ describe("the two-machine layout on Replicate, woken by webhooks only", () => {
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       REPLICATE_API_TOKEN: TOKEN,
       REPLICATE_BASE_URL: replicate.baseUrl,
+      // the stand-in serves its outputs from loopback: allowed here, as in the other provider tests
       REPLICATE_OUTPUT_HOSTS: "127.0.0.1",
+      PROPVID_TEST_ALLOW_LOOPBACK_FETCH: "1",
       REPLICATE_WEBHOOK_SECRET: secret,
       REPLICATE_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
       RENDER_CONCURRENCY: "3",
