@@ -10,24 +10,24 @@ import * as fontkit from "fontkit";
 export const FONT_WEIGHTS = ["regular", "medium", "semibold", "bold"] as const;
 export type FontWeight = (typeof FONT_WEIGHTS)[number];
 
-const FILES: Record<FontWeight, string> = {
-  regular: "400Regular/Inter_400Regular.ttf",
-  medium: "500Medium/Inter_500Medium.ttf",
-  semibold: "600SemiBold/Inter_600SemiBold.ttf",
-  bold: "700Bold/Inter_700Bold.ttf",
-};
-
-const PACKAGE = "@expo-google-fonts/inter";
 const require = createRequire(import.meta.url);
+
+// Whole specifiers, resolved through Node's module resolution: the dependency is visible here.
+const FILES: Record<FontWeight, () => string> = {
+  regular: () => require.resolve("@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf"),
+  medium: () => require.resolve("@expo-google-fonts/inter/500Medium/Inter_500Medium.ttf"),
+  semibold: () => require.resolve("@expo-google-fonts/inter/600SemiBold/Inter_600SemiBold.ttf"),
+  bold: () => require.resolve("@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf"),
+};
 
 /** Absolute path of a packaged font file. */
 export function fontFile(weight: FontWeight): string {
-  return require.resolve(`${PACKAGE}/${FILES[weight]}`);
+  return FILES[weight]();
 }
 
 /** Absolute path of the font's licence text, shipped inside the package. */
 export function fontLicenceFile(): string {
-  return require.resolve(`${PACKAGE}/LICENSE_FONT`);
+  return require.resolve("@expo-google-fonts/inter/LICENSE_FONT");
 }
 
 /** A parsed font (fontkit). */
@@ -40,7 +40,7 @@ export function loadFont(weight: FontWeight): Font {
   let font = cache.get(weight);
   if (!font) {
     const opened = fontkit.openSync(fontFile(weight));
-    if (!("layout" in opened)) throw new Error(`${FILES[weight]} is a collection, not a font`);
+    if (!("layout" in opened)) throw new Error(`${fontFile(weight)} is a collection, not a font`);
     font = opened;
     cache.set(weight, font);
   }
