@@ -1,5 +1,9 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { type AppRole, type RunningApp, type StartAppOptions, startApp } from "../src/app.js";
 import { parseConfig } from "../src/config.js";
+import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { silentLogger } from "../src/logger.js";
 
 /**
@@ -26,4 +30,39 @@ export async function startBenchApp(options: {
     bossPoolSize: options.bossPoolSize,
     providers: options.providers,
   });
+}
+
+/**
+ * A throwaway embedded PostgreSQL (fsync off) in a scratch folder, and the benchmark app on it,
+ * both gone when `use` returns or throws.
+ */
+export async function withBenchApp<T>(
+  name: string,
+  options: Omit<Parameters<typeof startBenchApp>[0], "databaseUrl" | "providers"> & {
+    providers?: (scratch: string) => StartAppOptions["providers"];
+  },
+  use: (app: RunningApp) => Promise<T>,
+): Promise<T> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), `propvid-${name}-bench-`));
+  chmodSync(scratch, 0o755); // the postgres system user must be able to enter it
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(scratch, "postgres"),
+    logger: silentLogger,
+    settings: { fsync: "off", synchronous_commit: "off" },
+  });
+  try {
+    const app = await startBenchApp({
+      ...options,
+      databaseUrl: server.url,
+      providers: options.providers?.(scratch),
+    });
+    try {
+      return await use(app);
+    } finally {
+      await app.stop({ graceful: false });
+    }
+  } finally {
+    await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

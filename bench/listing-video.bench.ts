@@ -1,23 +1,11 @@
-/**
- * The listing video's cost (issue 12), through the real pipeline (startApp, embedded providers):
- * the same 7-scene job made plain (no overlays, one 28 s cut: the video before issue 12) and as
- * a listing video (title, room captions, outro card, branded and unbranded cuts, captions
- * tracks: 31 s), in the same run. Goal: the listing job ≤ 1.25× the plain one. The overlay
- * composition at assembly (outros per cut, two stream-copy joins, storing both cuts) is timed
- * from the job's own events ("composing" → COMPLETED) and shown per cut and as a share of the job.
- */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres.js";
 import { AssetEntity, VideoJobEntity } from "../src/db/entities/index.js";
 import { isTerminalJobStatus } from "../src/db/entities/video-job.entity.js";
-import { silentLogger } from "../src/logger.js";
 import { estimateItems, inputHash, normaliseOptions } from "../src/services/video-pipeline.service.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
 import { SAMPLE_AGENT, SAMPLE_LISTING_URL, SAMPLE_LOGO_SVG } from "../test/helpers/render-fixtures.js";
-import { startBenchApp } from "./bench-app.js";
+import { withBenchApp } from "./bench-app.js";
 import type { Benchmark } from "./benchmarks.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../../shared/fixtures/photos");
@@ -30,21 +18,14 @@ interface JobTimes {
 }
 
 async function run(): Promise<string[]> {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), "propvid-listing-bench-"));
-  chmodSync(scratch, 0o755);
-  const server = await startEmbeddedPostgres({
-    dataDir: path.join(scratch, "postgres"),
-    logger: silentLogger,
-    settings: { fsync: "off", synchronous_commit: "off" },
-  });
-  try {
-    const app = await startBenchApp({
-      databaseUrl: server.url,
+  return await withBenchApp(
+    "listing",
+    {
       role: "all",
       env: { PATH: process.env.PATH ?? "" },
       poolSize: 10,
-    });
-    try {
+    },
+    async (app) => {
       const { services } = app;
       const tenant = await services.tenants.ensure("bench");
       const campaign = await services.campaigns.create(tenant.id, { name: "bench house" });
@@ -145,13 +126,8 @@ async function run(): Promise<string[]> {
         `overlay composition at assembly: ${composing.toFixed(1)} s for both cuts, ${(composing / 2).toFixed(1)} s per cut, ` +
           `${((composing / listing.total) * 100).toFixed(1)} % of the job`,
       ];
-    } finally {
-      await app.stop({ graceful: false });
-    }
-  } finally {
-    await server.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  }
+    },
+  );
 }
 
 export const listingVideoBenchmark: Benchmark = {

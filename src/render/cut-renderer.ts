@@ -104,24 +104,25 @@ export async function renderCuts(
   const outros = new Map<string, PlacedLayer>();
   await time("layers", async () => {
     const refs = new Map<string, OverlayRef>();
-    const outroCuts = new Map<string, Cut>();
+    const outroCuts = new Map<string, { cut: Cut; name: string }>();
     for (const segment of plan.segments) {
       if (segment.kind === "burn") {
         for (const { ref } of segment.layers) refs.set(overlayKey(ref), ref);
       } else if (segment.kind === "outro") {
-        outroCuts.set(segment.id, segment.cut === "shared" ? "unbranded" : segment.cut);
+        outroCuts.set(segment.id, {
+          cut: segment.cut === "shared" ? "unbranded" : segment.cut,
+          name: `card-${segment.cut}`,
+        });
       }
     }
     const draw = options.drawLayers ?? drawLayersHere;
-    const drawn = await draw({ spec, refs: [...refs.values()], outros: [...outroCuts.values()] });
+    const cards = [...outroCuts.entries()];
+    const drawn = await draw({ spec, refs: [...refs.values()], outros: cards.map(([, card]) => card.cut) });
     let count = 0;
     for (const [index, key] of [...refs.keys()].entries())
       placed.set(key, await placeLayer(workDir, `layer-${count++}`, drawn.layers[index]!));
-    for (const [index, [id, cut]] of [...outroCuts.entries()].entries()) {
-      const segment = plan.segments.find((candidate) => candidate.id === id);
-      const name = segment?.kind === "outro" ? segment.cut : cut;
-      outros.set(id, await placeLayer(workDir, `card-${name}`, drawn.outros[index]!));
-    }
+    for (const [index, [id, card]] of cards.entries())
+      outros.set(id, await placeLayer(workDir, card.name, drawn.outros[index]!));
   });
 
   // 2. segments: burns and outros are encoded; clips and tails are referenced as they are
