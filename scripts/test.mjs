@@ -53,9 +53,16 @@ if (tiers.some((tier) => tier !== "unit" && testFiles(tier).length > 0)) {
 }
 
 // Files whose bounds are about time or memory under a stated load (fair queues, 20 concurrent
-// uploads, upload throughput) run after the others, one at a time, so a neighbouring file's CPU
-// does not decide them.
-const ALONE = ["fair-queues.test.js", "upload-memory.test.js", "assets-upload.test.js"];
+// uploads, upload throughput, a cancel that stops a render within a second, reconnecting through
+// a database restart) run after the others, one at a time, so a neighbouring file's CPU does not
+// decide them.
+const ALONE = [
+  "fair-queues.test.js",
+  "upload-memory.test.js",
+  "assets-upload.test.js",
+  "pipeline.test.js",
+  "multi-process.test.js",
+];
 
 function runFiles(tier, files, concurrency) {
   return new Promise((resolve) => {
