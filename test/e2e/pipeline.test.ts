@@ -13,15 +13,27 @@ import { fixturePhoto } from "../helpers/fixtures.js";
 import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
 import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../helpers/video-checks.js";
 
-/** The FFmpeg processes this process runs now (the local renderer encodes with one per scene). */
-function ffmpegChildren(): number[] {
+/**
+ * The FFmpeg processes this process runs now that write into one of `dirs` (a scene render's
+ * encoder writes its clip there; other FFmpeg runs, such as an earlier job's renditions, do not).
+ */
+function encodersWritingTo(dirs: readonly string[]): number[] {
   const pids: number[] = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     const stat = procStat(Number(pid));
-    if (stat?.ppid === process.pid && stat.comm.includes("ffmpeg") && stat.state !== "Z")
-      pids.push(Number(pid));
+    if (stat?.ppid !== process.pid || !stat.comm.includes("ffmpeg") || stat.state === "Z") continue;
+    const argv = readArgv(Number(pid));
+    if (argv.some((arg) => dirs.some((dir) => arg.includes(`${dir}/`)))) pids.push(Number(pid));
   }
   return pids;
+}
+
+function readArgv(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
 }
 
 /** A process's name, state and parent from /proc ("pid (comm) state ppid …"); null once it is gone. */
@@ -273,7 +285,7 @@ describe("video pipeline with the embedded providers", () => {
     );
     assert.ok(running.length > 0, "a scene is RUNNING with progress");
     const dirs = sceneDirs().map((name) => path.join(workDir, name));
-    const encoders = ffmpegChildren();
+    const encoders = encodersWritingTo(dirs);
     assert.ok(dirs.length > 0, "its render's working directory exists");
     assert.ok(encoders.length > 0, "its encoder runs");
 
