@@ -1,6 +1,5 @@
 import { createReadStream } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { DataSource } from "typeorm";
 import { VideoRenditionEntity } from "../db/entities/video-rendition.entity.js";
@@ -67,7 +66,7 @@ export class RenditionService {
         signal,
         logger: log,
         // Background work: the lowest priority, behind requests, renders and other jobs' assembly.
-        onSpawn: (pid) => lowestPriority(pid),
+        niceness: 19,
       });
       log.info(
         { ms: Date.now() - started, renditions: planned.map((plan) => plan.label) },
@@ -117,13 +116,5 @@ async function readHead(file: string, length: number): Promise<Buffer> {
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
-  }
-}
-
-function lowestPriority(pid: number): void {
-  try {
-    os.setPriority(pid, 19);
-  } catch {
-    // the process may already have exited; a priority is an optimisation, not a requirement
   }
 }

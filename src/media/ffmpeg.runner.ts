@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import { AppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { ALLOWED_DEMUXERS, probeArgs } from "./ffmpeg-commands.js";
+import { childNiceness, lowerProcessPriority } from "./process-priority.js";
 import { currentWorkDir } from "./work-dir.js";
 
 const STDERR_TAIL_LINES = 40;
@@ -38,6 +39,11 @@ export interface RunOptions {
   stdin?: Readable | ((stdin: Writable) => Promise<void>);
   /** The process started: its pid, which is also its process group's id (it runs detached). */
   onSpawn?: (pid: number) => void;
+  /**
+   * Runs the process at this niceness (0–19) or lower: at least the niceness of the thread that
+   * starts it (process-priority.ts), so that a job's FFmpeg runs yield to the API like its thread.
+   */
+  niceness?: number;
   /** Keep stdout (ffprobe JSON, capability lists); otherwise it is discarded. */
   captureStdout?: boolean;
   logger?: Logger;
@@ -91,6 +97,26 @@ export function parseClock(value: string): number | null {
   if (!match) return null;
   const total = Number(match[2]) * 3600 + Number(match[3]) * 60 + Number(match[4]);
   return match[1] ? -total : total;
+}
+
+/**
+ * The process groups this thread's runs have started and not yet seen exit. A detached child is
+ * not ended with us: when this thread (a job thread, a media thread) or the process exits with
+ * runs in flight — a shutdown past its deadline, a job pg-boss gave up waiting for — they are
+ * killed, so no FFmpeg goes on writing into a work directory that is being removed.
+ */
+const liveGroups = new Set<number>();
+let killOnExit = false;
+
+function killLiveGroups(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  liveGroups.clear();
 }
 
 /** Runs FFmpeg or ffprobe once. Rejects with TIMEOUT, CANCELLED, or PROVIDER_FAILED (exit ≠ 0). */
@@ -174,7 +200,15 @@ export function runFfmpeg(bin: string, args: readonly string[], options: RunOpti
       });
     }
 
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    if (child.pid !== undefined) {
+      liveGroups.add(child.pid);
+      if (!killOnExit) {
+        killOnExit = true;
+        process.once("exit", killLiveGroups);
+      }
+      lowerProcessPriority(child.pid, childNiceness(options.niceness));
+      options.onSpawn?.(child.pid);
+    }
 
     const { stdin } = options;
     if (stdin) {
@@ -213,12 +247,14 @@ export function runFfmpeg(bin: string, args: readonly string[], options: RunOpti
     };
 
     child.on("error", (error) => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       finish(
         failure ??
           new AppError("PROVIDER_FAILED", `${tool} could not start: ${error.message}`, { cause: error }),
       );
     });
     child.on("close", (code, killedBy) => {
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
       if (partial) handleLine(partial);
       if (failure) return finish(failure);
       if (code === 0) return finish(null);

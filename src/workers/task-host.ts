@@ -3,9 +3,9 @@
  * credits arrive, and stops a task the pool cancels. A worker entry module is one call:
  * `serveTasks({ kind: handler, … })`.
  */
-import os from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { AppError } from "../errors.js";
+import { lowerProcessPriority, lowerThreadPriority } from "../media/process-priority.js";
 import { type FromWorker, serializeError, type TaskMap, type ToWorker } from "./worker-messages.js";
 
 /** What a running task can do besides computing its result. */
@@ -133,24 +133,11 @@ class HostedTask implements TaskContext {
   }
 }
 
-/**
- * Lowers a child process's priority (its own process, so on any OS; threads it creates later,
- * x264's, inherit it). The threads themselves are not niced: a niced thread on a busy machine
- * waits long for the CPU, and it is the one that must stop the encoder and clean up on cancel.
- */
-export function lowerProcessPriority(pid: number, niceness: number): void {
-  if (!(niceness > 0)) return;
-  try {
-    os.setPriority(pid, Math.min(19, Math.round(niceness)));
-  } catch {
-    // it exited meanwhile
-  }
-}
-
 /** Serves the pool's tasks on this worker thread until the pool terminates it. */
 export function serveTasks<T extends TaskMap>(handlers: TaskHandlers<T>, port = parentPort): void {
   if (!port) throw new Error("serveTasks runs in a worker thread");
   const niceness = (workerData as { niceness?: number } | null)?.niceness ?? 0;
+  lowerThreadPriority(niceness);
   const tasks = new Map<number, HostedTask>();
   const run = async (task: HostedTask, message: Extract<ToWorker, { type: "start" }>) => {
     const handler = handlers[message.kind] as

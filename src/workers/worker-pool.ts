@@ -17,8 +17,8 @@
  * - Child processes a task starts (the local renderer's encoder) are registered with the pool:
  *   when their task is cancelled or ends without them, or their thread is terminated or crashes,
  *   the pool kills their process groups, so no FFmpeg outlives the work it was for.
- * - The child processes tasks register run at a lower priority (`niceness`): the main thread's API
- *   requests win the CPU over the encoders. The threads are not niced (see task-host.ts).
+ * - The threads and the child processes tasks register run at a lower priority (`niceness`): the
+ *   main thread's API requests win the CPU over frame sampling and the encoders (task-host.ts).
  * - Idle threads are unref'd: a forgotten pool never keeps a process alive.
  */
 import { Readable } from "node:stream";

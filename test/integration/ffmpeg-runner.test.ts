@@ -4,10 +4,11 @@
  * are removed whatever happens, and capabilities are read from the binary.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
 import { AppError } from "../../src/errors.js";
 import { assertSameEncoding } from "../../src/media/assembly.js";
 import { assertAllowedContainer, probeMedia, runFfmpeg, withTempDir } from "../../src/media/ffmpeg.runner.js";
@@ -183,6 +184,52 @@ describe("runFfmpeg", () => {
       }),
       isCode("CANCELLED"),
     );
+  });
+});
+
+/** A process's nice value and state from /proc (null once it is gone). */
+function procNice(pid: number): { nice: number; state: string } | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return { state: fields[0]!, nice: Number(fields[16]) };
+  } catch {
+    return null;
+  }
+}
+
+describe("priorities, and runs whose thread ends", () => {
+  it("runs a niced thread's FFmpeg at its niceness and autogroup, and kills it when the thread exits", async (t) => {
+    if (process.platform !== "linux") return t.skip("thread priorities are Linux's");
+    const worker = new Worker(new URL("../helpers/ffmpeg-thread.worker.js", import.meta.url), {
+      workerData: {
+        ffmpeg: bins.ffmpeg,
+        args: testClipArgs(path.join(dir, "orphan.mp4"), 3600),
+        niceness: 7,
+      },
+    });
+    const started = await new Promise<{ pid: number; lowered: boolean; ownNice: number }>(
+      (resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      },
+    );
+    assert.equal(started.lowered, true);
+    assert.equal(started.ownNice, 7, "the thread itself");
+    assert.equal(procNice(process.pid)?.nice, 0, "not the main thread");
+    assert.equal(procNice(started.pid)?.nice, 7, "its FFmpeg");
+    // Its own session (detached), whose autogroup would otherwise compete with ours at nice 0
+    // (on kernels that schedule by autogroup).
+    if (existsSync("/proc/self/autogroup")) {
+      assert.match(readFileSync(`/proc/${started.pid}/autogroup`, "utf8"), /nice 7$/m);
+    }
+
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.postMessage("exit");
+    await exited;
+    const deadline = Date.now() + 5_000;
+    while (![undefined, "Z"].includes(procNice(started.pid)?.state) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok([undefined, "Z"].includes(procNice(started.pid)?.state), "the run died with its thread");
   });
 });
 
