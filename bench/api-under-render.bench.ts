@@ -6,6 +6,7 @@
  * request kind and phase, and the server's event-loop lateness (perf_hooks
  * monitorEventLoopDelay, read from the test-only GET /v1/debug/event-loop).
  */
+import { Agent, request as httpRequest } from "node:http";
 import os from "node:os";
 import type { EventLoopWindow } from "../src/http/debug.routes.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
@@ -49,6 +50,34 @@ async function largeMediaUrl(server: BenchServer): Promise<string> {
   return urls[best]!;
 }
 
+/**
+ * One request through node:http with a keep-alive agent, counting the body's bytes and keeping
+ * none of them. (`fetch` with `arrayBuffer()` cost the client half a core at this rate, on the
+ * same two cores as the server it measures.)
+ */
+function send(
+  agent: Agent,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { agent, method: options.method ?? "GET", headers: options.headers },
+      (res) => {
+        let bytes = 0;
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
 async function eventLoop(server: BenchServer): Promise<EventLoopWindow> {
   const response = await fetch(`${server.url}/v1/debug/event-loop`, { headers: { "x-api-key": server.key } });
   if (response.status !== 200) throw new Error(`debug endpoint: ${response.status}`);
@@ -66,23 +95,24 @@ async function phase(server: BenchServer, mediaUrl: string, done: Promise<unknow
   const graphql: number[] = [];
   const range: number[] = [];
   const client = async () => {
-    while (!finished) {
-      let started = performance.now();
-      const answer = await fetch(`${server.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-api-key": server.key },
-        body: JSON.stringify({ query: TRIVIAL }),
-      });
-      await answer.arrayBuffer();
-      graphql.push(performance.now() - started);
-      if (answer.status !== 200) throw new Error(`GraphQL ${answer.status}`);
-      started = performance.now();
-      const media = await fetch(mediaUrl, { headers: { range: `bytes=0-${RANGE_BYTES - 1}` } });
-      const bytes = (await media.arrayBuffer()).byteLength;
-      range.push(performance.now() - started);
-      if (media.status !== 206 || bytes !== RANGE_BYTES)
-        throw new Error(`range: ${media.status}, ${bytes} B`);
-      await new Promise((resolve) => setTimeout(resolve, THINK_MS));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const body = JSON.stringify({ query: TRIVIAL });
+    const headers = { "content-type": "application/json", "x-api-key": server.key };
+    try {
+      while (!finished) {
+        let started = performance.now();
+        const answer = await send(agent, `${server.url}/graphql`, { method: "POST", headers, body });
+        graphql.push(performance.now() - started);
+        if (answer.status !== 200) throw new Error(`GraphQL ${answer.status}`);
+        started = performance.now();
+        const media = await send(agent, mediaUrl, { headers: { range: `bytes=0-${RANGE_BYTES - 1}` } });
+        range.push(performance.now() - started);
+        if (media.status !== 206 || media.bytes !== RANGE_BYTES)
+          throw new Error(`range: ${media.status}, ${media.bytes} B`);
+        await new Promise((resolve) => setTimeout(resolve, THINK_MS));
+      }
+    } finally {
+      agent.destroy();
     }
   };
   await Promise.all([done, ...Array.from({ length: CLIENTS }, client)]);

@@ -6,6 +6,7 @@ import { createServices, type ProviderFactory, type Services } from "./container
 import { createDataSource, runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
+import { JobThread } from "./job-thread.js";
 import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
@@ -43,6 +44,13 @@ export interface StartAppOptions {
   poolSize?: number;
   /** Size of pg-boss's own pool. */
   bossPoolSize?: number;
+  /**
+   * Where the `all` role runs its jobs: in this thread (default), or in a job thread of its own
+   * (`serve`: job-thread.ts), so that this thread's event loop serves only requests.
+   */
+  jobs?: "here" | "thread";
+  /** `thread`: this app is a job thread, whose process's metrics another thread exposes. */
+  metricsScope?: "process" | "thread";
 }
 
 export interface RunningApp {
@@ -123,13 +131,21 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       dataSource: database.dataSource,
       boss,
       providers: options.providers,
+      metricsScope: options.metricsScope,
     });
     cleanups.push({ name: "media worker threads", stop: () => services.workers.close() });
     // The one LISTEN connection: job events for this API's subscribers, webhook wake-ups and
     // cancellations for this worker.
     await services.notifications.start();
     cleanups.push({ name: "notification listener", stop: () => services.notifications.stop() });
-    if (role === "worker" || role === "all") {
+    if (role === "all" && options.jobs === "thread") {
+      const thread = await JobThread.start(
+        { config, databaseUrl: database.url, maintenance: options.maintenance ?? false },
+        logger,
+      );
+      cleanups.push({ name: "job thread (its running jobs)", stop: (graceful) => thread.stop(graceful) });
+      services.metrics.addPart(() => thread.metrics());
+    } else if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config);
       // Admits a tenant's waiting jobs when one of its slots frees (any process), and sweeps
       // once a minute for a wake-up nobody heard.

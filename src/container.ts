@@ -132,6 +132,8 @@ export function createServices(deps: {
   boss: PgBoss;
   /** Replaces the provider registry (tests and benchmarks add their own providers). */
   providers?: ProviderFactory;
+  /** `thread`: the services of a job thread, whose process's metrics the main thread exposes. */
+  metricsScope?: "process" | "thread";
 }): Services {
   const { config, logger, dataSource, boss } = deps;
   const ffmpeg = resolveFfmpegBinaries({
@@ -191,7 +193,12 @@ export function createServices(deps: {
   const reader = new JobEventReader(dataSource);
   const registry = new JobWatchRegistry({ listener: notifications, reader, logger });
   const jobEvents = new JobEventsService({ registry, reader, videoJobs, campaigns });
-  const metrics = new MetricsService({ dataSource, boss, subscriptions: () => jobEvents.watcherCount });
+  const metrics = new MetricsService({
+    dataSource,
+    boss,
+    subscriptions: () => jobEvents.watcherCount,
+    scope: deps.metricsScope,
+  });
   const jobStates = new VideoJobStateMachine({
     dataSource,
     queue,

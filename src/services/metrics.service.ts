@@ -1,5 +1,14 @@
 import type { PgBoss } from "pg-boss";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 import type { DataSource } from "typeorm";
 import type { JobStatus } from "../db/entities/video-job.entity.js";
 
@@ -9,6 +18,9 @@ export interface JobMetrics {
   /** A job reached a final status here; `seconds` from its creation, when known. */
   jobEnded(status: JobStatus, seconds?: number): void;
 }
+
+/** One registry's metrics as `getMetricsAsJSON()` gives them (what a job thread sends its process). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** A webhook delivery's outcome, as the delivery code reports it. */
 export type WebhookDeliveryResult = "success" | "failure" | "dead";
@@ -22,6 +34,10 @@ export type WebhookDeliveryResult = "success" | "failure" | "dead";
  *   aggregate with `max`, not `sum`): queue depth from pg-boss, provider cost from the recorded
  *   usage facts, stored bytes from the tenants' counters. Counting these in memory would lose
  *   what other processes (or a crashed one) did.
+ *
+ * A process whose jobs run in a thread of their own (`serve --role all`, jobs/job-thread.ts)
+ * has one registry per thread: the job thread's (scope `thread`) holds only what it observes,
+ * and the main thread's exposition sums it in (`addPart`), so `/metrics` still shows the process.
  */
 export class MetricsService implements JobMetrics {
   readonly registry = new Registry();
@@ -32,9 +48,19 @@ export class MetricsService implements JobMetrics {
   private readonly sceneRender: Histogram<"provider">;
   private readonly webhookDeliveries: Counter<"result">;
 
-  constructor(deps: { dataSource: DataSource; boss: PgBoss; subscriptions: () => number }) {
+  /** Other threads' registries, summed into this one's exposition. */
+  private readonly parts: (() => Promise<MetricsSnapshot>)[] = [];
+
+  constructor(deps: {
+    dataSource: DataSource;
+    boss: PgBoss;
+    subscriptions: () => number;
+    /** `thread`: a job thread's part of its process: no process or cluster-wide figures. */
+    scope?: "process" | "thread";
+  }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    const wholeProcess = deps.scope !== "thread";
+    if (wholeProcess) collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: "propvid_http_request_duration_seconds",
       help: "HTTP requests by method, route pattern and status code.",
@@ -73,6 +99,7 @@ export class MetricsService implements JobMetrics {
       labelNames: ["result"],
       registers,
     });
+    if (!wholeProcess) return;
     new Gauge({
       name: "propvid_subscriptions_active",
       help: "GraphQL subscriptions (job and campaign watches) this process serves now.",
@@ -145,7 +172,23 @@ export class MetricsService implements JobMetrics {
   }
 
   /** The Prometheus text exposition of every metric. */
+  /** Sums another thread's registry into this one's exposition (read at every scrape). */
+  addPart(read: () => Promise<MetricsSnapshot>): void {
+    this.parts.push(read);
+  }
+
+  /** This registry's metrics, for the thread that sums it in. */
+  async snapshot(): Promise<MetricsSnapshot> {
+    return (await this.registry.getMetricsAsJSON()) as MetricsSnapshot;
+  }
+
   async exposition(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    if (this.parts.length === 0) {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    }
+    // A part that cannot answer (its thread restarting) is left out of this scrape.
+    const parts = await Promise.all(this.parts.map((read) => read().catch(() => [])));
+    const merged = AggregatorRegistry.aggregate([await this.snapshot(), ...parts]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
   }
 }

@@ -66,17 +66,21 @@ describe("a worker killed mid-render", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await server.stop("SIGKILL");
-      // What the killed process left in its work directory: the scene's photos, a partial clip.
+      // What the killed process left in its work directories (its API's, its job thread's): the
+      // scene's photos, a partial clip.
       const workRoot = path.join(dataDir, "work");
-      const [killedDir] = readdirSync(workRoot);
-      assert.ok(killedDir, "the killed process had a work directory");
-      const leftBehind = readdirSync(path.join(workRoot, killedDir), { recursive: true }).map(String);
+      const killedDirs = readdirSync(workRoot);
+      assert.equal(killedDirs.length, 2, `the API's and the job thread's: ${killedDirs.join(", ")}`);
+      const leftBehind = killedDirs.flatMap((dir) =>
+        readdirSync(path.join(workRoot, dir), { recursive: true }).map(String),
+      );
       assert.ok(
         leftBehind.some((file) => file.endsWith("first")),
         `a photo was left behind: ${leftBehind.join(", ")}`,
       );
       server = await startServerProcess(env);
-      assert.equal(existsSync(path.join(workRoot, killedDir)), false, "removed at the next start");
+      for (const dir of killedDirs)
+        assert.equal(existsSync(path.join(workRoot, dir)), false, `${dir} removed at the next start`);
       let status = "";
       for (let i = 0; i < 900 && !isTerminalJobStatus(status); i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -102,15 +106,23 @@ describe("a worker killed mid-render", () => {
            AND NOT EXISTS (SELECT 1 FROM video_rendition r WHERE r.media_id = m.id)`,
       );
       assert.equal(orphans.rows[0].n, 0, "no stray clip stored by the killed attempt");
-      // The running process's work directory holds nothing but its heartbeat once the job is done
-      // (and the renditions that follow SUCCEEDED have finished with their scratch folder).
-      const dirs = readdirSync(workRoot);
-      assert.equal(dirs.length, 1);
-      const own = path.join(workRoot, dirs[0]!);
+      // The running process's work directories hold nothing but their heartbeats once the job is
+      // done (and the renditions that follow SUCCEEDED have finished with their scratch folder).
+      const dirs = readdirSync(workRoot).map((dir) => path.join(workRoot, dir));
+      assert.equal(dirs.length, 2);
       const deadline = Date.now() + 120_000;
-      while (readdirSync(own).some((name) => name.startsWith("propvid-renditions-")) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      assert.deepEqual(readdirSync(own), ["alive"]);
+      const busy = () => dirs.some((dir) => readdirSync(dir).some((name) => name.startsWith("propvid-")));
+      while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      for (const dir of dirs) assert.deepEqual(readdirSync(dir), ["alive"]);
+
+      // The job ended in the restarted process's job thread, whose metrics its /metrics sums in;
+      // the process-wide figures appear once.
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /^propvid_video_jobs_total\{status="SUCCEEDED"\} 1$/m);
+      assert.match(metrics, /^propvid_scene_render_seconds_count\{provider="local"\} [1-3]$/m);
+      assert.equal(metrics.match(/^process_cpu_user_seconds_total /gm)?.length, 1);
+      assert.equal(metrics.match(/^propvid_media_stored_bytes /gm)?.length, 1);
+      assert.match(server.output(), /"thread":"jobs"[^\n]*"msg":"scene rendered"/);
     } finally {
       await client.end();
     }
