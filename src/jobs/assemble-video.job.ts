@@ -3,9 +3,9 @@ import path from "node:path";
 import type { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
 import type { SceneType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
-import { type AssembledVideo, assembleVideo } from "../media/assembly.js";
+import { assembleVideo } from "../media/assembly.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import { CUTS, planOutroCuts } from "../render/composition-plan.js";
+import { planOutroCuts } from "../render/composition-plan.js";
 import { renderCuts } from "../render/cut-renderer.js";
 import { type Cut, hasBrandedOutro } from "../render/outro-card.js";
 import type { FinishedAssembly } from "../services/video-job.state-machine.js";
@@ -154,44 +154,42 @@ async function assembleListingCuts(
     drawLayers: deps.drawLayers,
   });
   const composedMs = Date.now() - started;
-  const assembled = {} as Record<Cut, AssembledVideo>;
-  for (const cut of CUTS) {
-    assembled[cut] = await assembleVideo({
+  // The two cuts are muxed at once (stream copies), and share the branded cut's poster: both
+  // open on the same frame.
+  const assembleCut = (cut: Cut) =>
+    assembleVideo({
       ffmpeg: deps.ffmpeg.ffmpeg,
       ffprobe: deps.ffmpeg.ffprobe,
       clipFiles: rendered.cuts[cut].entries.map((entry) => entry.file),
       scoreAudio: input.scoreAudio,
       outFile: path.join(dir, `${cut}.mp4`),
-      posterFile: path.join(dir, `poster-${cut}.jpg`),
+      posterFile: cut === "branded" ? path.join(dir, "poster.jpg") : undefined,
       timeoutMs: 5 * 60_000,
       signal,
       logger: log,
     });
-  }
+  const [assembled] = await Promise.all([assembleCut("branded"), assembleCut("unbranded")]);
   log.info(
     { ms: Date.now() - started, composedMs, overlayMs: rendered.timingsMs },
     "listing video cuts assembled",
   );
   const store = (file: string, contentType: string, maxBytes: number) =>
     media.store(job.tenantId, createReadStream(file), { contentType, maxBytes });
-  const branded = await store(path.join(dir, "branded.mp4"), "video/mp4", MAX_VIDEO_BYTES);
-  const unbranded = await store(path.join(dir, "unbranded.mp4"), "video/mp4", MAX_VIDEO_BYTES);
-  // both cuts open on the same frame: one poster
-  const poster = await store(path.join(dir, "poster-branded.jpg"), "image/jpeg", MAX_POSTER_BYTES);
-  const captions = await media.store(job.tenantId, Buffer.from(rendered.cuts.branded.captions), {
-    contentType: VTT,
-    maxBytes: MAX_POSTER_BYTES,
-  });
-  const unbrandedCaptions = await media.store(job.tenantId, Buffer.from(rendered.cuts.unbranded.captions), {
-    contentType: VTT,
-    maxBytes: MAX_POSTER_BYTES,
-  });
+  const text = (vtt: string) =>
+    media.store(job.tenantId, Buffer.from(vtt), { contentType: VTT, maxBytes: MAX_POSTER_BYTES });
+  const [branded, unbranded, poster, captions, unbrandedCaptions] = await Promise.all([
+    store(path.join(dir, "branded.mp4"), "video/mp4", MAX_VIDEO_BYTES),
+    store(path.join(dir, "unbranded.mp4"), "video/mp4", MAX_VIDEO_BYTES),
+    store(path.join(dir, "poster.jpg"), "image/jpeg", MAX_POSTER_BYTES),
+    text(rendered.cuts.branded.captions),
+    text(rendered.cuts.unbranded.captions),
+  ]);
   return {
     videoMediaId: branded.media.id,
     posterMediaId: poster.media.id,
-    durationSeconds: assembled.branded.durationSeconds,
-    width: assembled.branded.width,
-    height: assembled.branded.height,
+    durationSeconds: assembled.durationSeconds,
+    width: assembled.width,
+    height: assembled.height,
     byteSize: branded.media.byteSize,
     unbrandedVideoMediaId: unbranded.media.id,
     captionsMediaId: captions.media.id,

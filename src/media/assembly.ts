@@ -72,7 +72,8 @@ export interface AssembleVideoOptions extends Budgeted {
   /** The mastered score (masterScore's .m4a), muxed as is: it must already have the video's length. */
   scoreAudio: string;
   outFile: string;
-  posterFile: string;
+  /** Where the poster frame goes; none is taken without it (a second cut that shares one). */
+  posterFile?: string;
 }
 
 export interface AssembledVideo {
@@ -244,7 +245,11 @@ export async function masterScore(options: MasterScoreOptions): Promise<Mastered
 export async function assembleVideo(options: AssembleVideoOptions): Promise<AssembledVideo> {
   const { clipFiles, scoreAudio, logger } = options;
   if (clipFiles.length === 0) throw new AppError("BAD_USER_INPUT", "no clips to assemble");
-  assertAbsolute([...clipFiles, scoreAudio, options.outFile, options.posterFile], "assembly");
+  const { posterFile } = options;
+  assertAbsolute(
+    [...clipFiles, scoreAudio, options.outFile, ...(posterFile ? [posterFile] : [])],
+    "assembly",
+  );
   const { run, probe } = withinBudget(options, "assembly");
 
   const [score, ...clips] = await settled([scoreAudio, ...clipFiles].map((file) => probe(file)));
@@ -253,7 +258,7 @@ export async function assembleVideo(options: AssembleVideoOptions): Promise<Asse
   assertMastered(score, durationSeconds);
 
   const outPartial = partialPath(options.outFile);
-  const posterPartial = partialPath(options.posterFile);
+  const posterPartial = posterFile ? partialPath(posterFile) : undefined;
   try {
     return await withTempDir("propvid-assembly", async (dir) => {
       const listFile = path.join(dir, "clips.ffconcat");
@@ -263,15 +268,15 @@ export async function assembleVideo(options: AssembleVideoOptions): Promise<Asse
       const firstClipSeconds =
         (clips[0]!.streams.find((stream) => stream.type === "video")?.frames ?? 0) / fps;
       const posterAt = Math.min(POSTER_AT_SECONDS, firstClipSeconds / 2);
-      await settled([
+      await settled<unknown>([
         run(muxCopyArgs({ listFile, audioFile: scoreAudio, durationSeconds, outFile: outPartial })),
-        run(posterArgs(clipFiles[0]!, posterAt, posterPartial)),
+        posterPartial ? run(posterArgs(clipFiles[0]!, posterAt, posterPartial)) : Promise.resolve(),
       ]);
 
       const result = await probe(outPartial);
       const video = result.streams.find((stream) => stream.type === "video");
       const byteSize = (await stat(outPartial)).size;
-      await rename(posterPartial, options.posterFile);
+      if (posterFile && posterPartial) await rename(posterPartial, posterFile);
       await rename(outPartial, options.outFile);
       const assembled: AssembledVideo = {
         durationSeconds: result.durationSeconds ?? durationSeconds,
@@ -284,7 +289,10 @@ export async function assembleVideo(options: AssembleVideoOptions): Promise<Asse
       return assembled;
     });
   } finally {
-    await Promise.all([rm(outPartial, { force: true }), rm(posterPartial, { force: true })]);
+    await Promise.all([
+      rm(outPartial, { force: true }),
+      posterPartial ? rm(posterPartial, { force: true }) : undefined,
+    ]);
   }
 }
 

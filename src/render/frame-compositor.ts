@@ -3,7 +3,7 @@
  * own frames (the embedded provider pipes yuv420p into x264): the title, caption and disclosure
  * then ride on the one encode the clip gets anyway, instead of a second decode + encode
  * (burnOverlaysArgs). A layer is converted to YUV and premultiplied once; blending a frame
- * touches only the layer's box.
+ * touches only the runs of pixels the layer covers, in integer arithmetic.
  */
 
 import sharp from "sharp";
@@ -82,6 +82,76 @@ export function prepareYuvLayer(
   return { x, y, width: w, height: h, luma, cb, cr, alpha, alphaChroma };
 }
 
+/** round(v × (255 − a) / 255) for every alpha a and value v, at index a × 256 + v. */
+const KEEP = (() => {
+  const table = new Uint8Array(256 * 256);
+  for (let a = 0; a < 256; a += 1)
+    for (let v = 0; v < 256; v += 1) table[a * 256 + v] = Math.round((v * (255 - a)) / 255);
+  return table;
+})();
+
+/**
+ * The runs of a plane where a layer's alpha is not 0: (row, first, end) triples, so that
+ * blending never visits a transparent pixel (text is mostly air). Cached per alpha plane.
+ */
+const runsOf = new WeakMap<Uint8Array, Int32Array>();
+function opaqueRuns(alphas: Uint8Array, width: number, height: number): Int32Array {
+  const cached = runsOf.get(alphas);
+  if (cached) return cached;
+  const runs: number[] = [];
+  for (let j = 0; j < height; j += 1) {
+    const row = j * width;
+    let i = 0;
+    while (i < width) {
+      while (i < width && alphas[row + i] === 0) i += 1;
+      const first = i;
+      while (i < width && alphas[row + i] !== 0) i += 1;
+      if (i > first) runs.push(j, first, i);
+    }
+  }
+  const packed = Int32Array.from(runs);
+  runsOf.set(alphas, packed);
+  return packed;
+}
+
+/**
+ * One plane: out = in × (1 − α) + premultiplied value, with α and the value scaled by the
+ * opacity (o256 = opacity × 256) — integer arithmetic and a lookup table, only over the runs
+ * the layer covers, clipped to the frame.
+ */
+function blendPlane(
+  frame: Uint8Array,
+  plane: number,
+  fw: number,
+  fh: number,
+  layer: { x: number; y: number; width: number; height: number; values: Uint16Array; alphas: Uint8Array },
+  o256: number,
+): void {
+  const { x, y, width, height, values, alphas } = layer;
+  const runs = opaqueRuns(alphas, width, height);
+  for (let r = 0; r < runs.length; r += 3) {
+    const j = runs[r]!;
+    const fy = y + j;
+    if (fy < 0 || fy >= fh) continue;
+    const first = Math.max(runs[r + 1]!, -x);
+    const end = Math.min(runs[r + 2]!, fw - x);
+    const out = plane + fy * fw + x;
+    const src = j * width;
+    if (o256 === 256) {
+      for (let i = first; i < end; i += 1) {
+        const q = out + i;
+        frame[q] = KEEP[(alphas[src + i]! << 8) | frame[q]!]! + values[src + i]!;
+      }
+    } else {
+      for (let i = first; i < end; i += 1) {
+        const q = out + i;
+        const a = (alphas[src + i]! * o256) >> 8;
+        frame[q] = KEEP[(a << 8) | frame[q]!]! + ((values[src + i]! * o256) >> 8);
+      }
+    }
+  }
+}
+
 /**
  * Blends a layer into a yuv420p frame in place at `opacity` (0…1): out = in × (1 − αo) + layer × o.
  * Parts of the layer outside the frame are skipped.
@@ -93,38 +163,24 @@ export function blendYuvLayer(
   layer: YuvLayer,
   opacity: number,
 ): void {
-  const o = Math.min(1, Math.max(0, opacity));
-  if (o === 0) return;
+  const o256 = Math.round(Math.min(1, Math.max(0, opacity)) * 256);
+  if (o256 === 0) return;
   const lumaSize = frameWidth * frameHeight;
   const fcw = frameWidth >> 1;
   const fch = frameHeight >> 1;
   if (frame.length < lumaSize + 2 * fcw * fch) throw new Error("frame buffer too small for yuv420p");
-  const blend = (
-    plane: number,
-    fw: number,
-    fh: number,
-    lx: number,
-    ly: number,
-    lw: number,
-    lh: number,
-    values: Uint16Array,
-    alphas: Uint8Array,
-  ) => {
-    for (let j = Math.max(0, -ly); j < lh && ly + j < fh; j += 1) {
-      const row = plane + (ly + j) * fw;
-      for (let i = Math.max(0, -lx); i < lw && lx + i < fw; i += 1) {
-        const a = alphas[j * lw + i]!;
-        if (a === 0) continue;
-        const q = row + lx + i;
-        frame[q] = Math.round(frame[q]! * (1 - (a / 255) * o) + values[j * lw + i]! * o);
-      }
-    }
-  };
-  blend(0, frameWidth, frameHeight, layer.x, layer.y, layer.width, layer.height, layer.luma, layer.alpha);
-  const cw = layer.width / 2;
-  const ch = layer.height / 2;
-  blend(lumaSize, fcw, fch, layer.x / 2, layer.y / 2, cw, ch, layer.cb, layer.alphaChroma);
-  blend(lumaSize + fcw * fch, fcw, fch, layer.x / 2, layer.y / 2, cw, ch, layer.cr, layer.alphaChroma);
+  const { x, y, width, height } = layer;
+  blendPlane(
+    frame,
+    0,
+    frameWidth,
+    frameHeight,
+    { x, y, width, height, values: layer.luma, alphas: layer.alpha },
+    o256,
+  );
+  const chroma = { x: x / 2, y: y / 2, width: width / 2, height: height / 2, alphas: layer.alphaChroma };
+  blendPlane(frame, lumaSize, fcw, fch, { ...chroma, values: layer.cb }, o256);
+  blendPlane(frame, lumaSize + fcw * fch, fcw, fch, { ...chroma, values: layer.cr }, o256);
 }
 
 /** A layer's opacity at time `t` of its clip: the same fades as burnOverlaysArgs' filter. */

@@ -66,6 +66,69 @@ describe("frame compositor", () => {
     assert.equal(lumaAt(frame, 5, 5), 16);
   });
 
+  it("matches the blend equation within one level on random layers, opacities and frames", () => {
+    // out = in × (1 − α·o) + premultiplied × o, in floating point, beside the integer blend
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 20; round += 1) {
+      const rgba = new Uint8Array(6 * 6 * 4).map((_, i) =>
+        i % 4 === 3 && random() < 0.3 ? 0 : random() * 256,
+      );
+      const layer = prepareYuvLayer(rgba, 6, 6, {
+        x: Math.floor(random() * 6) - 2,
+        y: Math.floor(random() * 6) - 2,
+      });
+      const opacity = round % 4 === 0 ? 1 : random();
+      const frame = new Uint8Array(W * H * 1.5).map(() => random() * 256);
+      const expected = Uint8Array.from(frame);
+      const o = Math.round(opacity * 256) / 256;
+      const planes = [
+        {
+          offset: 0,
+          fw: W,
+          fh: H,
+          lx: layer.x,
+          ly: layer.y,
+          lw: layer.width,
+          values: layer.luma,
+          alphas: layer.alpha,
+        },
+        ...[layer.cb, layer.cr].map((values, k) => ({
+          offset: W * H + k * (W / 2) * (H / 2),
+          fw: W / 2,
+          fh: H / 2,
+          lx: layer.x / 2,
+          ly: layer.y / 2,
+          lw: layer.width / 2,
+          values,
+          alphas: layer.alphaChroma,
+        })),
+      ];
+      for (const p of planes) {
+        for (let j = 0; j < p.values.length / p.lw; j += 1) {
+          for (let i = 0; i < p.lw; i += 1) {
+            const fx = p.lx + i;
+            const fy = p.ly + j;
+            if (fx < 0 || fy < 0 || fx >= p.fw || fy >= p.fh) continue;
+            const q = p.offset + fy * p.fw + fx;
+            const a = p.alphas[j * p.lw + i]! / 255;
+            expected[q] = Math.round(frame[q]! * (1 - a * o) + p.values[j * p.lw + i]! * o);
+          }
+        }
+      }
+      blendYuvLayer(frame, W, H, layer, opacity);
+      for (let q = 0; q < frame.length; q += 1) {
+        assert.ok(
+          Math.abs(frame[q]! - expected[q]!) <= 1,
+          `round ${round}, byte ${q}: ${frame[q]} vs ${expected[q]}`,
+        );
+      }
+    }
+  });
+
   it("fades like the FFmpeg filter: in from start, out before end, nothing outside", () => {
     const window = { start: 0.4, end: 1.9, fadeSeconds: 0.3 };
     assert.equal(layerOpacityAt(0.3, window), 0);
