@@ -146,7 +146,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       cleanups.push({ name: "job thread (its running jobs)", stop: (graceful) => thread.stop(graceful) });
       services.metrics.addPart(() => thread.metrics());
     } else if (role === "worker" || role === "all") {
-      await startWorkers(boss, jobHandlers(services), logger, config);
+      await startWorkers(boss, jobHandlers(services), logger, config, () =>
+        database.dataSource.query("SELECT 1"),
+      );
       // Admits a tenant's waiting jobs when one of its slots frees (any process), and sweeps
       // once a minute for a wake-up nobody heard.
       const stopAdmitting = services.admission.watch(services.notifications);

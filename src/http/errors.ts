@@ -27,40 +27,10 @@ export const UNAUTHENTICATED_GRAPHQL_BODY = JSON.stringify({
 });
 export const UNAUTHENTICATED_REST_BODY = JSON.stringify(restError("UNAUTHENTICATED", "Unauthenticated"));
 
+import { isDatabaseUnavailable } from "../db/unavailable.js";
+
 /** What a client is told to wait before retrying while the database is unreachable. */
 export const RETRY_AFTER_OUTAGE_SECONDS = 5;
-
-// Connection-level failures: the socket (Node), PostgreSQL shutting down or starting (57P0x),
-// too many connections (53300), SQLSTATE class 08 (connection exception).
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "57P01",
-  "57P02",
-  "57P03",
-  "53300",
-]);
-const UNREACHABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)/i;
-
-/** Whether an error (or what it wraps: TypeORM's driverError, a cause) means the database cannot be reached. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let i = 0; i < 6 && current && typeof current === "object"; i++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === "string" && (UNREACHABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
-      return true;
-    if (typeof message === "string" && UNREACHABLE_MESSAGES.test(message)) return true;
-    const next = current as { driverError?: unknown; originalError?: unknown; cause?: unknown };
-    current = next.driverError ?? next.originalError ?? next.cause;
-  }
-  return false;
-}
 
 /** One failed class-validator rule: where (a dotted path inside the argument) and which rule. */
 export interface InputProblem {

@@ -8,9 +8,10 @@ import {
   visit,
 } from "graphql";
 import type { Config } from "../config.js";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { AppError, isAppError } from "../errors.js";
 import type { ApiKeyService, Principal } from "../services/api-key.service.js";
-import { isDatabaseUnavailable, RETRY_AFTER_OUTAGE_SECONDS } from "./errors.js";
+import { RETRY_AFTER_OUTAGE_SECONDS } from "./errors.js";
 import { operationCost } from "./query-cost.js";
 import { RateLimiter } from "./rate-limiter.js";
 

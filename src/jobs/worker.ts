@@ -1,4 +1,5 @@
 import type { Job, PgBoss } from "pg-boss";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { isAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { PartRun } from "./part-run.js";
@@ -13,12 +14,18 @@ export type JobHandlers = { [N in QueueName]: JobHandler<N> };
  * classified (cancelled, final, retry); the part's failure transition, if the handler registered
  * one, records it; only a retry goes back to pg-boss. A handler with no failure transition
  * leaves a failure to pg-boss (retried, then dead-lettered), except bad input, which is final.
+ *
+ * A run that failed because the database went away first waits for it (`databaseUp`, polled
+ * with backoff for up to DATABASE_WAIT_MS): recording the failure, and pg-boss's own bookkeeping
+ * of the retry, need it — handed back while it is still down, the job would stay "active" until
+ * pg-boss expires it, a minute or more later.
  */
 export async function startWorkers(
   boss: PgBoss,
   handlers: JobHandlers,
   logger: Logger,
   config: { renderConcurrency: number },
+  databaseUp?: () => Promise<unknown>,
 ): Promise<void> {
   const names = Object.keys(QUEUE_POLICIES) as QueueName[];
   const missing = names.filter((name) => typeof handlers[name] !== "function");
@@ -48,6 +55,7 @@ export async function startWorkers(
           try {
             await handler(job.data as never, run);
           } catch (error) {
+            if (databaseUp && isDatabaseUnavailable(error)) await untilUp(databaseUp, logger);
             await settle(name, job.id, run, error, logger);
           } finally {
             run.stop();
@@ -56,6 +64,25 @@ export async function startWorkers(
       },
     );
   }
+}
+
+/** How long a failed run waits for the database before handing its failure to pg-boss anyway. */
+const DATABASE_WAIT_MS = 60_000;
+
+async function untilUp(databaseUp: () => Promise<unknown>, logger: Logger): Promise<void> {
+  const deadline = Date.now() + DATABASE_WAIT_MS;
+  for (let delay = 250; Date.now() < deadline; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      await databaseUp();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  logger.warn(
+    { waitedMs: DATABASE_WAIT_MS },
+    "the database is still unreachable; leaving the job to pg-boss",
+  );
 }
 
 async function settle(
