@@ -35,7 +35,7 @@ export type WebhookDeliveryResult = "success" | "failure" | "dead";
  *   usage facts, stored bytes from the tenants' counters. Counting these in memory would lose
  *   what other processes (or a crashed one) did.
  *
- * A process whose jobs run in a thread of their own (`serve --role all`, jobs/job-thread.ts)
+ * A process whose jobs run in a thread of their own (`serve --role all`, src/job-thread.ts)
  * has one registry per thread: the job thread's (scope `thread`) holds only what it observes,
  * and the main thread's exposition sums it in (`addPart`), so `/metrics` still shows the process.
  */
