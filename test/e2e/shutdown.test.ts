@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { childEnv, MAIN } from "../helpers/server-process.js";
+import { childEnv, MAIN, PINNED_YOUNG_GENERATION } from "../helpers/server-process.js";
 
 const MiB = 1024 * 1024;
 
@@ -73,6 +73,7 @@ describe("shutdown and a stalled log reader (issue 10, defect 15)", () => {
 
   it("keeps answering with stdout unread, holds its memory, and ends within the deadline on SIGTERM", async () => {
     const env = childEnv({
+      NODE_OPTIONS: PINNED_YOUNG_GENERATION, // what it retains, not the young generation's size
       DATABASE_URL: database.url,
       PROPVID_DATA_DIR: path.join(dir, "stalled"),
       PROPVID_ROLE: "api",
