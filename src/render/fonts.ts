@@ -5,6 +5,7 @@
  * identical wherever it runs.
  */
 import { createRequire } from "node:module";
+import inter from "@expo-google-fonts/inter/metadata.json" with { type: "json" };
 import * as fontkit from "fontkit";
 
 export const FONT_WEIGHTS = ["regular", "medium", "semibold", "bold"] as const;
@@ -12,17 +13,34 @@ export type FontWeight = (typeof FONT_WEIGHTS)[number];
 
 const require = createRequire(import.meta.url);
 
-// Whole specifiers, resolved through Node's module resolution: the dependency is visible here.
-const FILES: Record<FontWeight, () => string> = {
-  regular: () => require.resolve("@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf"),
-  medium: () => require.resolve("@expo-google-fonts/inter/500Medium/Inter_500Medium.ttf"),
-  semibold: () => require.resolve("@expo-google-fonts/inter/600SemiBold/Inter_600SemiBold.ttf"),
-  bold: () => require.resolve("@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf"),
+// Each weight: its variant in the package's metadata, and its file by whole specifier (resolved
+// through Node's module resolution).
+const FILES: Record<FontWeight, { variant: string; file: () => string }> = {
+  regular: {
+    variant: "regular",
+    file: () => require.resolve("@expo-google-fonts/inter/400Regular/Inter_400Regular.ttf"),
+  },
+  medium: {
+    variant: "500",
+    file: () => require.resolve("@expo-google-fonts/inter/500Medium/Inter_500Medium.ttf"),
+  },
+  semibold: {
+    variant: "600",
+    file: () => require.resolve("@expo-google-fonts/inter/600SemiBold/Inter_600SemiBold.ttf"),
+  },
+  bold: {
+    variant: "700",
+    file: () => require.resolve("@expo-google-fonts/inter/700Bold/Inter_700Bold.ttf"),
+  },
 };
 
-/** Absolute path of a packaged font file. */
+/** Absolute path of a packaged font file; a package without that variant fails by name. */
 export function fontFile(weight: FontWeight): string {
-  return FILES[weight]();
+  const { variant, file } = FILES[weight];
+  if (!inter.variants.includes(variant)) {
+    throw new Error(`the packaged ${inter.family} (${inter.version}) has no ${variant} variant`);
+  }
+  return file();
 }
 
 /** Absolute path of the font's licence text, shipped inside the package. */
