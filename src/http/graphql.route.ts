@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import { handleProtocols } from "graphql-ws";
 import type { Services } from "../container.js";
-import { isAppError } from "../errors.js";
+import { AppError, isAppError } from "../errors.js";
 import type { GraphQLContext } from "../resolvers/context.js";
 import { createLoaders } from "../resolvers/loaders.js";
 import { apiKeyGuard, sendRefusal } from "./auth.js";
@@ -30,6 +30,15 @@ function requestGuardPlugin(guard: RequestGuard): ApolloServerPlugin<GraphQLCont
         async didResolveOperation({ contextValue, document, operation, request, schema }) {
           // Apollo has already refused a document without the operation asked for.
           if (!operation) return;
+          // A subscription is a stream of events, which the WebSocket transport carries; over HTTP
+          // it would be executed once, without an event, and fail inside the resolver.
+          if (operation.operation === "subscription")
+            throw refusalAsGraphQLError(
+              new AppError(
+                "BAD_USER_INPUT",
+                "Subscriptions run over WebSocket (graphql-ws, subprotocol graphql-transport-ws) at /graphql, not over HTTP",
+              ),
+            );
           try {
             guard.checkOperation({
               principal: contextValue.principal,

@@ -127,6 +127,16 @@ describe("the web console through a dropped WebSocket, and GraphiQL", () => {
       await page.keyboard.press("ControlOrMeta+A");
       await page.keyboard.press("Delete");
       await page.keyboard.insertText(operation);
+      // GraphiQL parses the editor 100 ms after the last change (debounced) and picks the
+      // transport from that parse: a click before it would send the previous document's kind.
+      // The same debounced step saves the text, which is what is waited for.
+      await waitInPage(
+        page,
+        "(operation) => localStorage.getItem('graphiql:query') === operation",
+        [operation],
+        10_000,
+        "GraphiQL to take the edit",
+      );
       await execute.click();
     };
     await run("{ viewer { tenant { name } } }");

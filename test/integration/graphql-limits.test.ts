@@ -48,6 +48,16 @@ describe("GraphQL query limits over HTTP", () => {
     assert.equal(response.body.data?.viewer.tenant.name, "limits");
   });
 
+  it("refuses a subscription over HTTP with a clear error, before any resolver runs", async () => {
+    // Found through GraphiQL: its fetcher sends an operation over HTTP when it has not parsed the
+    // editor yet, and the resolver then met no event (an internal error).
+    const error = await refused(
+      `subscription { videoJobProgress(jobId: "00000000-0000-4000-8000-000000000000") { type } }`,
+      "BAD_USER_INPUT",
+    );
+    assert.match(error.message, /WebSocket/);
+  });
+
   it("refuses a depth bomb, directly and through fragments named like introspection", async () => {
     const turns = Math.ceil(DEFAULT_QUERY_LIMITS.maxDepth / 5) + 1;
     const body = `${TURN_OPEN.repeat(turns)} id ${TURN_CLOSE.repeat(turns)}`;
