@@ -98,6 +98,16 @@ async function run(): Promise<string[]> {
             "SELECT type, payload, created_at FROM job_event WHERE job_id = $1 ORDER BY sequence",
             [job.id],
           );
+        // The renditions (480p/720p, niced) follow SUCCEEDED: wait for them, so the next job
+        // starts on a machine as quiet as this one did.
+        for (let waited = 0; ; waited += 100) {
+          const [ready] = await services.dataSource.query(
+            "SELECT 1 FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY'",
+            [job.id],
+          );
+          if (ready || waited > 180_000) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const at = (predicate: (event: (typeof events)[number]) => boolean) =>
           events.find(predicate)?.created_at.getTime() ?? Number.NaN;
         // each event's payload carries the job's state as of that event

@@ -139,13 +139,10 @@ async function run(): Promise<string[]> {
     writeFileSync(background, await outroBackground(photo("pool-01.jpg"), "LANDSCAPE_16_9"));
     const outroArgs = outroClipArgs({
       backgroundFile: background,
-      cardFile,
-      cardX: card.box.x,
-      cardY: card.box.y,
+      cards: [{ cardFile, cardX: card.box.x, cardY: card.box.y, outFile: path.join(dir, "outro.mp4") }],
       width: 1920,
       height: 1080,
       seconds: 3,
-      outFile: path.join(dir, "outro.mp4"),
     });
     // a 7-scene job's composition, both cuts (the same clip stands in for all seven)
     const types: SceneType[] = ["EXTERIOR", "LIVING", "KITCHEN", "DINING", "BEDROOM", "BATH", "OUTDOOR"];

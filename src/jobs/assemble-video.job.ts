@@ -3,10 +3,11 @@ import path from "node:path";
 import type { SceneEntity, VideoJobEntity } from "../db/entities/index.js";
 import type { SceneType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
-import { assembleVideo } from "../media/assembly.js";
-import { withTempDir } from "../media/ffmpeg.runner.js";
+import { assembleVideo, settled } from "../media/assembly.js";
+import { type MediaInfo, probeMedia, withTempDir } from "../media/ffmpeg.runner.js";
+import type { MediaRow } from "../media/media.store.js";
 import { planOutroCuts } from "../render/composition-plan.js";
-import { renderCuts } from "../render/cut-renderer.js";
+import { type RenderedCuts, renderCuts } from "../render/cut-renderer.js";
 import { type Cut, hasBrandedOutro } from "../render/outro-card.js";
 import type { FinishedAssembly } from "../services/video-job.state-machine.js";
 import { clipCues, outroSecondsOf, overlaySpecOf, shownDisclosure } from "./listing-overlays.js";
@@ -72,15 +73,36 @@ async function assemble(
       path.join(dir, `clip-${String(scene.index).padStart(2, "0")}.mp4`),
     );
     const scoreAudio = path.join(dir, "score.m4a");
-    // All downloads at once: they are bound by the database, not by this process.
-    await Promise.all([
-      ...scenes.map((scene, i) => media.toFile(byId.get(scene.clipMediaId!)!, clipFiles[i]!, signal)),
-      media.toFile(score, scoreAudio, signal),
+    // All downloads at once (they are bound by the database, not by this process), each file
+    // probed as soon as it is written, while the others still download.
+    if (job.options.overlays) await deps.jobs.composingCuts(job.id, generation);
+    const probes = new Map<string, Promise<MediaInfo>>();
+    const fetchAndProbe = async (row: MediaRow, file: string) => {
+      await media.toFile(row, file, signal);
+      const probed = probeMedia(deps.ffmpeg.ffprobe, file, { timeoutMs: 60_000, signal, logger: log });
+      probed.catch(() => {}); // awaited by the assembly; a failure surfaces there
+      probes.set(file, probed);
+    };
+    const downloads = Promise.all([
+      ...scenes.map((scene, i) => fetchAndProbe(byId.get(scene.clipMediaId!)!, clipFiles[i]!)),
+      fetchAndProbe(score, scoreAudio),
     ]);
     if (job.options.overlays) {
-      await deps.jobs.composingCuts(job.id, generation);
-      return await assembleListingCuts(deps, job, { dir, scenes, clipFiles, scoreAudio, signal });
+      // the outros need the photo and the facts, not the clips: they render while the clips download
+      const [rendered] = await settled<RenderedCuts | undefined>([
+        renderListingOutros(deps, job, { dir, scenes, clipFiles, signal }),
+        downloads.then(() => undefined),
+      ]);
+      return await assembleListingCuts(deps, job, {
+        dir,
+        scenes,
+        scoreAudio,
+        signal,
+        probes,
+        rendered: rendered!,
+      });
     }
+    await downloads;
     const outFile = path.join(dir, "video.mp4");
     const posterFile = path.join(dir, "poster.jpg");
     const started = Date.now();
@@ -91,6 +113,7 @@ async function assemble(
       scoreAudio,
       outFile,
       posterFile,
+      probes,
       timeoutMs: 5 * 60_000,
       signal,
       logger: log,
@@ -115,12 +138,15 @@ async function assemble(
   });
 }
 
-/** The two cuts of a listing video from clips already downloaded to `dir`. */
-async function assembleListingCuts(
+/**
+ * The listing video's outros, per cut, rendered into `dir` (only the outro is rendered: the clips
+ * carry their title, captions and disclosure already), and each cut's concat script.
+ */
+async function renderListingOutros(
   deps: AssembleVideoDeps,
   job: VideoJobEntity,
-  input: { dir: string; scenes: SceneEntity[]; clipFiles: string[]; scoreAudio: string; signal: AbortSignal },
-): Promise<FinishedAssembly> {
+  input: { dir: string; scenes: SceneEntity[]; clipFiles: string[]; signal: AbortSignal },
+): Promise<RenderedCuts> {
   const { media } = deps;
   const { dir, scenes, signal } = input;
   const log = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, part: "assemble" });
@@ -153,7 +179,27 @@ async function assembleListingCuts(
     clipCues: clipCues(scenes, job.options.secondsPerScene),
     drawLayers: deps.drawLayers,
   });
-  const composedMs = Date.now() - started;
+  log.info({ ms: Date.now() - started, overlayMs: rendered.timingsMs }, "listing video outros rendered");
+  return rendered;
+}
+
+/** The two cuts of a listing video: the clips downloaded to `dir`, the outros rendered. */
+async function assembleListingCuts(
+  deps: AssembleVideoDeps,
+  job: VideoJobEntity,
+  input: {
+    dir: string;
+    scenes: SceneEntity[];
+    scoreAudio: string;
+    signal: AbortSignal;
+    probes: Map<string, Promise<MediaInfo>>;
+    rendered: RenderedCuts;
+  },
+): Promise<FinishedAssembly> {
+  const { media } = deps;
+  const { dir, scenes, signal, rendered } = input;
+  const log = deps.logger.child({ jobId: job.id, tenantId: job.tenantId, part: "assemble" });
+  const started = Date.now();
   // The two cuts are muxed at once (stream copies), and share the branded cut's poster: both
   // open on the same frame.
   const assembleCut = (cut: Cut) =>
@@ -164,15 +210,14 @@ async function assembleListingCuts(
       scoreAudio: input.scoreAudio,
       outFile: path.join(dir, `${cut}.mp4`),
       posterFile: cut === "branded" ? path.join(dir, "poster.jpg") : undefined,
+      // the cuts share their clips and the score: each file is probed once
+      probes: input.probes,
       timeoutMs: 5 * 60_000,
       signal,
       logger: log,
     });
   const [assembled] = await Promise.all([assembleCut("branded"), assembleCut("unbranded")]);
-  log.info(
-    { ms: Date.now() - started, composedMs, overlayMs: rendered.timingsMs },
-    "listing video cuts assembled",
-  );
+  log.info({ ms: Date.now() - started }, "listing video cuts assembled");
   const store = (file: string, contentType: string, maxBytes: number) =>
     media.store(job.tenantId, createReadStream(file), { contentType, maxBytes });
   const text = (vtt: string) =>

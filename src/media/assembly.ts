@@ -74,6 +74,11 @@ export interface AssembleVideoOptions extends Budgeted {
   outFile: string;
   /** Where the poster frame goes; none is taken without it (a second cut that shares one). */
   posterFile?: string;
+  /**
+   * Probes already started, by absolute path (the caller's, e.g. each clip probed as its download
+   * ends, or shared by the two cuts of one listing video); what is missing is probed and added.
+   */
+  probes?: Map<string, Promise<MediaInfo>>;
 }
 
 export interface AssembledVideo {
@@ -252,7 +257,14 @@ export async function assembleVideo(options: AssembleVideoOptions): Promise<Asse
   );
   const { run, probe } = withinBudget(options, "assembly");
 
-  const [score, ...clips] = await settled([scoreAudio, ...clipFiles].map((file) => probe(file)));
+  const probeOnce = (file: string): Promise<MediaInfo> => {
+    const known = options.probes?.get(file);
+    if (known) return known;
+    const started = probe(file);
+    options.probes?.set(file, started);
+    return started;
+  };
+  const [score, ...clips] = await settled([scoreAudio, ...clipFiles].map(probeOnce));
   const { width, height, fps, frames } = assertSameEncoding(clips);
   const durationSeconds = frames / fps;
   assertMastered(score, durationSeconds);
@@ -325,7 +337,7 @@ function assertMastered(score: MediaInfo, videoSeconds: number): void {
  * Promise.all that waits for every process before throwing the first failure, so nothing still
  * writes into (or reads from) files the caller is about to remove.
  */
-async function settled<T>(work: Promise<T>[]): Promise<T[]> {
+export async function settled<T>(work: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(work);
   const failure = results.find((result) => result.status === "rejected");
   if (failure) throw failure.reason;

@@ -130,7 +130,32 @@ export async function renderCuts(
   const background = path.join(workDir, "outro-background.png");
   if (outros.size > 0) await writeFile(background, await outroBackground(options.outroPhoto, spec.format));
   const { width, height } = FRAME_SIZE[spec.format];
-  const tasks = plan.segments.map((segment: PlannedSegment) => async () => {
+  // The outros (one per cut, or one shared) come from one FFmpeg run over one background push.
+  const outroSegments = plan.segments.filter((segment) => segment.kind === "outro");
+  const outroTask = async () => {
+    const cards = outroSegments.map((segment) => {
+      const { layer, pngFile } = outros.get(segment.id)!;
+      return {
+        cardFile: pngFile,
+        cardX: layer.box.x,
+        cardY: layer.box.y,
+        outFile: path.join(workDir, `${segment.id}.mp4`),
+      };
+    });
+    const argv = outroClipArgs({
+      backgroundFile: background,
+      cards,
+      width,
+      height,
+      seconds: outroSegments[0]!.seconds,
+      fps: plan.fps,
+    });
+    await time("outro", () => run(argv));
+    outroSegments.forEach((segment, index) => {
+      entries.set(segment.id, { file: cards[index]!.outFile, duration: segment.seconds });
+    });
+  };
+  const segmentTasks = plan.segments.map((segment: PlannedSegment) => async () => {
     const outFile = path.join(workDir, `${segment.id}.mp4`);
     switch (segment.kind) {
       case "clip":
@@ -165,25 +190,12 @@ export async function renderCuts(
         await time("burn", () => run(argv));
         break;
       }
-      case "outro": {
-        const { layer, pngFile } = outros.get(segment.id)!;
-        const argv = outroClipArgs({
-          backgroundFile: background,
-          cardFile: pngFile,
-          cardX: layer.box.x,
-          cardY: layer.box.y,
-          width,
-          height,
-          seconds: segment.seconds,
-          outFile,
-          fps: plan.fps,
-        });
-        await time("outro", () => run(argv));
-        break;
-      }
+      case "outro":
+        return; // outroTask
     }
     entries.set(segment.id, { file: outFile, duration: segment.seconds });
   });
+  const tasks = outroSegments.length > 0 ? [outroTask, ...segmentTasks] : segmentTasks;
   await inParallel(tasks, options.concurrency ?? 2);
 
   // 3. per cut: the list to join, and its captions

@@ -156,6 +156,15 @@ export function cutListContent(entries: readonly CutListEntry[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** One outro card and the clip it goes into. */
+export interface OutroCard {
+  /** The card PNG and where it sits. */
+  cardFile: string;
+  cardX: number;
+  cardY: number;
+  outFile: string;
+}
+
 export interface OutroClipOptions {
   /**
    * The blurred, dimmed last photo (overlay-raster.ts outroBackground): half the frame's size
@@ -163,14 +172,11 @@ export interface OutroClipOptions {
    * then costs a quarter of the pixels.
    */
   backgroundFile: string;
-  /** The card PNG and where it sits. */
-  cardFile: string;
-  cardX: number;
-  cardY: number;
+  /** One clip per card (the branded and the unbranded cut's), over the same push. */
+  cards: readonly OutroCard[];
   width: number;
   height: number;
   seconds: number;
-  outFile: string;
   fps?: number;
   /** Zoom reached at the end of the slow push (1.06: 6 % closer). */
   endZoom?: number;
@@ -180,33 +186,48 @@ export interface OutroClipOptions {
 export const halfEven = (value: number): number => Math.max(2, Math.round(value / 4) * 2);
 
 /**
- * The outro as its own short clip: a slow push into the background still, the card on top from
- * the first frame (an end card; one decoded frame, blended each frame — a fade would mean
- * converting the card every frame, which doubled the outro's cost), house encoding.
+ * The outro as short clips, one per card, from one FFmpeg run: a slow push into the background
+ * still, the card on top from the first frame (an end card; one decoded frame, blended each
+ * frame — a fade would mean converting the card every frame, which doubled the outro's cost),
+ * house encoding.
+ *
+ * The background is decoded once and converted to YUV at half size once: zoompan makes every
+ * frame of the push from that one picture (`d`), and the push is split between the cards. (A
+ * looped still input decodes its PNG again for every frame and converted each RGB frame at full
+ * size: measured 3.6 CPU-s for a 3.5 s 1080p outro, 1.9 s this way; the two cuts' outros in one
+ * run 3.5 CPU-s instead of 4.8 in two.)
  */
 export function outroClipArgs(options: OutroClipOptions): string[] {
   const fps = options.fps ?? HOUSE_VIDEO.fps;
   const width = even(options.width, "width");
   const height = even(options.height, "height");
   if (!(options.seconds > 0)) throw new Error(`seconds must be positive: ${options.seconds}`);
+  const { cards } = options;
+  if (cards.length === 0) throw new Error("an outro needs a card");
   const frames = Math.round(options.seconds * fps);
   const endZoom = options.endZoom ?? 1.06;
   if (!(endZoom >= 1 && endZoom <= 1.5)) throw new Error(`implausible zoom: ${endZoom}`);
   const step = ((endZoom - 1) / Math.max(1, frames - 1)).toFixed(7);
   // zoompan's whole-pixel steps are invisible on a blurred background
   const push = [
-    `zoompan=z='1+${step}*on':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=1:s=${halfEven(width)}x${halfEven(height)}:fps=${fps}`,
+    toHouseYuv(false),
+    `zoompan=z='1+${step}*on':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d=${frames}:s=${halfEven(width)}x${halfEven(height)}:fps=${fps}`,
     `scale=${width}:${height}:flags=bilinear`,
     "setsar=1",
-    toHouseYuv(false),
   ].join(",");
-  const at = `x=${Math.round(options.cardX)}:y=${Math.round(options.cardY)}`;
+  const backgrounds = cards.map((_, index) => `[bg${index}]`);
   const graph = [
-    `[0:v]${push}[bg]`,
-    `[1:v]format=rgba,${toHouseYuv(true)}[card]`,
-    `[bg][card]overlay=${at}:eof_action=repeat,format=yuv420p[out]`,
+    cards.length === 1 ? `[0:v]${push}[bg0]` : `[0:v]${push},split=${cards.length}${backgrounds.join("")}`,
+    ...cards.flatMap((card, index) => [
+      `[${index + 1}:v]format=rgba,${toHouseYuv(true)}[card${index}]`,
+      `[bg${index}][card${index}]overlay=x=${Math.round(card.cardX)}:y=${Math.round(card.cardY)}:eof_action=repeat,format=yuv420p[out${index}]`,
+    ]),
   ].join(";");
-  return args`${head()} ${stillInput(options.backgroundFile, fps, options.seconds)}
-    -f image2 ${fileInput(options.cardFile, IMAGE_DEMUXERS)} -filter_complex ${graph} -map [out]
-    -frames:v ${frames} -an ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(options.outFile)}`;
+  const cardInputs = cards.flatMap((card) => args`-f image2 ${fileInput(card.cardFile, IMAGE_DEMUXERS)}`);
+  const outputs = cards.flatMap(
+    (card, index) => args`-map ${`[out${index}]`} -frames:v ${frames} -an ${houseVideoCodecArgs(fps)}
+      -f mp4 ${fileUrl(card.outFile)}`,
+  );
+  return args`${head()} -f image2 ${fileInput(options.backgroundFile, IMAGE_DEMUXERS)} ${cardInputs}
+    -filter_complex ${graph} ${outputs}`;
 }

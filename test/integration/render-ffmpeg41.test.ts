@@ -61,13 +61,14 @@ for (const [name, ffmpeg] of binaries) {
           ffmpeg,
           outroClipArgs({
             backgroundFile: background,
-            cardFile: layer,
-            cardX: 220,
-            cardY: 150,
+            // two cards over one push, as the two cuts' outros are made
+            cards: [
+              { cardFile: layer, cardX: 220, cardY: 150, outFile: outro },
+              { cardFile: layer, cardX: 20, cardY: 20, outFile: path.join(dir, "outro-2.mp4") },
+            ],
             width: WIDTH,
             height: HEIGHT,
             seconds: 1,
-            outFile: outro,
           }),
           timeout,
         );
@@ -98,6 +99,20 @@ for (const [name, ffmpeg] of binaries) {
           height: 20,
         });
         assert.ok(card[0]! > 180 && card[1]! < 80, `card at 4.5 s: ${card}`);
+        // the background pushes in through the outro (one decoded picture, zoompan's frames)
+        const push = await frameDifference(await frame(joined, 4.02), await frame(joined, 4.95));
+        assert.ok(push.worstBlock > 2, `the outro's background moves: ${JSON.stringify(push)}`);
+        // the second clip of the same run: its own card, where it was put, the same length
+        const second = path.join(dir, "outro-2.mp4");
+        const other = await regionMean(await frame(second, 0.5), {
+          left: 40,
+          top: 30,
+          width: 20,
+          height: 20,
+        });
+        assert.ok(other[0]! > 180 && other[1]! < 80, `second card at 0.5 s: ${other}`);
+        const secondInfo = await probeMedia(ffprobe, second, { timeoutMs: 30_000 });
+        assert.equal(secondInfo.streams.find((stream) => stream.type === "video")?.frames, 30);
         assert.equal(info.streams.find((stream) => stream.type === "video")?.frames ?? 150, 150);
       });
     });

@@ -21,13 +21,13 @@ const burn = burnOverlaysArgs({
 });
 const OUTRO_OPTIONS = {
   backgroundFile: "/w/bg.png",
-  cardFile: "/w/card.png",
-  cardX: 96,
-  cardY: 148,
+  cards: [
+    { cardFile: "/w/card.png", cardX: 96, cardY: 148, outFile: "/w/outro.mp4" },
+    { cardFile: "/w/card-2.png", cardX: 96, cardY: 900, outFile: "/w/outro-2.mp4" },
+  ],
   width: 1080,
   height: 1350,
   seconds: 3,
-  outFile: "/w/outro.mp4",
 };
 const outro = outroClipArgs(OUTRO_OPTIONS);
 
@@ -97,11 +97,27 @@ describe("overlay FFmpeg builders", () => {
     const graph = argAfter(outro, "-filter_complex");
     assert.match(
       graph,
-      /zoompan=z='1\+0\.0006742\*on':[^,]*:d=1:s=540x676:fps=30,scale=1080:1350:flags=bilinear/,
+      /format=yuv420p,zoompan=z='1\+0\.0006742\*on':[^,]*:d=90:s=540x676:fps=30,scale=1080:1350:flags=bilinear/,
     );
-    assert.match(graph, /\[bg\]\[card\]overlay=x=96:y=148:eof_action=repeat,format=yuv420p\[out\]/);
-    assert.equal(argAfter(outro, "-frames:v"), "90");
-    assert.deepEqual(inputs(outro), ["file:/w/bg.png", "file:/w/card.png"]);
+    // the background is read once (zoompan makes the frames), not looped and decoded per frame
+    assert.ok(!outro.includes("-loop"), outro.join(" "));
+    // one push, split between the cards; each card over its copy, into its own output
+    assert.match(graph, /scale=1080:1350:flags=bilinear,setsar=1,split=2\[bg0\]\[bg1\];/);
+    assert.match(graph, /\[bg0\]\[card0\]overlay=x=96:y=148:eof_action=repeat,format=yuv420p\[out0\]/);
+    assert.match(graph, /\[bg1\]\[card1\]overlay=x=96:y=900:eof_action=repeat,format=yuv420p\[out1\]/);
+    assert.deepEqual(inputs(outro), ["file:/w/bg.png", "file:/w/card.png", "file:/w/card-2.png"]);
+    const outputs = outro.flatMap((arg, i) => (arg === "-map" ? [[outro[i + 1], outro[i + 3]]] : []));
+    assert.deepEqual(outputs, [
+      ["[out0]", "90"],
+      ["[out1]", "90"],
+    ]);
+    assert.deepEqual(
+      outro.filter((arg) => arg.startsWith("file:/w/outro")),
+      ["file:/w/outro.mp4", "file:/w/outro-2.mp4"],
+    );
+    const single = outroClipArgs({ ...OUTRO_OPTIONS, cards: OUTRO_OPTIONS.cards.slice(0, 1) });
+    assert.match(argAfter(single, "-filter_complex"), /setsar=1\[bg0\];/);
+    assert.throws(() => outroClipArgs({ ...OUTRO_OPTIONS, cards: [] }), /card/);
     assert.equal(halfEven(1350), 676);
     assert.equal(halfEven(1920), 960);
     assert.throws(() => outroClipArgs({ ...OUTRO_OPTIONS, width: 1079 }), /even/);
