@@ -84,11 +84,21 @@ export class MediaStore {
     const chunkSize = Buffer.isBuffer(source)
       ? Math.max(1, Math.min(source.length, options.chunkSize ?? DEFAULT_WRITE_CHUNK_SIZE))
       : options.chunkSize;
-    for (let attempt = 1; ; attempt++) {
-      const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      const stored = await this.storeOnce(tenantId, input, { ...options, chunkSize });
-      if (stored) return stored;
-      if (attempt >= attempts) throw new Error("the deduplicated media row was deleted while storing");
+    // A stream handed in may fail before it is read (a file stream opens at once; when storing
+    // fails first, e.g. on a closing pool, the caller removes the file): that error is handled
+    // here, not left to crash the process. Reading it reports its own errors.
+    const stream = source instanceof Readable ? source : null;
+    stream?.on("error", () => {});
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+        const stored = await this.storeOnce(tenantId, input, { ...options, chunkSize });
+        if (stored) return stored;
+        if (attempt >= attempts) throw new Error("the deduplicated media row was deleted while storing");
+      }
+    } catch (error) {
+      stream?.destroy();
+      throw error;
     }
   }
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,6 +18,7 @@ import {
   unlinkLargeObject,
   writeLargeObject,
 } from "../../src/media/large-object.store.js";
+import { MediaStore } from "../../src/media/media.store.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
 const KiB = 1024;
@@ -405,5 +407,26 @@ describe("openLargeObjectStream and its connection", () => {
       /shorter than the requested range/,
     );
     await assertPoolHealthy();
+  });
+});
+
+describe("MediaStore with a stream it never reads", () => {
+  it("handles the stream's own error and closes it when storing fails first", async () => {
+    // Met in CI: a scene job stopped with the app, its store failed on the closing pool, the job's
+    // work directory was removed, and the clip's file stream then failed to open with nobody
+    // listening: an uncaught exception.
+    const closed = new pg.Pool({ connectionString: database.url, max: 1 });
+    await closed.end();
+    const stream = createReadStream("/nonexistent-propvid-dir/clip.mp4");
+    await assert.rejects(
+      new MediaStore(closed).store("00000000-0000-4000-8000-000000000000", stream, {
+        contentType: "video/mp4",
+        maxBytes: MiB,
+      }),
+      /pool/i,
+    );
+    // ('close' alone: events.once would reject on the stream's error, which is handled by now)
+    if (!stream.closed) await new Promise<void>((resolve) => stream.once("close", () => resolve()));
+    assert.ok(stream.destroyed);
   });
 });
