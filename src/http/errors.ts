@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { GraphQLError, Kind } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { AppError, isAppError } from "../errors.js";
 
 /** The body of every REST error: a code, a message a person can read, and safe extras. */
@@ -26,8 +27,6 @@ export const UNAUTHENTICATED_GRAPHQL_BODY = JSON.stringify({
   errors: [{ message: "Unauthenticated", extensions: { code: "UNAUTHENTICATED" } }],
 });
 export const UNAUTHENTICATED_REST_BODY = JSON.stringify(restError("UNAUTHENTICATED", "Unauthenticated"));
-
-import { isDatabaseUnavailable } from "../db/unavailable.js";
 
 /** What a client is told to wait before retrying while the database is unreachable. */
 export const RETRY_AFTER_OUTAGE_SECONDS = 5;

@@ -73,9 +73,9 @@ async function assemble(
       path.join(dir, `clip-${String(scene.index).padStart(2, "0")}.mp4`),
     );
     const scoreAudio = path.join(dir, "score.m4a");
+    if (job.options.overlays) await deps.jobs.composingCuts(job.id, generation);
     // All downloads at once (they are bound by the database, not by this process), each file
     // probed as soon as it is written, while the others still download.
-    if (job.options.overlays) await deps.jobs.composingCuts(job.id, generation);
     const probes = new Map<string, Promise<MediaInfo>>();
     const fetchAndProbe = async (row: MediaRow, file: string) => {
       await media.toFile(row, file, signal);

@@ -25,7 +25,7 @@ export async function startWorkers(
   handlers: JobHandlers,
   logger: Logger,
   config: { renderConcurrency: number },
-  databaseUp?: () => Promise<unknown>,
+  databaseUp: () => Promise<unknown>,
 ): Promise<void> {
   const names = Object.keys(QUEUE_POLICIES) as QueueName[];
   const missing = names.filter((name) => typeof handlers[name] !== "function");
@@ -55,7 +55,7 @@ export async function startWorkers(
           try {
             await handler(job.data as never, run);
           } catch (error) {
-            if (databaseUp && isDatabaseUnavailable(error)) await untilUp(databaseUp, logger);
+            if (isDatabaseUnavailable(error)) await untilUp(databaseUp, logger);
             await settle(name, job.id, run, error, logger);
           } finally {
             run.stop();

@@ -191,7 +191,7 @@ export async function renderCuts(
         break;
       }
       case "outro":
-        return; // outroTask
+        return; // outroTask makes the outros, all in one run
     }
     entries.set(segment.id, { file: outFile, duration: segment.seconds });
   });
