@@ -350,7 +350,9 @@ interface CancelKeys {
 
 /**
  * Sends a protocol CancelRequest for whatever `client`'s backend is running, on a separate
- * unauthenticated connection (it works even when the pool is exhausted). Best effort.
+ * unauthenticated connection (it works even when the pool is exhausted). Best effort: resolves
+ * true once the server has closed that connection (its cancel handling is over), false when the
+ * request could not be sent or the close did not come in time.
  */
 function sendCancelRequest(client: pg.PoolClient, timeoutMs: number): Promise<boolean> {
   const { host, port, processID, secretKey } = client as unknown as CancelKeys;
@@ -362,10 +364,14 @@ function sendCancelRequest(client: pg.PoolClient, timeoutMs: number): Promise<bo
   packet.writeInt32BE(secretKey, 12);
   return new Promise((resolve) => {
     const socket = host.startsWith("/") ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
-    socket.setTimeout(timeoutMs, () => socket.destroy());
+    let timedOut = false;
+    socket.setTimeout(timeoutMs, () => {
+      timedOut = true;
+      socket.destroy();
+    });
     socket.once("connect", () => socket.end(packet));
     socket.once("error", () => resolve(false));
-    socket.once("close", (hadError) => resolve(!hadError));
+    socket.once("close", (hadError) => resolve(!hadError && !timedOut));
     socket.resume(); // the server answers by closing the connection
   });
 }
@@ -487,18 +493,26 @@ class LargeObjectReadStream extends Readable {
       return;
     }
     // Mid-stream: cancel the query, discard what is still coming, and hand the connection back
-    // only once the server confirmed the cancellation (a late cancel could hit the next query).
+    // only once the cancellation is over: the server answered the query with QUERY_CANCELED *and*
+    // closed the cancel connection. PostgreSQL's cancel handler signals the backend twice (its pid,
+    // then its process group) before it closes that connection, so a backend can meet the first
+    // signal, fail the COPY, and meet the second in whatever runs next on the connection — the next
+    // query of another request. libpq's PQcancel waits for the same close for the same reason.
     const copy = this.#copy;
     const timer = setTimeout(() => this.#onQueryDone?.(new Error("cancel timed out")), this.#cancelTimeoutMs);
+    const cancelSent = sendCancelRequest(client, this.#cancelTimeoutMs);
     this.#onQueryDone = (outcome) => {
       clearTimeout(timer);
       this.#onQueryDone = () => {};
-      const reusable = (outcome as { code?: string } | undefined)?.code === QUERY_CANCELED;
-      this.#release(!reusable);
-      callback(error);
+      const cancelled = (outcome as { code?: string } | undefined)?.code === QUERY_CANCELED;
+      const finish = (reusable: boolean) => {
+        this.#release(!reusable);
+        callback(error);
+      };
+      if (cancelled) void cancelSent.then(finish);
+      else finish(false);
     };
     copy.resume();
-    void sendCancelRequest(client, this.#cancelTimeoutMs);
   }
 
   #release(destroyConnection = false): void {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
+import net from "node:net";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -358,6 +359,67 @@ describe("openLargeObjectStream and its connection", () => {
       "the connection went back to the pool rather than being replaced",
     );
     await assertPoolHealthy();
+  });
+
+  it("hands a cancelled connection back only after the server's cancel handling is over", async () => {
+    // PostgreSQL's cancel handler signals the backend twice (its pid, then its process group) and
+    // closes the cancel connection after both. Met in CI: the first signal failed the COPY, the
+    // connection went back to the pool, and the second signal — late on a loaded machine —
+    // cancelled the next query on it. A proxy in front of PostgreSQL imitates that late second
+    // signal: it forwards the CancelRequest, then sends it once more 100 ms after the server
+    // closed it, and only then closes the client's cancel connection.
+    const url = new URL(database.url);
+    const target = { host: url.hostname, port: Number(url.port || 5432) };
+    let cancels = 0;
+    const sendCancel = (packet: Buffer) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(target.port, target.host, () => socket.end(packet));
+        socket.on("error", () => resolve());
+        socket.on("close", () => resolve());
+        socket.resume();
+      });
+    // allowHalfOpen: the client's cancel connection stays open after it sent its packet, as the
+    // server's does, until the proxy closes it.
+    const proxy = net.createServer({ allowHalfOpen: true }, (client) => {
+      client.once("data", (first: Buffer) => {
+        if (first.length >= 8 && first.readInt32BE(4) === 80877102) {
+          cancels++;
+          void (async () => {
+            await sendCancel(first);
+            await sleep(100);
+            await sendCancel(first);
+            client.end();
+          })();
+          return;
+        }
+        const server = net.connect(target.port, target.host);
+        server.write(first);
+        client.pipe(server).pipe(client);
+        client.on("error", () => server.destroy());
+        server.on("error", () => client.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    url.hostname = "127.0.0.1";
+    url.port = String((proxy.address() as net.AddressInfo).port);
+    const proxied = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      const stream = openLargeObjectStream(proxied, bigOid, { start: 0, end: big.length - 1 });
+      let received = 0;
+      stream.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > 3 * MiB) stream.destroy();
+      });
+      await once(stream, "close");
+      assert.equal(cancels, 1);
+      // The next query on the same connection runs while a late signal would still land.
+      const { rows } = await proxied.query("SELECT pg_sleep(0.3), 1 AS one");
+      assert.equal(rows[0].one, 1);
+      assert.equal(proxied.totalCount, 1, "the connection was reused");
+    } finally {
+      await proxied.end();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it("survives a consumer that gives up before the connection is even acquired", async () => {
