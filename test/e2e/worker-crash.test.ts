@@ -36,7 +36,7 @@ describe("a worker killed mid-render", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("is retried after restart and the job completes with exactly one clip per scene", async () => {
+  it("is retried after restart and the job completes with exactly one clip per scene", async (t) => {
     server = await startServerProcess(env);
     const key = (await runCli(["keys", "create", "--tenant", "crash"], env)).stdout.trim();
     const campaignId = await campaignThroughApi(server.url, key, "crash", [
@@ -66,6 +66,7 @@ describe("a worker killed mid-render", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await server.stop("SIGKILL");
+      const killedAt = Date.now();
       // What the killed process left in its work directories (its API's, its job thread's): the
       // scene's photos, a partial clip.
       const workRoot = path.join(dataDir, "work");
@@ -82,10 +83,27 @@ describe("a worker killed mid-render", () => {
       for (const dir of killedDirs)
         assert.equal(existsSync(path.join(workRoot, dir)), false, `${dir} removed at the next start`);
       let status = "";
+      let retriedAfterMs: number | undefined;
       for (let i = 0; i < 900 && !isTerminalJobStatus(status); i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         status = (await client.query("SELECT status FROM video_job WHERE id = $1", [jobId])).rows[0].status;
+        if (retriedAfterMs === undefined) {
+          const retried = await client.query("SELECT 1 FROM scene WHERE job_id = $1 AND attempts > 1", [
+            jobId,
+          ]);
+          if (retried.rows.length) retriedAfterMs = Date.now() - killedAt;
+        }
       }
+      // The dead process's scene is noticed by its missed heartbeat (10 s) at pg-boss's next monitor
+      // pass (every 5 s) and retried 2 s later: well within 35 s even on a loaded machine (with
+      // pg-boss's default monitor interval it took about 60 s).
+      t.diagnostic(
+        `the interrupted scene was claimed again ${((retriedAfterMs ?? Number.NaN) / 1000).toFixed(1)} s after the kill`,
+      );
+      assert.ok(
+        retriedAfterMs !== undefined && retriedAfterMs < 35_000,
+        `retried after ${retriedAfterMs} ms`,
+      );
       assert.equal(status, "SUCCEEDED");
       const scenes = (
         await client.query(
