@@ -1,10 +1,10 @@
 import path from "node:path";
-import sharp from "sharp";
 import type { AssetEntity } from "../db/entities/index.js";
 import { isTerminalJobStatus } from "../db/entities/video-job.entity.js";
 import type { AspectRatio, MusicMood, QualityFlag, RoomType } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
+import sharp from "../media/sharp.js";
 import { planScenes } from "../providers/local/scene-plan.js";
 import type { AssetFacts } from "../providers/types.js";
 import type { PipelineDeps } from "./pipeline-deps.js";

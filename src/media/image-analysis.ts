@@ -5,7 +5,6 @@
  * thumbnail feeds the UI.
  */
 import { open } from "node:fs/promises";
-import sharp, { type OutputInfo } from "sharp";
 import type { QualityFlag } from "../domain/vocabulary.js";
 import { AppError } from "../errors.js";
 import type { MediaWorkerPool } from "../workers/media-tasks.js";
@@ -16,11 +15,7 @@ import {
   sniffImageFormat,
 } from "./image-format.js";
 import { type LumaStats, type PixelMetrics, type Pixels, pixelMetrics } from "./image-metrics.js";
-
-// libvips' operation cache keeps up to 20 recently read files open and mapped, and 50 MB of
-// results: for photos decoded once each it only holds memory (20 cached 45 MB uploads were
-// 900 MB of resident memory).
-sharp.cache(false);
+import sharp, { type OutputInfo } from "./sharp.js";
 
 /** Longest side of the analysis buffer; SOURCES.md calibrates sharpness at this size. */
 export const ANALYSIS_SIZE = 800;

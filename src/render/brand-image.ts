@@ -4,9 +4,10 @@
  * decoded); an SVG is sanitised first (svg-sanitiser.ts) and rasterised at the target size, so
  * neither its declared size nor its content decides how much memory the raster takes.
  */
-import sharp, { type Sharp } from "sharp";
+
 import { AppError } from "../errors.js";
 import { readDeclaredDimensions, sniffImageFormat } from "../media/image-format.js";
+import sharp, { type Sharp } from "../media/sharp.js";
 import { sanitiseSvg } from "./svg-sanitiser.js";
 
 export const BRAND_IMAGE_KINDS = ["png", "jpeg", "webp", "svg"] as const;

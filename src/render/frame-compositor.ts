@@ -6,7 +6,7 @@
  * touches only the runs of pixels the layer covers, in integer arithmetic.
  */
 
-import sharp from "sharp";
+import sharp from "../media/sharp.js";
 import type { ClipOverlay } from "../providers/types.js";
 import type { Rect } from "./render-formats.js";
 

@@ -4,7 +4,7 @@
  * burn step places it in the frame. Also the outro's background: the last photo, blurred and
  * dimmed, slightly larger than the frame so the slow push never shows an edge.
  */
-import sharp from "sharp";
+import sharp from "../media/sharp.js";
 import type { OverlayLayer } from "./overlay-layers.js";
 import { FRAME_SIZE, type RenderFormat } from "./render-formats.js";
 

@@ -4,7 +4,7 @@
  * and skin tones; or `entropy`), instead of a blind centre crop. The camera path (later) centres
  * its moves on the returned point.
  */
-import sharp from "sharp";
+import sharp from "../media/sharp.js";
 import type { Rect, RenderFormat } from "./render-formats.js";
 import { FRAME_SIZE } from "./render-formats.js";
 

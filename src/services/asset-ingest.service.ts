@@ -1,6 +1,5 @@
 import path from "node:path";
 import { Readable } from "node:stream";
-import sharp from "sharp";
 import type { DataSource, Repository, UpdateResult } from "typeorm";
 import type { Config } from "../config.js";
 import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
@@ -14,6 +13,7 @@ import { nextChunk, payloadTooLarge } from "../media/large-object.store.js";
 import type { MediaRow, MediaStore } from "../media/media.store.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import { guessRoomType } from "../media/room-type.js";
+import sharp from "../media/sharp.js";
 import { rasteriseBrandImage, sniffBrandImage } from "../render/brand-image.js";
 import { sanitiseSvg } from "../render/svg-sanitiser.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";

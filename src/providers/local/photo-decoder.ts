@@ -11,9 +11,9 @@
  * cover fit (a landscape photo loses little there, and the horizon stays where it was shot).
  */
 import path from "node:path";
-import sharp from "sharp";
 import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
+import sharp from "../../media/sharp.js";
 import type { TimedLayerPng } from "../../render/frame-compositor.js";
 import { FRAME_SIZE, RENDER_FORMATS, type RenderFormat } from "../../render/render-formats.js";
 import { salientRegion } from "../../render/salient-region.js";

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import sharp from "sharp";
 import type { CameraMove } from "../../domain/vocabulary.js";
 import { AppError, isAppError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { runFfmpeg } from "../../media/ffmpeg.runner.js";
+import sharp from "../../media/sharp.js";
 import { normaliseWithOverlaysArgs } from "../../render/overlay-commands.js";
 import type { VideoProvider, VideoRenderRequest, VideoRenderResult } from "../types.js";
 import { type PredictionWakeups, waitForPrediction } from "./prediction-waiter.js";
