@@ -63,7 +63,7 @@ export async function runFairnessScenario(
   const campaignA = await campaignWithPhotos(services, a.id, photos);
   const campaignB = await campaignWithPhotos(services, b.id, photos);
   const submitA = () =>
-    services.pipeline.create(a.id, { campaignId: campaignA.campaignId, sceneCount: 4, ...JOB });
+    services.pipeline.create(a.id, { campaignId: campaignA.campaignId, sceneCount: 8, ...JOB });
   const submitB = () =>
     services.pipeline.create(b.id, { campaignId: campaignB.campaignId, sceneCount: 2, ...JOB });
   const succeeded = async (job: VideoJobEntity) => {
