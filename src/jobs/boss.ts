@@ -9,7 +9,7 @@ import type { Logger } from "../logger.js";
  * monitor). With both at 5 s it is retried 10–15 s after its last heartbeat. The monitor's per-queue
  * statistics query comes with it every 5 s: a few milliseconds on our job tables.
  */
-export const SUPERVISE_INTERVAL_SECONDS = 5;
+const SUPERVISE_INTERVAL_SECONDS = 5;
 
 /**
  * pg-boss as every propvid process runs it: its own `pgboss` schema on our database, woken by

@@ -91,6 +91,17 @@ async function activeQueries(): Promise<string[]> {
   return rows.map((row) => row.query);
 }
 
+/** Reads `stream` until more than 3 MiB arrived, destroys it mid-way, and waits for its close. */
+async function readThenDestroy(stream: Readable): Promise<number> {
+  let received = 0;
+  stream.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > 3 * MiB) stream.destroy();
+  });
+  await once(stream, "close");
+  return received;
+}
+
 async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
@@ -344,13 +355,9 @@ describe("openLargeObjectStream and its connection", () => {
 
   it("releases a reusable connection when the consumer destroys the stream mid-way", async () => {
     const totalBefore = pool.totalCount;
-    const stream = openLargeObjectStream(pool, bigOid, { start: 0, end: big.length - 1 });
-    let received = 0;
-    stream.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > 3 * MiB) stream.destroy();
-    });
-    await once(stream, "close");
+    const received = await readThenDestroy(
+      openLargeObjectStream(pool, bigOid, { start: 0, end: big.length - 1 }),
+    );
     assert.ok(received < big.length);
     assert.deepEqual(await activeQueries(), []);
     assert.equal(
@@ -404,13 +411,7 @@ describe("openLargeObjectStream and its connection", () => {
     url.port = String((proxy.address() as net.AddressInfo).port);
     const proxied = new pg.Pool({ connectionString: url.toString(), max: 1 });
     try {
-      const stream = openLargeObjectStream(proxied, bigOid, { start: 0, end: big.length - 1 });
-      let received = 0;
-      stream.on("data", (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > 3 * MiB) stream.destroy();
-      });
-      await once(stream, "close");
+      await readThenDestroy(openLargeObjectStream(proxied, bigOid, { start: 0, end: big.length - 1 }));
       assert.equal(cancels, 1);
       // The next query on the same connection runs while a late signal would still land.
       const { rows } = await proxied.query("SELECT pg_sleep(0.3), 1 AS one");
