@@ -6,7 +6,7 @@ import { createServices, type ProviderFactory, type Services } from "./container
 import { createDataSource, runMigrations } from "./db/data-source.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
-import { JobThread } from "./job-thread.js";
+import { JobProcess } from "./job-process.js";
 import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
@@ -45,12 +45,12 @@ export interface StartAppOptions {
   /** Size of pg-boss's own pool. */
   bossPoolSize?: number;
   /**
-   * Where the `all` role runs its jobs: in this thread (default), or in a job thread of its own
-   * (`serve`: job-thread.ts), so that this thread's event loop serves only requests.
+   * Where the `all` role runs its jobs: in this process (default), or in a job process of its
+   * own (`serve`: job-process.ts), so that this process's CPU serves requests first.
    */
-  jobs?: "here" | "thread";
-  /** `thread`: this app is a job thread, whose process's metrics another thread exposes. */
-  metricsScope?: "process" | "thread";
+  jobs?: "here" | "process";
+  /** `part`: this app is a job process, whose metrics its parent's `/metrics` sums in. */
+  metricsScope?: "process" | "part";
 }
 
 export interface RunningApp {
@@ -138,13 +138,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     // cancellations for this worker.
     await services.notifications.start();
     cleanups.push({ name: "notification listener", stop: () => services.notifications.stop() });
-    if (role === "all" && options.jobs === "thread") {
-      const thread = await JobThread.start(
+    if (role === "all" && options.jobs === "process") {
+      const jobs = await JobProcess.start(
         { config, databaseUrl: database.url, maintenance: options.maintenance ?? false },
         logger,
       );
-      cleanups.push({ name: "job thread (its running jobs)", stop: (graceful) => thread.stop(graceful) });
-      services.metrics.addPart(() => thread.metrics());
+      cleanups.push({ name: "job process (its running jobs)", stop: (graceful) => jobs.stop(graceful) });
+      services.metrics.addPart(() => jobs.metrics());
     } else if (role === "worker" || role === "all") {
       await startWorkers(boss, jobHandlers(services), logger, config, () =>
         database.dataSource.query("SELECT 1"),

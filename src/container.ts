@@ -132,8 +132,8 @@ export function createServices(deps: {
   boss: PgBoss;
   /** Replaces the provider registry (tests and benchmarks add their own providers). */
   providers?: ProviderFactory;
-  /** `thread`: the services of a job thread, whose process's metrics the main thread exposes. */
-  metricsScope?: "process" | "thread";
+  /** `part`: the services of a job process, whose metrics its parent's `/metrics` sums in. */
+  metricsScope?: "process" | "part";
 }): Services {
   const { config, logger, dataSource, boss } = deps;
   const ffmpeg = resolveFfmpegBinaries({

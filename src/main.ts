@@ -85,8 +85,8 @@ async function serve(args: string[]): Promise<number> {
     role: role as Role | undefined,
     bootstrap: true,
     maintenance: true,
-    // With the API in this process, its jobs run in a thread of their own.
-    jobs: "thread",
+    // With the API in this process, its jobs run in a child process of their own.
+    jobs: "process",
   });
   if (app.bootstrapKey) announceBootstrapKey(app.bootstrapKey, app.config, logger);
   logger.info({ address: app.address, role: role ?? config.role }, "propvid is up");

@@ -101,7 +101,7 @@ export function parseClock(value: string): number | null {
 
 /**
  * The process groups this thread's runs have started and not yet seen exit. A detached child is
- * not ended with us: when this thread (a job thread, a media thread) or the process exits with
+ * not ended with us: when this thread (a media thread) or the process exits with
  * runs in flight — a shutdown past its deadline, a job pg-boss gave up waiting for — they are
  * killed, so no FFmpeg goes on writing into a work directory that is being removed.
  */

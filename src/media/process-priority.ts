@@ -7,7 +7,7 @@
  * whatever its nice value: so the child's autogroup is lowered too. Measured before that, two
  * x264 encoders at nice 10 each took as much CPU as the whole server process.
  */
-import { readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { isMainThread } from "node:worker_threads";
 
@@ -32,6 +32,31 @@ export function lowerThreadPriority(niceness: number): boolean {
   if (!Number.isSafeInteger(tid) || tid <= 0 || tid === process.pid) return false;
   try {
     os.setPriority(tid, clamp(niceness));
+  } catch {
+    return false;
+  }
+  threadNiceness = clamp(niceness);
+  return true;
+}
+
+/**
+ * Lowers this whole process to `niceness` (0–19): on Linux each of its threads (a nice value is
+ * a thread's: those Node started before this call — V8's platform threads among them — keep
+ * theirs otherwise), elsewhere the process. Threads and children started later inherit it. Its
+ * autogroup is left alone: this process shares its parent's session (job-process.ts), and the
+ * autogroup's nice would lower the parent too. Returns whether it was lowered.
+ */
+export function lowerOwnProcessPriority(niceness: number): boolean {
+  if (!(niceness > 0)) return false;
+  let tids: number[] = [];
+  try {
+    tids = readdirSync("/proc/self/task").map(Number);
+  } catch {
+    // not Linux: the process's nice value is the process's
+  }
+  try {
+    if (tids.length === 0) os.setPriority(process.pid, clamp(niceness));
+    for (const tid of tids) os.setPriority(tid, clamp(niceness));
   } catch {
     return false;
   }

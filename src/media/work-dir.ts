@@ -13,7 +13,6 @@ import { rmSync } from "node:fs";
 import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { isMainThread } from "node:worker_threads";
 import type { Logger } from "../logger.js";
 
 const HEARTBEAT_FILE = "alive";
@@ -59,8 +58,6 @@ export async function removeStaleWorkDirs(root: string, logger?: Logger): Promis
     const pid = Number(name.slice(prefix.length).split("-")[0]);
     if (!Number.isSafeInteger(pid) || pid <= 0) continue;
     const dir = path.join(root, name);
-    // Our own pid seen from a job thread (job-thread.ts): its main thread's folder, in use.
-    if (pid === process.pid && !isMainThread) continue;
     // Our own pid on a folder we have not made yet: a previous process had it (containers
     // often run the server as pid 1 every time).
     if (pid !== process.pid && isAlive(pid)) {

@@ -19,7 +19,7 @@ export interface JobMetrics {
   jobEnded(status: JobStatus, seconds?: number): void;
 }
 
-/** One registry's metrics as `getMetricsAsJSON()` gives them (what a job thread sends its process). */
+/** One registry's metrics as `getMetricsAsJSON()` gives them (what a job process sends its parent). */
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** A webhook delivery's outcome, as the delivery code reports it. */
@@ -35,9 +35,10 @@ export type WebhookDeliveryResult = "success" | "failure" | "dead";
  *   usage facts, stored bytes from the tenants' counters. Counting these in memory would lose
  *   what other processes (or a crashed one) did.
  *
- * A process whose jobs run in a thread of their own (`serve --role all`, src/job-thread.ts)
- * has one registry per thread: the job thread's (scope `thread`) holds only what it observes,
- * and the main thread's exposition sums it in (`addPart`), so `/metrics` still shows the process.
+ * A `serve --role all` runs its jobs in a child process (src/job-process.ts): the child's
+ * registry (scope `part`) holds only what it observes, and the parent's exposition sums it in
+ * (`addPart`), so `/metrics` still shows the whole service; the process figures (memory, CPU,
+ * event loop) are the API process's.
  */
 export class MetricsService implements JobMetrics {
   readonly registry = new Registry();
@@ -48,18 +49,18 @@ export class MetricsService implements JobMetrics {
   private readonly sceneRender: Histogram<"provider">;
   private readonly webhookDeliveries: Counter<"result">;
 
-  /** Other threads' registries, summed into this one's exposition. */
+  /** Job processes' registries, summed into this one's exposition. */
   private readonly parts: (() => Promise<MetricsSnapshot>)[] = [];
 
   constructor(deps: {
     dataSource: DataSource;
     boss: PgBoss;
     subscriptions: () => number;
-    /** `thread`: a job thread's part of its process: no process or cluster-wide figures. */
-    scope?: "process" | "thread";
+    /** `part`: a job process's part of its service: no process or cluster-wide figures. */
+    scope?: "process" | "part";
   }) {
     const registers = [this.registry];
-    const wholeProcess = deps.scope !== "thread";
+    const wholeProcess = deps.scope !== "part";
     if (wholeProcess) collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: "propvid_http_request_duration_seconds",

@@ -67,11 +67,11 @@ describe("a worker killed mid-render", () => {
       }
       await server.stop("SIGKILL");
       const killedAt = Date.now();
-      // What the killed process left in its work directories (its API's, its job thread's): the
-      // scene's photos, a partial clip.
+      // What the killed service left in its work directories (its API process's, its job
+      // process's, which died with it): the scene's photos, a partial clip.
       const workRoot = path.join(dataDir, "work");
       const killedDirs = readdirSync(workRoot);
-      assert.equal(killedDirs.length, 2, `the API's and the job thread's: ${killedDirs.join(", ")}`);
+      assert.equal(killedDirs.length, 2, `the API's and the job process's: ${killedDirs.join(", ")}`);
       const leftBehind = killedDirs.flatMap((dir) =>
         readdirSync(path.join(workRoot, dir), { recursive: true }).map(String),
       );
@@ -133,14 +133,14 @@ describe("a worker killed mid-render", () => {
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
       for (const dir of dirs) assert.deepEqual(readdirSync(dir), ["alive"]);
 
-      // The job ended in the restarted process's job thread, whose metrics its /metrics sums in;
+      // The job ended in the restarted service's job process, whose metrics its /metrics sums in;
       // the process-wide figures appear once.
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, /^propvid_video_jobs_total\{status="SUCCEEDED"\} 1$/m);
       assert.match(metrics, /^propvid_scene_render_seconds_count\{provider="local"\} [1-3]$/m);
       assert.equal(metrics.match(/^process_cpu_user_seconds_total /gm)?.length, 1);
       assert.equal(metrics.match(/^propvid_media_stored_bytes /gm)?.length, 1);
-      assert.match(server.output(), /"thread":"jobs"[^\n]*"msg":"scene rendered"/);
+      assert.match(server.output(), /"process":"jobs"[^\n]*"msg":"scene rendered"/);
     } finally {
       await client.end();
     }

@@ -1,0 +1,137 @@
+/**
+ * `serve --role all` runs its jobs in a child process (src/job-process.ts), against the real
+ * server: every thread of the child runs at RENDER_NICE while the API's main thread keeps the
+ * default; a crashed child is started again while the API goes on answering; a signal meant for
+ * the parent does not stop the child behind the parent's back; and a parent killed without
+ * warning takes the child with it. Linux only (procfs), like the service's priorities.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { childEnv, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+
+const RENDER_NICE = 12;
+
+/** The fields of a /proc stat line after "(comm)": index 0 is field 3 (state). */
+function statFields(file: string): string[] | undefined {
+  let line: string;
+  try {
+    line = readFileSync(file, "utf8");
+  } catch {
+    return undefined; // gone
+  }
+  return line.slice(line.lastIndexOf(")") + 2).split(" ");
+}
+
+/** Live (not zombie) children of `parent` whose command line names the job process's entry. */
+function jobProcesses(parent: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      const fields = statFields(`/proc/${pid}/stat`);
+      if (!fields || fields[0] === "Z" || Number(fields[1]) !== parent) return false;
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("job-process.main.js");
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Whether a process is running (a zombie has finished: only its exit status is left). */
+function running(pid: number): boolean {
+  const fields = statFields(`/proc/${pid}/stat`);
+  return fields !== undefined && fields[0] !== "Z";
+}
+
+/** The nice value of each thread of `pid`. */
+function threadNiceness(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`)
+    .map((tid) => statFields(`/proc/${pid}/task/${tid}/stat`))
+    .filter((fields): fields is string[] => fields !== undefined)
+    .map((fields) => Number(fields[16])); // field 19: nice
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("the job process of serve --role all", () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let server: ServerProcess | undefined;
+
+  before(async () => {
+    database = await createTestDatabase();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-job-process-"));
+  });
+  after(async () => {
+    await server?.stop("SIGKILL");
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs at RENDER_NICE, is restarted after a crash, ignores the parent's signals and dies with it", async () => {
+    server = await startServerProcess(
+      childEnv({ DATABASE_URL: database.url, PROPVID_DATA_DIR: dataDir, RENDER_NICE: String(RENDER_NICE) }),
+    );
+    const parent = server.child.pid!;
+    const [first] = await until(
+      "the job process",
+      () => {
+        const found = jobProcesses(parent);
+        return found.length === 1 ? found : undefined;
+      },
+      10_000,
+    );
+
+    // Every thread of the child (V8's and libuv's among them), none of the parent's main thread.
+    const childNiceness = threadNiceness(first!);
+    assert.ok(childNiceness.length >= 5, `the child has its threads: ${childNiceness.length}`);
+    assert.deepEqual(new Set(childNiceness), new Set([RENDER_NICE]), "every thread of the job process");
+    assert.equal(Number(statFields(`/proc/${parent}/stat`)![16]), 0, "the API's main thread");
+
+    // A crash: started again, and the API answers meanwhile.
+    process.kill(first!, "SIGKILL");
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    const [second] = await until(
+      "a new job process",
+      () => {
+        const found = jobProcesses(parent).filter((pid) => pid !== first);
+        return found.length === 1 ? found : undefined;
+      },
+      15_000,
+    );
+    await until(
+      "its restart",
+      () => (/the job process is running again/.test(server!.output()) ? true : undefined),
+      15_000,
+    );
+    assert.match(server.output(), /the job process ended unexpectedly/);
+    assert.equal(Number(statFields(`/proc/${second}/stat`)![16]), RENDER_NICE);
+
+    // A SIGTERM or SIGINT that reaches the child (a Ctrl-C goes to the whole process group) is the
+    // parent's to act on: the child stays.
+    process.kill(second!, "SIGTERM");
+    process.kill(second!, "SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.ok(running(second!), "the job process ignored the signals");
+    assert.equal(jobProcesses(parent).length, 1);
+
+    // The parent killed without warning: the child goes too, at once.
+    await server.stop("SIGKILL");
+    const killedAt = Date.now();
+    await until("the job process to die with its parent", () => (running(second!) ? undefined : true), 3_000);
+    assert.ok(Date.now() - killedAt < 3_000);
+  });
+});
