@@ -32,6 +32,37 @@ interface PhaseResult {
   graphql: Latency;
   range: Latency;
   eventLoop: EventLoopWindow;
+  /** Wall-clock window of the phase, to find the server's own log lines of it. */
+  from: number;
+  to: number;
+}
+
+/**
+ * The server's own time for each request of a window, from its log (Fastify's `responseTime`
+ * on "request completed", the URL from the matching "incoming request"): what of the client's
+ * latency the server spent between reading the request and finishing the response.
+ */
+function serverTimes(output: string, from: number, to: number): { graphql: Latency; range: Latency } {
+  const urls = new Map<string, string>();
+  const graphql: number[] = [];
+  const range: number[] = [];
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let entry: { time?: number; reqId?: string; msg?: string; req?: { url?: string }; responseTime?: number };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!entry.reqId) continue;
+    if (entry.msg === "incoming request" && entry.req?.url) urls.set(entry.reqId, entry.req.url);
+    if (entry.msg !== "request completed" || entry.responseTime === undefined) continue;
+    if (!(entry.time! >= from && entry.time! <= to)) continue;
+    const url = urls.get(entry.reqId) ?? "";
+    if (url.startsWith("/graphql")) graphql.push(entry.responseTime);
+    else if (url.startsWith("/v1/media/")) range.push(entry.responseTime);
+  }
+  return { graphql: latency(graphql), range: latency(range) };
 }
 
 /** The signed URL of the largest photo (≥ 1 MB, so the range is a full 1 MB). */
@@ -92,6 +123,7 @@ async function phase(server: BenchServer, mediaUrl: string, done: Promise<unknow
   };
   done.then(stop, stop); // a failure surfaces through Promise.all below
   await eventLoop(server); // starts the server's window
+  const from = Date.now();
   const graphql: number[] = [];
   const range: number[] = [];
   const client = async () => {
@@ -116,7 +148,8 @@ async function phase(server: BenchServer, mediaUrl: string, done: Promise<unknow
     }
   };
   await Promise.all([done, ...Array.from({ length: CLIENTS }, client)]);
-  return { graphql: latency(graphql), range: latency(range), eventLoop: await eventLoop(server) };
+  const to = Date.now();
+  return { graphql: latency(graphql), range: latency(range), eventLoop: await eventLoop(server), from, to };
 }
 
 const ok = (met: boolean) => (met ? "OK" : "NOT MET");
@@ -152,6 +185,10 @@ async function run(): Promise<string[]> {
       lines.push(`${name}:`);
       lines.push(`  trivial GraphQL query:  ${formatLatency(result.graphql)}`);
       lines.push(`  1 MB media range:       ${formatLatency(result.range)}`);
+      const own = serverTimes(server.process.output(), result.from, result.to);
+      lines.push(
+        `  server's own time (its log): GraphQL ${formatLatency(own.graphql)}; range ${formatLatency(own.range)}`,
+      );
       const loop = result.eventLoop;
       lines.push(
         `  server event loop: lateness p50 ${loop.p50.toFixed(1)} / p99 ${loop.p99.toFixed(1)} / max ${loop.max.toFixed(1)} ms ` +

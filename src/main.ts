@@ -15,6 +15,7 @@ import {
 } from "./domain/vocabulary.js";
 import { AppError } from "./errors.js";
 import { createLogger, EXIT_FLUSH_MS, type Logger, stdoutLogSink, writeStderrLine } from "./logger.js";
+import { lowerOwnProcessPriority } from "./media/process-priority.js";
 import { renderCommand } from "./render.command.js";
 import { buildSchema, printSdl } from "./schema/build-schema.js";
 import { ApiKeyService } from "./services/api-key.service.js";
@@ -77,6 +78,9 @@ async function serve(args: string[]): Promise<number> {
     throw new AppError("BAD_USER_INPUT", "--role must be all, api or worker");
   }
   const config = loadConfig(role ? { PROPVID_ROLE: role } : {});
+  // A process that only renders yields the CPU to anything else on its host (an API process
+  // beside it), all its threads, as `--role all`'s job process does (job-process.ts).
+  if (config.role === "worker") lowerOwnProcessPriority(config.renderNice);
   const logSink = stdoutLogSink();
   const logger = createLogger({ level: config.logLevel, destination: logSink });
   const app = await startApp({

@@ -5,7 +5,7 @@ import type { SceneOverlayColumns } from "../db/entities/scene.entity.js";
 import { type PartStatus, TERMINAL_JOB_STATUSES } from "../db/entities/video-job.entity.js";
 import type { ErrorCode } from "../errors.js";
 import type { SceneState, ScoreState } from "../events/job-event.types.js";
-import { appendJobEvent } from "../events/job-events.js";
+import { appendJobEvent, guardedWriteWithEvent } from "../events/job-events.js";
 import { deleteUnreferencedMedia } from "../media/media-references.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import type { VideoJobStateMachine } from "./video-job.state-machine.js";
@@ -75,23 +75,21 @@ export class JobPartStateMachine {
     return stored !== undefined;
   }
 
+  /** The most frequent write: the guarded UPDATE and its event in one statement (one round trip). */
   async reportSceneProgress(claim: SceneClaim, fraction: number): Promise<boolean> {
-    return await this.transaction(async (manager) => {
-      const updated = await guardedUpdate(
-        manager,
-        `UPDATE scene SET progress = $3, updated_at = now()
-          WHERE id = $1 AND attempt_token = $2 AND status = 'RUNNING' RETURNING id`,
-        [claim.scene.id, claim.token, fraction],
-      );
-      if (updated)
-        await this.sceneEvent(manager, claim.jobId, {
-          index: claim.index,
-          status: "RUNNING",
-          progress: fraction,
-          error: null,
-        });
-      return updated !== undefined;
-    });
+    return await guardedWriteWithEvent(
+      this.deps.dataSource,
+      {
+        sql: `UPDATE scene SET progress = $3, updated_at = now()
+               WHERE id = $1 AND attempt_token = $2 AND status = 'RUNNING' RETURNING id`,
+        params: [claim.scene.id, claim.token, fraction],
+      },
+      claim.jobId,
+      {
+        type: "SCENE_UPDATED",
+        scene: { index: claim.index, status: "RUNNING", progress: fraction, error: null },
+      },
+    );
   }
 
   /**

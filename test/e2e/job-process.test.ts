@@ -3,7 +3,8 @@
  * server: every thread of the child runs at RENDER_NICE while the API's main thread keeps the
  * default; a crashed child is started again while the API goes on answering; a signal meant for
  * the parent does not stop the child behind the parent's back; and a parent killed without
- * warning takes the child with it. Linux only (procfs), like the service's priorities.
+ * warning takes the child with it. A `--role worker` process lowers itself the same way. Linux only
+ * (procfs), like the service's priorities.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -11,7 +12,12 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { childEnv, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
+import {
+  childEnv,
+  type ServerProcess,
+  startServerProcess,
+  startWorkerProcess,
+} from "../helpers/server-process.js";
 
 const RENDER_NICE = 12;
 
@@ -133,5 +139,18 @@ describe("the job process of serve --role all", () => {
     const killedAt = Date.now();
     await until("the job process to die with its parent", () => (running(second!) ? undefined : true), 3_000);
     assert.ok(Date.now() - killedAt < 3_000);
+  });
+
+  it("serve --role worker (the two-machine layout, or a worker beside an API) runs all of it at RENDER_NICE", async () => {
+    const worker = await startWorkerProcess(
+      childEnv({ DATABASE_URL: database.url, PROPVID_DATA_DIR: dataDir, RENDER_NICE: String(RENDER_NICE) }),
+    );
+    try {
+      const niceness = threadNiceness(worker.child.pid!);
+      assert.ok(niceness.length >= 5, `the worker has its threads: ${niceness.length}`);
+      assert.deepEqual(new Set(niceness), new Set([RENDER_NICE]));
+    } finally {
+      await worker.stop();
+    }
   });
 });

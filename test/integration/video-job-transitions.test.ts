@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { JobEvent } from "../../src/events/job-event.types.js";
+import { JOB_EVENTS_CHANNEL } from "../../src/events/job-events.js";
 import type { ScenePick } from "../../src/providers/types.js";
 import type { SceneClaim } from "../../src/services/job-part.state-machine.js";
 import { estimateItems, normaliseOptions } from "../../src/services/video-pipeline.service.js";
@@ -93,6 +94,7 @@ describe("video job transitions", () => {
       progress: number;
       score_status: string;
       assembly_generation: number;
+      last_sequence: number;
       video_media_id: string | null;
       error: string | null;
     }>("SELECT * FROM video_job WHERE id = $1", [jobId]);
@@ -179,6 +181,7 @@ describe("video job transitions", () => {
     const current = (await parts().claimScene(jobId, 0))!;
     assert.notEqual(stale.token, current.token);
     const before = (await events(jobId)).length;
+    const lastSequence = (await row(jobId)).last_sequence;
     const clip = await newMedia();
 
     assert.equal(await parts().reportSceneProgress(stale, 0.5), false);
@@ -195,11 +198,29 @@ describe("video job transitions", () => {
     assert.equal((await events(jobId)).length, before, "no event");
     assert.equal(await mediaExists(clip), false, "the stale attempt's clip is released");
 
-    assert.equal(await parts().reportSceneProgress(current, 0.5), true);
-    const [progress] = (await events(jobId)).slice(before);
-    assert.ok(progress?.type === "SCENE_UPDATED");
-    assert.deepEqual(progress.scene, { index: 0, status: "RUNNING", progress: 0.5, error: null });
-    assert.equal(progress.job.status, "RENDERING");
+    assert.equal(
+      (await row(jobId)).last_sequence,
+      lastSequence,
+      "the refused reports took no sequence number",
+    );
+
+    // A progress report is one statement (the guarded write, its event and the NOTIFY together).
+    const announced: string[] = [];
+    const unlisten = app.services.notifications.on(JOB_EVENTS_CHANNEL, (payload) => announced.push(payload));
+    try {
+      assert.equal(await parts().reportSceneProgress(current, 0.5), true);
+      const [progress] = (await events(jobId)).slice(before);
+      assert.ok(progress?.type === "SCENE_UPDATED");
+      assert.deepEqual(progress.scene, { index: 0, status: "RUNNING", progress: 0.5, error: null });
+      assert.equal(progress.job.status, "RENDERING");
+      assert.equal(progress.sequence, lastSequence + 1, "the next sequence number, no gap");
+      assert.equal((await scene(jobId, 0)).progress, 0.5);
+      for (let i = 0; i < 100 && !announced.includes(`${jobId}:${progress.sequence}`); i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(announced.includes(`${jobId}:${progress.sequence}`), `announced: ${announced.join(", ")}`);
+    } finally {
+      unlisten();
+    }
   });
 
   it("a retryable scene failure goes back to PENDING; a final one fails the job, once", async () => {
