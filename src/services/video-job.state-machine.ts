@@ -364,6 +364,13 @@ export class VideoJobStateMachine {
   /** Any unfinished status → CANCELLED, with its running and pending parts; running renders notice within a tick. */
   async cancel(jobId: string): Promise<boolean> {
     const cancelled = await this.transaction(async (manager) => {
+      // Row locks in the order every scene transition takes them (its scene, then the job, for
+      // its event): the unfinished scenes first, by index, then the job. Locking the job first
+      // deadlocked with a progress report holding its scene and waiting for the job.
+      await manager.query(
+        `SELECT id FROM scene WHERE job_id = $1 AND status IN ('PENDING', 'RUNNING') ORDER BY index FOR UPDATE`,
+        [jobId],
+      );
       const cancelled = await guardedUpdate(
         manager,
         `UPDATE video_job SET status = 'CANCELLED', stage = 'cancelled', cancel_requested_at = now(),

@@ -343,6 +343,36 @@ describe("video job transitions", () => {
     assert.equal((await row(jobId)).score_status, "CANCELLED");
   });
 
+  it("a cancel takes its row locks in the scene transitions' order: no deadlock with a scene mid-write", async () => {
+    const jobId = await renderingJob();
+    await parts().claimScene(jobId, 0);
+    // A scene transition half-way: its scene row locked, the job row (its event) still to come.
+    const writer = app.services.dataSource.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query("UPDATE scene SET progress = 0.4 WHERE job_id = $1 AND index = 0", [jobId]);
+      let cancelError: unknown;
+      const cancelling = states()
+        .cancel(jobId)
+        .catch((error: unknown) => {
+          cancelError = error;
+          return false;
+        });
+      // The cancel now waits for the scene (it must not hold the job meanwhile: with the job
+      // locked first it did, and the writer's next statement deadlocked with it).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writer.query("UPDATE video_job SET updated_at = now() WHERE id = $1", [jobId]);
+      await writer.commitTransaction();
+      assert.equal(await cancelling, true, `cancelled: ${String(cancelError)}`);
+    } finally {
+      if (writer.isTransactionActive) await writer.rollbackTransaction();
+      await writer.release();
+    }
+    assert.equal((await row(jobId)).status, "CANCELLED");
+    assert.equal((await scene(jobId, 0)).status, "CANCELLED");
+  });
+
   it("cancels an unfinished job once, announces it, and nothing is claimed afterwards", async () => {
     const jobId = await renderingJob();
     const claim = (await parts().claimScene(jobId, 0)) as SceneClaim;
