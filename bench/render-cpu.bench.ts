@@ -6,7 +6,7 @@
  * same 240 frames from a still (the encoder's floor), and the main thread's event-loop use.
  * Linux only (procfs).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/config.js";
@@ -17,42 +17,23 @@ import { normaliseClipArgs } from "../src/media/ffmpeg-commands.js";
 import { LocalVideoProvider } from "../src/providers/local/local-video.provider.js";
 import { createMediaWorkerPool } from "../src/workers/media-tasks.js";
 import { fixturePhoto } from "../test/helpers/fixtures.js";
+import { readProcStat, threadsOf } from "../test/helpers/procfs.js";
 import type { Benchmark } from "./benchmarks.js";
 
 /** procfs counts CPU time in clock ticks of 1/100 s (USER_HZ) on every Linux the service runs on. */
 const TICK_SECONDS = 0.01;
 
-/** The fields after "(comm)" in a /proc stat line, and the comm. */
-function procStat(file: string): { name: string; fields: number[] } {
-  const line = readFileSync(file, "utf8");
-  const close = line.lastIndexOf(")");
-  return {
-    name: line.slice(line.indexOf("(") + 1, close),
-    fields: line
-      .slice(close + 2)
-      .split(" ")
-      .map(Number),
-  };
-}
-
 /** CPU seconds (user + system) of each thread of this process, by thread id. */
 function threadCpu(): Map<string, { name: string; seconds: number }> {
   const threads = new Map<string, { name: string; seconds: number }>();
-  for (const id of readdirSync("/proc/self/task")) {
-    try {
-      const { name, fields } = procStat(`/proc/self/task/${id}/stat`);
-      threads.set(id, { name, seconds: (fields[11]! + fields[12]!) * TICK_SECONDS });
-    } catch {
-      // the thread ended while we looked
-    }
-  }
+  for (const [id, { name, cpuTicks }] of threadsOf("self"))
+    threads.set(String(id), { name, seconds: cpuTicks * TICK_SECONDS });
   return threads;
 }
 
 /** CPU seconds of this process's exited and reaped children (the encoders). */
 function childrenCpu(): number {
-  const { fields } = procStat("/proc/self/stat");
-  return (fields[13]! + fields[14]!) * TICK_SECONDS;
+  return readProcStat("/proc/self/stat")!.childrenCpuTicks * TICK_SECONDS;
 }
 
 async function run(): Promise<string[]> {

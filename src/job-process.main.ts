@@ -7,8 +7,9 @@
  * (its IPC channel closed: a kill -9, a crash), it dies at once; its running jobs are retried
  * like a dead worker's.
  */
-import type { RunningApp } from "./app.js";
+import { type RunningApp, startApp } from "./app.js";
 import type { FromJobProcess, JobProcessData, ToJobProcess } from "./job-process.js";
+import { createLogger, stdoutLogSink } from "./logger.js";
 import { lowerOwnProcessPriority } from "./media/process-priority.js";
 
 /** How long the last log lines may take to reach stdout when the process ends. */
@@ -33,12 +34,9 @@ const data = await new Promise<JobProcessData>((resolve) => {
 });
 const { config, databaseUrl, maintenance } = data;
 // Everything this process does (storing, probing, spawning, garbage collection, the media
-// threads it starts) yields to the API process's requests, like the rendering does.
+// threads it starts) yields to the API process's requests, like the rendering does: every thread
+// it has now is lowered, and the threads it starts later inherit it.
 lowerOwnProcessPriority(config.renderNice);
-
-// Imported after the priority is lowered: the threads these modules start inherit it.
-const { startApp } = await import("./app.js");
-const { createLogger, stdoutLogSink } = await import("./logger.js");
 const logger = createLogger({ level: config.logLevel }).child({ process: "jobs" });
 
 let app: RunningApp;

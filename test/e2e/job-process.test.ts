@@ -7,11 +7,12 @@
  * (procfs), like the service's priorities.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { childProcessesOf, readProcStat, threadsOf } from "../helpers/procfs.js";
 import {
   childEnv,
   type ServerProcess,
@@ -21,46 +22,28 @@ import {
 
 const RENDER_NICE = 12;
 
-/** The fields of a /proc stat line after "(comm)": index 0 is field 3 (state). */
-function statFields(file: string): string[] | undefined {
-  let line: string;
-  try {
-    line = readFileSync(file, "utf8");
-  } catch {
-    return undefined; // gone
-  }
-  return line.slice(line.lastIndexOf(")") + 2).split(" ");
-}
-
 /** Live (not zombie) children of `parent` whose command line names the job process's entry. */
 function jobProcesses(parent: number): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
+  return childProcessesOf(parent)
+    .filter((child) => child.state !== "Z")
+    .map((child) => child.pid)
     .filter((pid) => {
-      const fields = statFields(`/proc/${pid}/stat`);
-      if (!fields || fields[0] === "Z" || Number(fields[1]) !== parent) return false;
       try {
         return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("job-process.main.js");
       } catch {
         return false;
       }
-    })
-    .map(Number);
+    });
 }
 
 /** Whether a process is running (a zombie has finished: only its exit status is left). */
 function running(pid: number): boolean {
-  const fields = statFields(`/proc/${pid}/stat`);
-  return fields !== undefined && fields[0] !== "Z";
+  const stat = readProcStat(`/proc/${pid}/stat`);
+  return stat !== undefined && stat.state !== "Z";
 }
 
 /** The nice value of each thread of `pid`. */
-function threadNiceness(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`)
-    .map((tid) => statFields(`/proc/${pid}/task/${tid}/stat`))
-    .filter((fields): fields is string[] => fields !== undefined)
-    .map((fields) => Number(fields[16])); // field 19: nice
-}
+const threadNiceness = (pid: number) => [...threadsOf(pid).values()].map((thread) => thread.nice);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -105,7 +88,7 @@ describe("the job process of serve --role all", () => {
     const childNiceness = threadNiceness(first!);
     assert.ok(childNiceness.length >= 5, `the child has its threads: ${childNiceness.length}`);
     assert.deepEqual(new Set(childNiceness), new Set([RENDER_NICE]), "every thread of the job process");
-    assert.equal(Number(statFields(`/proc/${parent}/stat`)![16]), 0, "the API's main thread");
+    assert.equal(readProcStat(`/proc/${parent}/stat`)!.nice, 0, "the API's main thread");
 
     // A crash: started again, and the API answers meanwhile.
     process.kill(first!, "SIGKILL");
@@ -124,7 +107,7 @@ describe("the job process of serve --role all", () => {
       15_000,
     );
     assert.match(server.output(), /the job process ended unexpectedly/);
-    assert.equal(Number(statFields(`/proc/${second}/stat`)![16]), RENDER_NICE);
+    assert.equal(readProcStat(`/proc/${second}/stat`)!.nice, RENDER_NICE);
 
     // A SIGTERM or SIGINT that reaches the child (a Ctrl-C goes to the whole process group) is the
     // parent's to act on: the child stays.

@@ -11,6 +11,7 @@ import { currentWorkDir } from "../../src/media/work-dir.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
+import { childProcessesOf, readProcStat } from "../helpers/procfs.js";
 import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../helpers/video-checks.js";
 
 /**
@@ -18,14 +19,10 @@ import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../hel
  * encoder writes its clip there; other FFmpeg runs, such as an earlier job's renditions, do not).
  */
 function encodersWritingTo(dirs: readonly string[]): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    const stat = procStat(Number(pid));
-    if (stat?.ppid !== process.pid || !stat.comm.includes("ffmpeg") || stat.state === "Z") continue;
-    const argv = readArgv(Number(pid));
-    if (argv.some((arg) => dirs.some((dir) => arg.includes(`${dir}/`)))) pids.push(Number(pid));
-  }
-  return pids;
+  return childProcessesOf(process.pid)
+    .filter((child) => child.name.includes("ffmpeg") && child.state !== "Z")
+    .map((child) => child.pid)
+    .filter((pid) => readArgv(pid).some((arg) => dirs.some((dir) => arg.includes(`${dir}/`))));
 }
 
 function readArgv(pid: number): string[] {
@@ -33,21 +30,6 @@ function readArgv(pid: number): string[] {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   } catch {
     return [];
-  }
-}
-
-/** A process's name, state and parent from /proc ("pid (comm) state ppid …"); null once it is gone. */
-function procStat(pid: number): { comm: string; state: string; ppid: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return {
-      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
-      state: state!,
-      ppid: Number(ppid),
-    };
-  } catch {
-    return null;
   }
 }
 
@@ -300,7 +282,7 @@ describe("video pipeline with the embedded providers", () => {
     // just those, so that watching does not slow down what it watches.)
     const stopped = () =>
       dirs.every((dir) => !existsSync(dir)) &&
-      encoders.every((pid) => [undefined, "Z"].includes(procStat(pid)?.state));
+      encoders.every((pid) => [undefined, "Z"].includes(readProcStat(`/proc/${pid}/stat`)?.state));
     await until(stopped, 5_000, "the render to stop", 50);
     const stoppedAt = Date.now();
     // From the moment the job was cancelled (the cancel transaction's time; same clock).

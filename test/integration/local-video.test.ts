@@ -5,7 +5,7 @@
  * to run against another build, e.g. the bundled 4.1).
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -20,6 +20,7 @@ import { createMediaWorkerPool, type MediaWorkerPool } from "../../src/workers/m
 import { WorkerPool } from "../../src/workers/worker-pool.js";
 import { watchEventLoop } from "../helpers/event-loop.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
+import { childProcessesOf } from "../helpers/procfs.js";
 import type { TestTasks } from "../helpers/test-tasks.worker.js";
 
 const bins = resolveFfmpegBinaries({
@@ -94,19 +95,9 @@ function assertHouseClip(info: MediaInfo, width: number, height: number, frames:
  * terminated is never reaped (libuv waits only for its own loop's children), see the report.
  */
 function childProcesses(): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === process.pid && fields[0] !== "Z")
-        found.push(stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
+  return childProcessesOf(process.pid)
+    .filter((child) => child.state !== "Z")
+    .map((child) => child.name);
 }
 
 /** A clip's decoded frames, back to back, as raw `gray` or `rgb24` pixels. */

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +22,7 @@ import { decodeClipPhotos } from "../../src/providers/local/photo-decoder.js";
 import { createMediaWorkerPool } from "../../src/workers/media-tasks.js";
 import { WorkerPool } from "../../src/workers/worker-pool.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
+import { childProcessesOf } from "../helpers/procfs.js";
 import type { TestTasks } from "../helpers/test-tasks.worker.js";
 
 const SCRIPT = new URL("../helpers/test-tasks.worker.js", import.meta.url);
@@ -49,17 +50,8 @@ const isCode = (code: string, message?: RegExp) => (error: unknown) =>
 /** `sleep` processes started by this test process (directly or from its threads), by pid: state. */
 function sleepers(): Map<number, string> {
   const found = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (Number(fields[1]) === process.pid && name === "sleep") found.set(Number(entry), fields[0]!);
-    } catch {
-      // the process ended while we looked
-    }
-  }
+  for (const child of childProcessesOf(process.pid))
+    if (child.name === "sleep") found.set(child.pid, child.state);
   return found;
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Processes and threads as Linux's procfs shows them, for the tests and benches that check what
+ * the service starts, how it prioritises it and what it leaves behind.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+export interface ProcStat {
+  /** The command name (`comm`), which may hold spaces and parentheses. */
+  name: string;
+  /** R, S, D, Z (a zombie: finished, only its exit status left) … */
+  state: string;
+  ppid: number;
+  nice: number;
+  /** User + system CPU time in clock ticks (USER_HZ, 1/100 s). */
+  cpuTicks: number;
+  /** The same for its exited children it has reaped. */
+  childrenCpuTicks: number;
+}
+
+/**
+ * A `stat` file (`/proc/<pid>/stat`, `/proc/<pid>/task/<tid>/stat`, `/proc/thread-self/stat`);
+ * undefined once the process or thread is gone.
+ */
+export function readProcStat(file: string): ProcStat | undefined {
+  let line: string;
+  try {
+    line = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const close = line.lastIndexOf(")");
+  // After "pid (comm) ": field 3 (state) is index 0.
+  const fields = line.slice(close + 2).split(" ");
+  return {
+    name: line.slice(line.indexOf("(") + 1, close),
+    state: fields[0]!,
+    ppid: Number(fields[1]),
+    nice: Number(fields[16]),
+    cpuTicks: Number(fields[11]) + Number(fields[12]),
+    childrenCpuTicks: Number(fields[13]) + Number(fields[14]),
+  };
+}
+
+/** The processes whose parent is `ppid` (zombies included: check `state`), with their pids. */
+export function childProcessesOf(ppid: number): (ProcStat & { pid: number })[] {
+  const found: (ProcStat & { pid: number })[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(`/proc/${entry}/stat`);
+    if (stat?.ppid === ppid) found.push({ ...stat, pid: Number(entry) });
+  }
+  return found;
+}
+
+/** Each thread of `pid` (`self` for this process), by thread id. */
+export function threadsOf(pid: number | "self"): Map<number, ProcStat> {
+  const threads = new Map<number, ProcStat>();
+  let ids: string[];
+  try {
+    ids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads; // gone
+  }
+  for (const id of ids) {
+    const stat = readProcStat(`/proc/${pid}/task/${id}/stat`);
+    if (stat) threads.set(Number(id), stat);
+  }
+  return threads;
+}
