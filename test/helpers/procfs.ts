@@ -41,6 +41,25 @@ export function readProcStat(file: string): ProcStat | undefined {
   };
 }
 
+/**
+ * Whether `signal` (a number, e.g. 9 for SIGKILL) was sent to `pid` and not yet acted on: the
+ * process or thread-group pending sets of `/proc/<pid>/status`. A killed process shows it until the
+ * scheduler next runs it (on a busy machine, milliseconds after `kill` returned).
+ */
+export function signalPending(pid: number, signal: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return false;
+  }
+  const bit = 1n << BigInt(signal - 1);
+  return [/^SigPnd:\s*([0-9a-f]+)$/m, /^ShdPnd:\s*([0-9a-f]+)$/m].some((line) => {
+    const mask = line.exec(status)?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & bit) !== 0n;
+  });
+}
+
 /** The processes whose parent is `ppid` (zombies included: check `state`), with their pids. */
 export function childProcessesOf(ppid: number): (ProcStat & { pid: number })[] {
   const found: (ProcStat & { pid: number })[] = [];
