@@ -155,7 +155,15 @@ export interface EncodeRawFramesOptions {
   pixelFormat?: RawPixelFormat;
 }
 
-/** Encodes exactly `frames` raw frames read from pipe:0 into one house-encoded MP4 clip. */
+/**
+ * Encodes exactly `frames` raw frames read from pipe:0 into one house-encoded MP4 clip.
+ *
+ * One encoder thread: scenes render side by side (RENDER_CONCURRENCY), each with its own sampler
+ * thread, so the cores are shared out already, and x264's frame threads then only add work
+ * (measured with `npm run bench -- render-cpu`, two 1080p clips at once: 25 → 21.5 CPU-ms a frame
+ * in the encoders, most of it system time). A clip rendering alone is not slowed: its photos'
+ * decoding and sampling set the pace (a lone 4 s clip took 3.0–3.4 s either way).
+ */
 export function encodeRawFramesArgs(options: EncodeRawFramesOptions): string[] {
   const { fps, frames, outFile } = options;
   const width = even(options.width, "width");
@@ -170,7 +178,7 @@ export function encodeRawFramesArgs(options: EncodeRawFramesOptions): string[] {
       : [];
   return args`${head()} -f rawvideo -pix_fmt ${pixelFormat} -s ${`${width}x${height}`} -framerate ${fps} ${inputTags}
     -protocol_whitelist ${FILE_AND_PIPE} -i pipe:0 -map 0:v:0 ${filter} -frames:v ${frames} -an
-    ${houseVideoCodecArgs(fps)} -f mp4 ${fileUrl(outFile)}`;
+    ${houseVideoCodecArgs(fps)} -threads 1 -f mp4 ${fileUrl(outFile)}`;
 }
 
 /** The concat demuxer script for `clipFiles` (our own absolute paths, hence `-safe 0`). */

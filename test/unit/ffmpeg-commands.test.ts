@@ -165,6 +165,9 @@ describe("ffmpeg argv builders (ABUSE 18)", () => {
     assert.equal(optionValue(yuv, "-s"), "1080x1920");
     assert.equal(optionValue(yuv, "-vf"), undefined, "yuv420p input needs no conversion");
     assert.equal(yuv.at(-1), "file:/w/b.mp4");
+    // one encoder thread per clip: scenes render side by side, and x264's frame threads cost
+    // ~14 % more CPU a frame for nothing then (npm run bench -- render-cpu)
+    assert.equal(optionValue(yuv, "-threads"), "1");
     assert.throws(() =>
       encodeRawFramesArgs({ width: 1919, height: 1080, fps: 30, frames: 1, outFile: "/w/x.mp4" }),
     );
