@@ -8,6 +8,8 @@ export const theme = createTheme({
   primaryColor: "indigo",
   primaryShade: 8,
   defaultRadius: "md",
+  // prefers-reduced-motion turns Mantine's transitions off (WCAG 2.3.3)
+  respectReducedMotion: true,
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
   components: {
     // The close button is an icon: it needs a name.

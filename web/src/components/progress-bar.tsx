@@ -2,14 +2,17 @@ import { type MantineColor, type MantineSize, Progress } from "@mantine/core";
 
 /**
  * A labelled `role="progressbar"` (Mantine's section carries role and aria-valuenow); `value`
- * is 0 to 1, shown and announced as a whole percentage.
+ * is 0 to 1, shown and announced as a whole percentage. Work under way is striped, not animated:
+ * moving stripes repaint every frame for as long as a job runs, and with software compositing
+ * (a VM, a headless browser) that is CPU taken from the page's own progress updates.
  */
 export function ProgressBar(props: {
   label: string;
   value: number;
   color?: MantineColor;
   size?: MantineSize;
-  animated?: boolean;
+  /** Work under way: striped. */
+  running?: boolean;
 }) {
   const percent = Math.round(Math.min(1, Math.max(0, props.value)) * 100);
   return (
@@ -18,8 +21,7 @@ export function ProgressBar(props: {
         value={percent}
         aria-label={props.label}
         color={props.color}
-        animated={props.animated}
-        striped={props.animated}
+        striped={props.running}
       />
     </Progress.Root>
   );

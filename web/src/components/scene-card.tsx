@@ -77,7 +77,7 @@ export const SceneCard = memo(function SceneCard(props: SceneCardProps) {
           label={`Scene ${number}`}
           value={progress}
           color={status === "FAILED" ? "red" : status === "SUCCEEDED" ? "green" : undefined}
-          animated={status === "RUNNING"}
+          running={status === "RUNNING"}
         />
         {error && (
           <Text size="sm" c="red.9" role="alert">

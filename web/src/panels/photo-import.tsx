@@ -109,7 +109,7 @@ export function PhotoImport({ campaignId, onImported }: { campaignId: string; on
             label="Import"
             value={FINISHED.includes(running.status) ? 1 : total ? done / total : 0}
             size="sm"
-            animated={!FINISHED.includes(running.status)}
+            running={!FINISHED.includes(running.status)}
           />
           {running.error && <ProblemAlert message={running.error} />}
           {failures.length > 0 && (
