@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
+import type { Page, Route } from "playwright-core";
 import {
   assertAccessible,
   type BrowserSession,
@@ -109,6 +109,40 @@ describe("the web console in Chromium", () => {
     await page.getByRole("heading", { name: "12 Ocean Drive" }).waitFor();
     campaignId = page.url().split("/campaigns/")[1]!;
     assert.match(campaignId, /^[0-9a-f-]{36}$/);
+  });
+
+  it("keeps a screen accessible while its data loads", async () => {
+    // The campaign list's query is held until axe has looked at the screen it leaves.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const isGraphql = (url: URL) => url.pathname === "/graphql";
+    const handled: Promise<void>[] = [];
+    const hold = (route: Route) => {
+      const request = route.request();
+      const holding = /campaigns/i.test(decodeURIComponent(request.postData() ?? request.url()));
+      const handling = (async () => {
+        if (holding) await held;
+        await route.continue();
+      })();
+      handled.push(handling);
+      return handling;
+    };
+    await page.route(isGraphql, hold);
+    try {
+      await page.goto(`${origin}/`);
+      await page.locator('[aria-label="Loading campaigns"]').waitFor();
+      await checkScreen("campaign list, loading");
+    } finally {
+      release();
+      // every held request goes on before the route is removed (a handler still running then throws)
+      await Promise.allSettled(handled);
+      await page.unroute(isGraphql, hold);
+    }
+    await page.getByRole("button", { name: "New campaign" }).waitFor();
+    await page.goto(`${origin}/campaigns/${campaignId}`);
+    await page.getByRole("heading", { name: "12 Ocean Drive" }).waitFor();
   });
 
   it("uploads 10 photos through the file input, each with its own progress bar", async () => {

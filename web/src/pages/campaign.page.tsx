@@ -42,7 +42,7 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
               </Text>
             </div>
           ) : (
-            <Loader aria-label="Loading the campaign" />
+            <Loader role="status" aria-label="Loading the campaign" />
           )}
           <Button size="md" onClick={() => setMaking(true)}>
             Make video

@@ -54,7 +54,7 @@ function CampaignListPage(props: { after: string | null; onMore?: (cursor: strin
     context,
   });
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader aria-label="Loading campaigns" /> : null;
+  if (!data) return fetching ? <Loader role="status" aria-label="Loading campaigns" /> : null;
   const { edges, pageInfo } = data.campaigns;
   if (edges.length === 0 && props.after === null) {
     return <Text>No campaigns yet. Press “New campaign” to add a property.</Text>;

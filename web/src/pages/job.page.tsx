@@ -33,7 +33,8 @@ export function JobPage({ jobId }: { jobId: string }) {
   const { job, error } = useJobDetails(jobId, progress.state.refreshes);
   const [cancelled, cancelJob] = useMutation(CancelVideoJobDocument);
 
-  if (!job) return error ? <ProblemAlert error={error} /> : <Loader aria-label="Loading the job" />;
+  if (!job)
+    return error ? <ProblemAlert error={error} /> : <Loader role="status" aria-label="Loading the job" />;
   const live = progress.state;
   const status = live.status ?? job.status;
   const stage = live.lastSequence === null ? job.stage : live.stage;

@@ -24,7 +24,7 @@ export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragme
       {campaign ? (
         <CampaignFactsEditor campaign={campaign} />
       ) : (
-        <Loader aria-label="Loading the listing details" />
+        <Loader role="status" aria-label="Loading the listing details" />
       )}
     </Panel>
   );

@@ -45,7 +45,7 @@ function PhotoGridPage(props: {
     "Asset",
   ]);
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader aria-label="Loading photos" /> : null;
+  if (!data) return fetching ? <Loader role="status" aria-label="Loading photos" /> : null;
   const { edges, pageInfo } = data.campaign.assets;
   if (edges.length === 0 && props.after === null) {
     return <Text>No photos yet: add the listing's photos above.</Text>;

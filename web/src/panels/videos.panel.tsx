@@ -113,7 +113,7 @@ function JobHistoryPage(props: {
     "VideoJob",
   ]);
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader aria-label="Loading jobs" /> : null;
+  if (!data) return fetching ? <Loader role="status" aria-label="Loading jobs" /> : null;
   const { edges, pageInfo } = data.campaign.videoJobs;
   if (edges.length === 0 && props.after === null) return <Text size="sm">No videos yet.</Text>;
   return (
