@@ -1,6 +1,7 @@
-import { Button, Container, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { Button, Container, Group, Stack, Text, Title } from "@mantine/core";
 import { type ComponentType, useState } from "react";
 import { useQuery } from "urql";
+import { Loading } from "../components/loading.js";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { MakeVideoDialog } from "../dialogs/make-video.dialog.js";
 import { formatPrice } from "../format.js";
@@ -42,7 +43,7 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
               </Text>
             </div>
           ) : (
-            <Loader role="status" aria-label="Loading the campaign" />
+            <Loading label="Loading the campaign" />
           )}
           <Button size="md" onClick={() => setMaking(true)}>
             Make video

@@ -1,19 +1,9 @@
-import {
-  Anchor,
-  Button,
-  Card,
-  Container,
-  Group,
-  Loader,
-  SimpleGrid,
-  Stack,
-  Text,
-  Title,
-} from "@mantine/core";
+import { Anchor, Button, Card, Container, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { useMemo, useState } from "react";
 import { useQuery } from "urql";
 import { Link } from "wouter";
 import { LoadMore } from "../components/load-more.js";
+import { Loading } from "../components/loading.js";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { NewCampaignDialog } from "../dialogs/new-campaign.dialog.js";
 import { formatPrice } from "../format.js";
@@ -54,7 +44,7 @@ function CampaignListPage(props: { after: string | null; onMore?: (cursor: strin
     context,
   });
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader role="status" aria-label="Loading campaigns" /> : null;
+  if (!data) return fetching ? <Loading label="Loading campaigns" /> : null;
   const { edges, pageInfo } = data.campaigns;
   if (edges.length === 0 && props.after === null) {
     return <Text>No campaigns yet. Press “New campaign” to add a property.</Text>;

@@ -1,8 +1,9 @@
-import { Alert, Anchor, Badge, Button, Container, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Container, Group, Stack, Text, Title } from "@mantine/core";
 import type { ComponentType } from "react";
 import { useMutation } from "urql";
 import { Link } from "wouter";
 import { LinkBadge } from "../components/link-badge.js";
+import { Loading } from "../components/loading.js";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { ProgressBar } from "../components/progress-bar.js";
 import { aspectLabel, humanize } from "../format.js";
@@ -33,8 +34,7 @@ export function JobPage({ jobId }: { jobId: string }) {
   const { job, error } = useJobDetails(jobId, progress.state.refreshes);
   const [cancelled, cancelJob] = useMutation(CancelVideoJobDocument);
 
-  if (!job)
-    return error ? <ProblemAlert error={error} /> : <Loader role="status" aria-label="Loading the job" />;
+  if (!job) return error ? <ProblemAlert error={error} /> : <Loading label="Loading the job" />;
   const live = progress.state;
   const status = live.status ?? job.status;
   const stage = live.lastSequence === null ? job.stage : live.stage;

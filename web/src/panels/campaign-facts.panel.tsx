@@ -1,4 +1,4 @@
-import { Button, Group, Loader, Stack, Text } from "@mantine/core";
+import { Button, Group, Stack, Text } from "@mantine/core";
 import { type FormEvent, useState } from "react";
 import { useMutation } from "urql";
 import { useLocation } from "wouter";
@@ -8,6 +8,7 @@ import {
   factsInput,
   factsOf,
 } from "../components/campaign-facts-fields.js";
+import { Loading } from "../components/loading.js";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { ConfirmDialog } from "../dialogs/confirm.dialog.js";
 import {
@@ -24,7 +25,7 @@ export function CampaignFactsPanel({ campaign }: { campaign: CampaignFactsFragme
       {campaign ? (
         <CampaignFactsEditor campaign={campaign} />
       ) : (
-        <Loader role="status" aria-label="Loading the listing details" />
+        <Loading label="Loading the listing details" />
       )}
     </Panel>
   );

@@ -1,5 +1,6 @@
-import { Loader, Stack, Text } from "@mantine/core";
+import { Stack, Text } from "@mantine/core";
 import { LoadMore } from "../components/load-more.js";
+import { Loading } from "../components/loading.js";
 import { PhotoCard } from "../components/photo-card.js";
 import { PlainList } from "../components/plain-list.js";
 import { ProblemAlert } from "../components/problem-alert.js";
@@ -45,7 +46,7 @@ function PhotoGridPage(props: {
     "Asset",
   ]);
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader role="status" aria-label="Loading photos" /> : null;
+  if (!data) return fetching ? <Loading label="Loading photos" /> : null;
   const { edges, pageInfo } = data.campaign.assets;
   if (edges.length === 0 && props.after === null) {
     return <Text>No photos yet: add the listing's photos above.</Text>;

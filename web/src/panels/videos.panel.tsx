@@ -1,10 +1,11 @@
-import { Anchor, Badge, Group, List, Loader, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Anchor, Badge, Group, List, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import type { LinkState } from "../api/resumable-subscription.js";
 import { subscribeResumably } from "../api/resumable-subscription.js";
 import { LinkBadge } from "../components/link-badge.js";
 import { LoadMore } from "../components/load-more.js";
+import { Loading } from "../components/loading.js";
 import { ProblemAlert } from "../components/problem-alert.js";
 import { aspectLabel, formatTime, humanize } from "../format.js";
 import {
@@ -113,7 +114,7 @@ function JobHistoryPage(props: {
     "VideoJob",
   ]);
   if (error) return <ProblemAlert error={error} />;
-  if (!data) return fetching ? <Loader role="status" aria-label="Loading jobs" /> : null;
+  if (!data) return fetching ? <Loading label="Loading jobs" /> : null;
   const { edges, pageInfo } = data.campaign.videoJobs;
   if (edges.length === 0 && props.after === null) return <Text size="sm">No videos yet.</Text>;
   return (
