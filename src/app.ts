@@ -10,7 +10,7 @@ import { JobProcess } from "./job-process.js";
 import { createBoss } from "./jobs/boss.js";
 import { jobHandlers } from "./jobs/handlers.js";
 import { createQueues } from "./jobs/queues.js";
-import { startWorkers } from "./jobs/worker.js";
+import { type RunningParts, startWorkers } from "./jobs/worker.js";
 import { createLogger, type Logger } from "./logger.js";
 import { acquireWorkDir } from "./media/work-dir.js";
 import { buildSchema } from "./schema/build-schema.js";
@@ -118,10 +118,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     });
     await boss.start();
     // Running jobs get most of the shutdown deadline to finish; what is left closes the rest.
+    // A stop that does not wait for them, or whose wait ran out, interrupts what still runs: its
+    // FFmpeg children are killed and the part goes back to pg-boss (no child outlives the stop).
     const jobsTimeout = Math.max(1_000, Math.round(config.shutdownTimeoutMs * 0.6));
+    let parts: RunningParts | undefined;
     cleanups.push({
-      name: "job queue (pg-boss and running jobs)",
-      stop: (graceful) => boss.stop({ graceful, timeout: graceful ? jobsTimeout : 5_000 }),
+      name: () => `job queue (pg-boss and ${parts?.size ?? 0} running job parts)`,
+      stop: async (graceful) => {
+        if (!graceful) await parts?.interrupt();
+        await boss.stop({ graceful, timeout: graceful ? jobsTimeout : 5_000 });
+        await parts?.interrupt();
+      },
     });
     await createQueues(boss);
 
@@ -146,7 +153,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       cleanups.push({ name: "job process (its running jobs)", stop: (graceful) => jobs.stop(graceful) });
       services.metrics.addPart(() => jobs.metrics());
     } else if (role === "worker" || role === "all") {
-      await startWorkers(boss, jobHandlers(services), logger, config, () =>
+      parts = await startWorkers(boss, jobHandlers(services), logger, config, () =>
         database.dataSource.query("SELECT 1"),
       );
       // Admits a tenant's waiting jobs when one of its slots frees (any process), and sweeps

@@ -9,12 +9,16 @@ export type FailureVerdict = "cancelled" | "final" | "retry";
  * The one failure classifier of the worker. A cancelled run records nothing; an error that
  * cannot go better by trying again (bad input, a provider's 4xx), or the last attempt, is final;
  * anything else is retried by pg-boss. A timeout is worth another try even though it is not
- * "transient" to its caller.
+ * "transient" to its caller. A run interrupted by its process's shutdown is handed back to
+ * pg-boss too (failed, as the shutdown, only on its last attempt), whatever it threw on the way out.
  */
 export function classifyFailure(
   error: unknown,
-  run: { aborted: boolean; lastAttempt: boolean },
+  run: { aborted: boolean; lastAttempt: boolean; interrupted?: boolean },
 ): FailureVerdict {
+  // Stopped because this process is shutting down: nothing went wrong with the part itself, so
+  // it is tried again — unless no attempt is left, when it must fail rather than hang.
+  if (run.interrupted) return run.lastAttempt ? "final" : "retry";
   if (run.aborted || (isAppError(error) && error.code === "CANCELLED")) return "cancelled";
   if (run.lastAttempt || (isAppError(error) && !error.transient && error.code !== "TIMEOUT")) return "final";
   return "retry";
@@ -33,6 +37,7 @@ const PROGRESS_STEPS = 20;
  */
 export class PartRun {
   private readonly controller = new AbortController();
+  #interrupted = false;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private latest = 0;
@@ -97,12 +102,36 @@ export class PartRun {
     };
   }
 
+  /**
+   * Stops the work because this process is shutting down: `signal` aborts (FFmpeg and the other
+   * children are killed through it) and the run's failure is not recorded against its part —
+   * pg-boss retries it, here after a restart or in another worker (on its last attempt the part
+   * fails with the shutdown as its reason).
+   */
+  interrupt(): void {
+    if (this.signal.aborted) return;
+    this.#interrupted = true;
+    this.controller.abort(
+      new AppError("SERVICE_UNAVAILABLE", "The worker is shutting down", { transient: true }),
+    );
+  }
+
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
   /** Classifies `error` and records it with the part's failure transition; returns the verdict. */
   async failed(error: unknown): Promise<FailureVerdict> {
-    const verdict = classifyFailure(error, { aborted: this.signal.aborted, lastAttempt: this.lastAttempt });
-    if (verdict !== "cancelled" && this.failure) {
-      const app = isAppError(error)
-        ? error
+    const verdict = classifyFailure(error, {
+      aborted: this.signal.aborted,
+      lastAttempt: this.lastAttempt,
+      interrupted: this.#interrupted,
+    });
+    const handedBack = verdict === "retry" && this.#interrupted;
+    if (verdict !== "cancelled" && !handedBack && this.failure) {
+      const reason: unknown = this.#interrupted ? this.signal.reason : error;
+      const app = isAppError(reason)
+        ? reason
         : new AppError(this.failure.fallback.code, this.failure.fallback.message);
       await this.failure.record({ code: app.code, message: app.message, final: verdict === "final" });
     }

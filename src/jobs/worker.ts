@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Job, PgBoss } from "pg-boss";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { isAppError } from "../errors.js";
@@ -26,7 +27,7 @@ export async function startWorkers(
   logger: Logger,
   config: { renderConcurrency: number },
   databaseUp: () => Promise<unknown>,
-): Promise<void> {
+): Promise<RunningParts> {
   const names = Object.keys(QUEUE_POLICIES) as QueueName[];
   const missing = names.filter((name) => typeof handlers[name] !== "function");
   const unknown = Object.keys(handlers).filter((name) => !names.includes(name as QueueName));
@@ -35,6 +36,7 @@ export async function startWorkers(
       `job registry mismatch: no handler for [${missing.join(", ")}], no queue for [${unknown.join(", ")}]`,
     );
   }
+  const running = new RunningParts();
   for (const name of names) {
     const handler = handlers[name] as JobHandler<QueueName>;
     await boss.work(
@@ -52,17 +54,55 @@ export async function startWorkers(
         for (const job of jobs) {
           const retryCount = (job as { retryCount?: number }).retryCount ?? 0;
           const run = new PartRun(retryCount, isLastAttempt(name, retryCount));
-          try {
-            await handler(job.data as never, run);
-          } catch (error) {
-            if (isDatabaseUnavailable(error)) await untilUp(databaseUp, logger);
-            await settle(name, job.id, run, error, logger);
-          } finally {
-            run.stop();
-          }
+          const done = (async () => {
+            try {
+              await handler(job.data as never, run);
+            } catch (error) {
+              // a shutdown does not wait for a database that went away
+              if (isDatabaseUnavailable(error) && !run.interrupted) await untilUp(databaseUp, logger);
+              await settle(name, job.id, run, error, logger);
+            } finally {
+              run.stop();
+            }
+          })();
+          await running.track(run, done);
         }
       },
     );
+  }
+  return running;
+}
+
+/** How long `interrupt()` waits for interrupted parts to kill their children and settle. */
+const INTERRUPT_WAIT_MS = 5_000;
+
+/**
+ * The part runs in progress in this process. A shutdown that will not (or can no longer) wait
+ * for them interrupts them: their work is aborted — FFmpeg and other children killed through
+ * the run's signal — and handed back to pg-boss, so no child outlives the process's stop.
+ */
+export class RunningParts {
+  readonly #runs = new Map<PartRun, Promise<void>>();
+
+  get size(): number {
+    return this.#runs.size;
+  }
+
+  async track(run: PartRun, done: Promise<void>): Promise<void> {
+    this.#runs.set(run, done);
+    try {
+      await done;
+    } finally {
+      this.#runs.delete(run);
+    }
+  }
+
+  /** Interrupts every run in progress and waits (up to 5 s) for them to settle. */
+  async interrupt(): Promise<void> {
+    if (this.#runs.size === 0) return;
+    for (const run of this.#runs.keys()) run.interrupt();
+    const settledAll = Promise.allSettled([...this.#runs.values()]);
+    await Promise.race([settledAll, sleep(INTERRUPT_WAIT_MS, undefined, { ref: false })]);
   }
 }
 
@@ -97,6 +137,10 @@ async function settle(
   if (verdict === "cancelled") {
     log.info("job stopped: its video job was cancelled");
     return;
+  }
+  if (verdict === "retry" && run.interrupted) {
+    log.info("job interrupted by the shutdown; pg-boss will retry it");
+    throw run.signal.reason;
   }
   const permanent = isAppError(error) && !error.transient;
   if (verdict === "retry" || (!run.recordsFailures && !permanent)) {

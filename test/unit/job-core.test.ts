@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppError } from "../../src/errors.js";
 import { parseJobEvent } from "../../src/events/job-event.types.js";
-import { classifyFailure } from "../../src/jobs/part-run.js";
+import { classifyFailure, PartRun } from "../../src/jobs/part-run.js";
 import { PredictionWakeups } from "../../src/providers/replicate/prediction-waiter.js";
+import type { PartFailure } from "../../src/services/job-part.state-machine.js";
 
 describe("the worker's failure classifier", () => {
   const early = { aborted: false, lastAttempt: false };
@@ -28,6 +29,60 @@ describe("the worker's failure classifier", () => {
     const last = { aborted: false, lastAttempt: true };
     assert.equal(classifyFailure(new Error("connection reset"), last), "final");
     assert.equal(classifyFailure(new AppError("TIMEOUT", "again"), last), "final");
+  });
+
+  it("hands a run interrupted by the shutdown back for a retry, failing it only on its last attempt", () => {
+    const interrupted = { aborted: true, lastAttempt: false, interrupted: true };
+    // whatever the work threw as its children were killed
+    assert.equal(classifyFailure(new Error("ffmpeg was killed by SIGKILL"), interrupted), "retry");
+    assert.equal(classifyFailure(new AppError("BAD_USER_INPUT", "x"), interrupted), "retry");
+    assert.equal(classifyFailure(new Error("EPIPE"), { ...interrupted, lastAttempt: true }), "final");
+  });
+});
+
+describe("a part run interrupted by its process's shutdown", () => {
+  const recorder = () => {
+    const recorded: PartFailure[] = [];
+    return { recorded, record: async (failure: PartFailure) => recorded.push(failure) };
+  };
+
+  it("aborts its signal and records no failure against the part (pg-boss retries it)", async () => {
+    const run = new PartRun(0, false);
+    const { recorded, record } = recorder();
+    run.onFailure(record, { code: "INTERNAL_SERVER_ERROR", message: "Scene failed" });
+    run.interrupt();
+    assert.equal(run.signal.aborted, true);
+    assert.equal(run.interrupted, true);
+    assert.equal(await run.failed(new Error("ffmpeg was killed by SIGKILL")), "retry");
+    assert.deepEqual(recorded, []);
+  });
+
+  it("on its last attempt, fails the part with the shutdown as the reason", async () => {
+    const run = new PartRun(2, true);
+    const { recorded, record } = recorder();
+    run.onFailure(record, { code: "INTERNAL_SERVER_ERROR", message: "Scene failed" });
+    run.interrupt();
+    assert.equal(await run.failed(new Error("ffmpeg was killed by SIGKILL")), "final");
+    assert.deepEqual(recorded, [
+      { code: "SERVICE_UNAVAILABLE", message: "The worker is shutting down", final: true },
+    ]);
+  });
+
+  it("stays a cancellation when its job was cancelled first", async () => {
+    const run = new PartRun(0, false);
+    const cancelled = new Map<string, () => void>();
+    run.watch("job-1", {
+      isCancelled: async () => false,
+      onCancelled: (jobId, listener) => {
+        cancelled.set(jobId, listener);
+        return () => cancelled.delete(jobId);
+      },
+    });
+    cancelled.get("job-1")!();
+    run.interrupt();
+    run.stop();
+    assert.equal(run.interrupted, false);
+    assert.equal(await run.failed(new Error("aborted")), "cancelled");
   });
 });
 
