@@ -64,6 +64,26 @@ const ALONE = [
   "multi-process.test.js",
 ];
 
+// The longest files (measured alone on 2 cores: 40–110 s each) start first, so the run does not
+// end with one of them alone on a core while the other sits idle; the rest keep their order.
+const LONGEST_FIRST = [
+  "listing-video.test.js",
+  "web-console.test.js",
+  "listing-formats.test.js",
+  "web-console-reconnect.test.js",
+  "webhook-crash.test.js",
+  "real-providers.test.js",
+  "server.test.js",
+  "replicate-video.test.js",
+  "render-cuts.test.js",
+  "local-video.test.js",
+  "usage.test.js",
+];
+const rank = (file) => {
+  const at = LONGEST_FIRST.indexOf(path.basename(file));
+  return at === -1 ? LONGEST_FIRST.length : at;
+};
+
 function runFiles(tier, files, concurrency) {
   return new Promise((resolve) => {
     const child = spawn(
@@ -91,7 +111,7 @@ try {
     if (files.length === 0) continue;
     process.stdout.write(`\n# tier: ${tier} (${files.length} files)\n`);
     const alone = files.filter((file) => ALONE.includes(path.basename(file)));
-    const shared = files.filter((file) => !alone.includes(file));
+    const shared = files.filter((file) => !alone.includes(file)).sort((a, b) => rank(a) - rank(b));
     const concurrency = tier === "unit" ? os.availableParallelism() : 2;
     if (shared.length > 0 && (await runFiles(tier, shared, concurrency)) !== 0) failed = true;
     if (alone.length > 0 && (await runFiles(tier, alone, 1)) !== 0) failed = true;

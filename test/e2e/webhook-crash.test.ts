@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { within } from "../helpers/deadline.js";
 import {
   campaignThroughApi,
   childEnv,
@@ -79,12 +80,7 @@ describe("a worker killed right after a job's final commit", () => {
       { c: campaignId },
     );
     const jobId = job.body.data!.createVideoJob.id;
-    await Promise.race([
-      killedAtFirstAttempt,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("no webhook before the deadline")), 240_000),
-      ),
-    ]);
+    await within(killedAtFirstAttempt, 240_000, "no webhook before the deadline");
 
     server = await startServerProcess(env);
     const [first, delivered] = await receiver.waitFor(2, undefined, 90_000);

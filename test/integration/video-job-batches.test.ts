@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { BatchProgressUpdate } from "../../src/events/batch-progress.service.js";
 import { silentLogger } from "../../src/logger.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
+import { within } from "../helpers/deadline.js";
 import { campaignWithPhotos } from "../helpers/pipeline.js";
 
 const CREATE = `mutation($inputs: [CreateVideoJobInput!]!, $key: String) {
@@ -110,12 +111,7 @@ describe("video job batches", () => {
     })();
     await app.services.jobStates.fail(jobIds[0]!, "PROVIDER_FAILED", "The provider gave up");
     for (const jobId of jobIds.slice(1)) await app.services.pipeline.cancel(tenantId, jobId);
-    await Promise.race([
-      collected,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("batchProgress did not complete")), 15_000),
-      ),
-    ]);
+    await within(collected, 15_000, "batchProgress did not complete");
     assert.equal(updates[0]!.job, null);
     assert.equal(updates[0]!.view.summary.status, "RUNNING");
     const last = updates.at(-1)!;
