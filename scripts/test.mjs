@@ -64,8 +64,9 @@ const ALONE = [
   "multi-process.test.js",
 ];
 
-// The longest files (measured alone on 2 cores: 40–110 s each) start first, so the run does not
-// end with one of them alone on a core while the other sits idle; the rest keep their order.
+// The longest files (measured alone on 2 cores: 40–110 s each) start first, so that a run does
+// not end with one of them alone on a core while the other sits idle; the rest keep their order.
+// (Node's runner sorts the files it is given by name, hence one runner per file, runEach.)
 const LONGEST_FIRST = [
   "listing-video.test.js",
   "web-console.test.js",
@@ -84,24 +85,70 @@ const rank = (file) => {
   return at === -1 ? LONGEST_FIRST.length : at;
 };
 
+const testEnv = (tier) => ({
+  ...process.env,
+  ...(server?.env ?? {}),
+  NODE_ENV: "test",
+  PROPVID_TEST_TIER: tier,
+});
+const RUNNER_ARGS = ["--test", "--test-reporter=spec", "--test-timeout=300000"];
+
 function runFiles(tier, files, concurrency) {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--test",
-        `--test-concurrency=${concurrency}`,
-        "--test-reporter=spec",
-        "--test-timeout=300000",
-        ...files,
-      ],
-      {
-        stdio: "inherit",
-        env: { ...process.env, ...(server?.env ?? {}), NODE_ENV: "test", PROPVID_TEST_TIER: tier },
-      },
-    );
+    const child = spawn(process.execPath, [...RUNNER_ARGS, `--test-concurrency=${concurrency}`, ...files], {
+      stdio: "inherit",
+      env: testEnv(tier),
+    });
     child.on("close", (exitCode) => resolve(exitCode ?? 1));
   });
+}
+
+/** One file in a runner of its own; its report (stdout and stderr, as they came) is returned whole. */
+function runOne(tier, file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [...RUNNER_ARGS, file], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: testEnv(tier),
+    });
+    const chunks = [];
+    child.stdout.on("data", (chunk) => chunks.push(chunk));
+    child.stderr.on("data", (chunk) => chunks.push(chunk));
+    child.on("close", (exitCode) =>
+      resolve({
+        file: path.relative(root, file),
+        ok: exitCode === 0,
+        seconds: (Date.now() - started) / 1000,
+        report: Buffer.concat(chunks),
+      }),
+    );
+  });
+}
+
+/**
+ * The files, `concurrency` at a time in the order given, each in a runner of its own; each
+ * report is printed whole when its file ends (not interleaved), then the tier's slowest files.
+ */
+async function runEach(tier, files, concurrency) {
+  const queue = [...files];
+  const results = [];
+  const lane = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      const result = await runOne(tier, file);
+      process.stdout.write(result.report);
+      results.push(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, lane));
+  const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 8);
+  process.stdout.write(
+    `# ${tier}: ${results.length} files (${concurrency} at a time); slowest: ${slowest
+      .map((result) => `${path.basename(result.file)} ${result.seconds.toFixed(0)} s`)
+      .join(", ")}\n`,
+  );
+  const failedFiles = results.filter((result) => !result.ok);
+  for (const result of failedFiles) process.stdout.write(`# failed: ${result.file}\n`);
+  return failedFiles.length === 0 ? 0 : 1;
 }
 
 let failed = false;
@@ -112,9 +159,13 @@ try {
     process.stdout.write(`\n# tier: ${tier} (${files.length} files)\n`);
     const alone = files.filter((file) => ALONE.includes(path.basename(file)));
     const shared = files.filter((file) => !alone.includes(file)).sort((a, b) => rank(a) - rank(b));
-    const concurrency = tier === "unit" ? os.availableParallelism() : 2;
-    if (shared.length > 0 && (await runFiles(tier, shared, concurrency)) !== 0) failed = true;
-    if (alone.length > 0 && (await runFiles(tier, alone, 1)) !== 0) failed = true;
+    // Unit files are many and short: one runner takes them all, as many at once as there are cores.
+    if (tier === "unit") {
+      if ((await runFiles(tier, files, os.availableParallelism())) !== 0) failed = true;
+      continue;
+    }
+    if (shared.length > 0 && (await runEach(tier, shared, 2)) !== 0) failed = true;
+    if (alone.length > 0 && (await runEach(tier, alone, 1)) !== 0) failed = true;
   }
 } finally {
   await server?.stop();
