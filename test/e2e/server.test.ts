@@ -34,10 +34,11 @@ describe("the real server over HTTP (DATABASE_URL)", () => {
   let server: ServerProcess;
   let env: NodeJS.ProcessEnv;
   let key: string;
+  let dataDir: string;
 
   before(async () => {
     database = await createTestDatabase();
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-e2e-"));
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "propvid-e2e-"));
     env = childEnv({ DATABASE_URL: database.url, PROPVID_DATA_DIR: dataDir });
     server = await startServerProcess(env);
     const created = await runCli(["keys", "create", "--tenant", "e2e"], env);
@@ -47,6 +48,8 @@ describe("the real server over HTTP (DATABASE_URL)", () => {
   after(async () => {
     await server?.stop();
     await database?.drop();
+    // the data dir holds the admin key and the signing secret: nothing of it stays behind
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("prints only the key on stdout for `keys create`", () => {

@@ -7,9 +7,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
@@ -408,8 +410,10 @@ describe("Replicate output downloads through the SSRF guard (ABUSE 51)", () => {
       outputs: { hosts, policy: { allowedPorts: [80, 443], allowLoopbackForTests } },
     });
 
-  it("downloads only from the configured hosts, only to addresses the guard allows, with no redirects", async () => {
-    const file = `/tmp/propvid-replicate-download-${randomBytes(4).toString("hex")}`;
+  it("downloads only from the configured hosts, only to addresses the guard allows, with no redirects", async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "propvid-replicate-download-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "out.mp4");
     await client(["127.0.0.1"], true).download(`${base}/out.mp4`, file);
     assert.equal(readFileSync(file).length, 1000);
     const before = requests;
