@@ -125,7 +125,6 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     cleanups.push({
       name: () => `job queue (pg-boss and ${parts?.size ?? 0} running job parts)`,
       stop: async (graceful) => {
-        if (!graceful) await parts?.interrupt();
         await boss.stop({ graceful, timeout: graceful ? jobsTimeout : 5_000 });
         await parts?.interrupt();
       },

@@ -54,6 +54,13 @@ export async function startWorkers(
         for (const job of jobs) {
           const retryCount = (job as { retryCount?: number }).retryCount ?? 0;
           const run = new PartRun(retryCount, isLastAttempt(name, retryCount));
+          // pg-boss aborts a job's signal when it takes the job back while the handler runs: at
+          // its stop (having failed the job into its retry), when the heartbeat finds the claim
+          // gone, past the job's expiry. The run stops then too, children and all.
+          const taken = job.signal;
+          const interrupt = () => run.interrupt();
+          taken?.addEventListener("abort", interrupt, { once: true });
+          if (taken?.aborted) run.interrupt();
           const done = (async () => {
             try {
               await handler(job.data as never, run);
@@ -62,6 +69,7 @@ export async function startWorkers(
               if (isDatabaseUnavailable(error) && !run.interrupted) await untilUp(databaseUp, logger);
               await settle(name, job.id, run, error, logger);
             } finally {
+              taken?.removeEventListener("abort", interrupt);
               run.stop();
             }
           })();
@@ -77,9 +85,11 @@ export async function startWorkers(
 const INTERRUPT_WAIT_MS = 5_000;
 
 /**
- * The part runs in progress in this process. A shutdown that will not (or can no longer) wait
- * for them interrupts them: their work is aborted — FFmpeg and other children killed through
- * the run's signal — and handed back to pg-boss, so no child outlives the process's stop.
+ * The part runs in progress in this process. pg-boss's stop takes back the jobs still running
+ * when it ends (a stop without waiting, or a graceful one whose wait ran out) and aborts their
+ * signals, but does not wait for their handlers: `interrupt()` after it stops any run still
+ * going and waits for them to settle, so no FFmpeg (killed through the run's signal) outlives
+ * the process's stop.
  */
 export class RunningParts {
   readonly #runs = new Map<PartRun, Promise<void>>();

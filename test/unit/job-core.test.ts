@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Job, PgBoss } from "pg-boss";
 import { AppError } from "../../src/errors.js";
 import { parseJobEvent } from "../../src/events/job-event.types.js";
 import { classifyFailure, PartRun } from "../../src/jobs/part-run.js";
+import { QUEUE_POLICIES } from "../../src/jobs/queues.js";
+import { type JobHandlers, startWorkers } from "../../src/jobs/worker.js";
+import { silentLogger } from "../../src/logger.js";
 import { PredictionWakeups } from "../../src/providers/replicate/prediction-waiter.js";
 import type { PartFailure } from "../../src/services/job-part.state-machine.js";
 
@@ -83,6 +87,84 @@ describe("a part run interrupted by its process's shutdown", () => {
     run.stop();
     assert.equal(run.interrupted, false);
     assert.equal(await run.failed(new Error("aborted")), "cancelled");
+  });
+});
+
+describe("the worker and pg-boss's job signal", () => {
+  /** startWorkers against a stand-in for pg-boss that keeps each queue's callback. */
+  async function workers(renditions: JobHandlers["video.renditions"]) {
+    const callbacks = new Map<string, (jobs: Job<object>[]) => Promise<void>>();
+    const boss = {
+      work: async (name: string, _options: object, callback: (jobs: Job<object>[]) => Promise<void>) => {
+        callbacks.set(name, callback);
+      },
+    } as unknown as PgBoss;
+    const handlers = Object.fromEntries(
+      Object.keys(QUEUE_POLICIES).map((name) => [name, async () => {}]),
+    ) as unknown as JobHandlers;
+    handlers["video.renditions"] = renditions;
+    const running = await startWorkers(
+      boss,
+      handlers,
+      silentLogger,
+      { renderConcurrency: 1 },
+      async () => {},
+    );
+    return { running, deliver: callbacks.get("video.renditions")! };
+  }
+  const job = (signal: AbortSignal): Job<object> =>
+    ({
+      id: "j1",
+      name: "video.renditions",
+      data: { jobId: "v1", mediaId: "m1" },
+      retryCount: 0,
+      signal,
+    }) as never;
+
+  it("stops the run when pg-boss takes its job back, and hands it back for a retry", async () => {
+    const taken = new AbortController();
+    let seen: AbortSignal | undefined;
+    const { running, deliver } = await workers(async (_payload, run) => {
+      seen = run.signal;
+      // stands for an FFmpeg killed through the run's signal
+      await new Promise((_, reject) =>
+        run.signal.addEventListener("abort", () => reject(new Error("killed"))),
+      );
+    });
+    const handled = deliver([job(taken.signal)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(running.size, 1);
+    taken.abort();
+    await assert.rejects(handled, { code: "SERVICE_UNAVAILABLE" }, "thrown back to pg-boss: retried");
+    assert.equal(seen?.aborted, true);
+    assert.equal(running.size, 0);
+  });
+
+  it("leaves a run alone when pg-boss aborts the signal after the handler is done", async () => {
+    const taken = new AbortController();
+    let seen: AbortSignal | undefined;
+    const { deliver } = await workers(async (_payload, run) => {
+      seen = run.signal;
+    });
+    await deliver([job(taken.signal)]);
+    taken.abort(); // pg-boss aborts it on an ordinary completion too
+    assert.equal(seen?.aborted, false);
+  });
+
+  it("interrupts what still runs when asked, and waits for it to settle", async () => {
+    let settled = false;
+    const { running, deliver } = await workers(async (_payload, run) => {
+      await new Promise((resolve) => run.signal.addEventListener("abort", resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the child's exit
+      settled = true;
+      throw new Error("killed");
+    });
+    const handled = deliver([job(new AbortController().signal)]);
+    handled.catch(() => {});
+    await new Promise((resolve) => setImmediate(resolve));
+    await running.interrupt();
+    assert.equal(settled, true, "interrupt() returned before the run had settled");
+    await assert.rejects(handled, { code: "SERVICE_UNAVAILABLE" });
   });
 });
 
