@@ -26,7 +26,11 @@ function anonymousMemoryOf(pid: number): number {
 async function startWithStalledStdout(
   env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // what it retains, not the young generation's size
+  const child = spawn(process.execPath, [...PINNED_YOUNG_GENERATION, MAIN, "serve"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -73,7 +77,6 @@ describe("shutdown and a stalled log reader (issue 10, defect 15)", () => {
 
   it("keeps answering with stdout unread, holds its memory, and ends within the deadline on SIGTERM", async () => {
     const env = childEnv({
-      NODE_OPTIONS: PINNED_YOUNG_GENERATION, // what it retains, not the young generation's size
       DATABASE_URL: database.url,
       PROPVID_DATA_DIR: path.join(dir, "stalled"),
       PROPVID_ROLE: "api",

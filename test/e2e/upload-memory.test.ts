@@ -111,14 +111,14 @@ describe("20 concurrent 45 MB uploads against the real server (ABUSE 41)", () =>
     writeFileSync(photo, jpeg);
     assert.ok(jpeg.length > 40 * MiB && jpeg.length < 50 * MiB, `photo is ${jpeg.length} bytes`);
     const env = childEnv({
-      NODE_OPTIONS: PINNED_YOUNG_GENERATION, // what it retains, not the young generation's size
       DATABASE_URL: database.url,
       PROPVID_DATA_DIR: path.join(dir, "data"),
       PROPVID_ROLE: "api",
       UPLOAD_CONCURRENCY: String(UPLOADS + 4),
       UPLOAD_CONCURRENCY_PER_KEY: String(UPLOADS),
     });
-    server = await startServerProcess(env);
+    // what it retains, not the young generation's size
+    server = await startServerProcess(env, [], 60_000, PINNED_YOUNG_GENERATION);
     key = (await runCli(["keys", "create", "--tenant", "memory"], env)).stdout.trim();
     const created = await gql<{ createCampaign: { id: string } }>(
       server.url,
