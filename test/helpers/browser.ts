@@ -96,10 +96,24 @@ interface AxeViolation {
 }
 
 /**
- * Runs axe-core on what the page shows now and returns its serious and critical violations
- * (as readable lines). Injected through the DevTools protocol, so the page's CSP stays strict.
+ * In the page: waits for the transitions and animations that end (a dialog fading in, Mantine's
+ * 200 ms) to end; endless ones (a loader's spin) are left running. axe-core measures contrast
+ * with the opacity of the moment: halfway through a fade every label of a dialog fails.
+ */
+const SETTLED = `Promise.all(
+  document
+    .getAnimations()
+    .filter((animation) => Number.isFinite(animation.effect?.getComputedTiming().endTime))
+    .map((animation) => animation.finished.catch(() => undefined)),
+).then(() => undefined)`;
+
+/**
+ * Runs axe-core on what the page shows once its transitions have ended and returns its serious
+ * and critical violations (as readable lines). Injected through the DevTools protocol, so the
+ * page's CSP stays strict.
  */
 export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(SETTLED);
   await page.evaluate(axeSource);
   const violations = (await page.evaluate(
     "axe.run(document, { resultTypes: ['violations'] }).then((results) => results.violations)",
