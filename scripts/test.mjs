@@ -152,21 +152,28 @@ async function runEach(tier, files, concurrency) {
 }
 
 let failed = false;
+const suiteStarted = Date.now();
+const elapsed = (since) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 try {
   for (const tier of tiers) {
     const files = testFiles(tier);
     if (files.length === 0) continue;
     process.stdout.write(`\n# tier: ${tier} (${files.length} files)\n`);
+    const tierStarted = Date.now();
     const alone = files.filter((file) => ALONE.includes(path.basename(file)));
     const shared = files.filter((file) => !alone.includes(file)).sort((a, b) => rank(a) - rank(b));
     // Unit files are many and short: one runner takes them all, as many at once as there are cores.
     if (tier === "unit") {
       if ((await runFiles(tier, files, os.availableParallelism())) !== 0) failed = true;
-      continue;
+    } else {
+      if (shared.length > 0 && (await runEach(tier, shared, 2)) !== 0) failed = true;
+      if (alone.length > 0 && (await runEach(tier, alone, 1)) !== 0) failed = true;
     }
-    if (shared.length > 0 && (await runEach(tier, shared, 2)) !== 0) failed = true;
-    if (alone.length > 0 && (await runEach(tier, alone, 1)) !== 0) failed = true;
+    process.stdout.write(`# tier ${tier} took ${elapsed(tierStarted)}\n`);
   }
+  process.stdout.write(
+    `# suite (${tiers.join(", ")}) took ${elapsed(suiteStarted)} on Node ${process.version}\n`,
+  );
 } finally {
   await server?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
