@@ -125,10 +125,28 @@ describe("a worker killed mid-render", () => {
       );
       assert.equal(orphans.rows[0].n, 0, "no stray clip stored by the killed attempt");
       // The running process's work directories hold nothing but their heartbeats once the job is
-      // done (and the renditions that follow SUCCEEDED have finished with their scratch folder).
+      // done and the renditions that follow SUCCEEDED have been announced (their part starts after
+      // SUCCEEDED: an empty folder before it is no proof) and have let go of their scratch folder.
       const dirs = readdirSync(workRoot).map((dir) => path.join(workRoot, dir));
       assert.equal(dirs.length, 2);
       const deadline = Date.now() + 120_000;
+      // Each cut (the video, and the unbranded one when there is one) gets its own ladder.
+      const cuts = (
+        await client.query(
+          "SELECT num_nonnulls(video_media_id, unbranded_video_media_id) AS n FROM video_job WHERE id = $1",
+          [jobId],
+        )
+      ).rows[0].n as number;
+      const renditionsReady = async () =>
+        (
+          await client.query(
+            "SELECT count(*)::int AS n FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY'",
+            [jobId],
+          )
+        ).rows[0].n >= cuts;
+      while (!(await renditionsReady()) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.ok(await renditionsReady(), `the renditions of all ${cuts} cuts were announced`);
       const busy = () => dirs.some((dir) => readdirSync(dir).some((name) => name.startsWith("propvid-")));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
       for (const dir of dirs) assert.deepEqual(readdirSync(dir), ["alive"]);
