@@ -11,7 +11,7 @@ import { currentWorkDir } from "../../src/media/work-dir.js";
 import { type InProcessApp, startInProcessApp } from "../helpers/app.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
 import { campaignWithPhotos, SEVEN_SCENE_PHOTOS, waitForJob } from "../helpers/pipeline.js";
-import { childProcessesOf, readProcStat } from "../helpers/procfs.js";
+import { readProcStat, runningFfmpegChildren } from "../helpers/procfs.js";
 import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../helpers/video-checks.js";
 
 /**
@@ -19,8 +19,7 @@ import { blackAndFrozen, measureLoudness, silences, topLevelBoxes } from "../hel
  * encoder writes its clip there; other FFmpeg runs, such as an earlier job's renditions, do not).
  */
 function encodersWritingTo(dirs: readonly string[]): number[] {
-  return childProcessesOf(process.pid)
-    .filter((child) => child.name.includes("ffmpeg") && child.state !== "Z")
+  return runningFfmpegChildren(process.pid)
     .map((child) => child.pid)
     .filter((pid) => readArgv(pid).some((arg) => dirs.some((dir) => arg.includes(`${dir}/`))));
 }

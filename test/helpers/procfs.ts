@@ -72,6 +72,11 @@ export function childProcessesOf(ppid: number): (ProcStat & { pid: number })[] {
   return found;
 }
 
+/** The FFmpeg processes `ppid` has started that are still running (not yet exited zombies). */
+export function runningFfmpegChildren(ppid: number): (ProcStat & { pid: number })[] {
+  return childProcessesOf(ppid).filter((child) => child.name.includes("ffmpeg") && child.state !== "Z");
+}
+
 /** Each thread of `pid` (`self` for this process), by thread id. */
 export function threadsOf(pid: number | "self"): Map<number, ProcStat> {
   const threads = new Map<number, ProcStat>();

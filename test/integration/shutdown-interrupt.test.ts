@@ -15,10 +15,9 @@ import { silentLogger } from "../../src/logger.js";
 import { testConfig } from "../helpers/config.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { campaignWithPhotos, waitForJob } from "../helpers/pipeline.js";
-import { childProcessesOf } from "../helpers/procfs.js";
+import { runningFfmpegChildren } from "../helpers/procfs.js";
 
-const encoders = () =>
-  childProcessesOf(process.pid).filter((child) => child.name.includes("ffmpeg") && child.state !== "Z");
+const encoders = () => runningFfmpegChildren(process.pid);
 
 describe("stopping without waiting for running jobs", () => {
   let database: TestDatabase;
