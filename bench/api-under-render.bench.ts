@@ -8,6 +8,7 @@
  */
 import { Agent, request as httpRequest } from "node:http";
 import os from "node:os";
+import { defaultRenderConcurrency } from "../src/config.js";
 import type { EventLoopWindow } from "../src/http/debug.routes.js";
 import { SEVEN_SCENE_PHOTOS } from "../test/helpers/pipeline.js";
 import {
@@ -175,7 +176,7 @@ async function run(): Promise<string[]> {
       }),
     );
     const lines = [
-      `${os.availableParallelism()} cores, RENDER_CONCURRENCY default; ${CLIENTS} clients, ${THINK_MS} ms between requests`,
+      `${os.availableParallelism()} cores, RENDER_CONCURRENCY ${process.env.RENDER_CONCURRENCY || `default (${defaultRenderConcurrency("all")} in --role all)`}; ${CLIENTS} clients, ${THINK_MS} ms between requests`,
       `render: 7 scenes, ${job!.seconds.toFixed(1)} s for a ${job!.videoSeconds} s video`,
     ];
     for (const [name, result] of [

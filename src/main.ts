@@ -213,7 +213,8 @@ async function render(args: string[]): Promise<number> {
   if (!MUSIC_MOODS.includes(mood))
     throw new AppError("BAD_USER_INPUT", `--mood must be one of ${MUSIC_MOODS.join(", ")}`);
   const sceneCount = Number(values.scenes ?? 7);
-  const config = loadConfig();
+  // A worker with no API beside it: every core renders (unless RENDER_CONCURRENCY says otherwise).
+  const config = loadConfig({ PROPVID_ROLE: "worker" });
   const logger = cliLogger(config.logLevel);
   const written = await renderCommand(config, logger, {
     photosDir: positionals[0]!,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import os from "node:os";
 import { describe, it } from "node:test";
-import { ConfigError, parseConfig } from "../../src/config.js";
+import { ConfigError, defaultRenderConcurrency, parseConfig } from "../../src/config.js";
 
 const secret = () => "s".repeat(40);
 
@@ -20,6 +21,22 @@ describe("config", () => {
     assert.ok(config.renderConcurrency >= 1);
     assert.equal(config.renderNice, 10);
     assert.ok(Object.isFrozen(config));
+  });
+
+  it("leaves a core to the API in --role all: one render fewer than cores there, unless set", () => {
+    assert.deepEqual(
+      [1, 2, 8].map((cores) => defaultRenderConcurrency("all", cores)),
+      [1, 1, 7],
+    );
+    assert.deepEqual(
+      [1, 2, 8].map((cores) => defaultRenderConcurrency("worker", cores)),
+      [1, 2, 8],
+    );
+    assert.equal(defaultRenderConcurrency("api", 4), 4);
+    const cores = os.availableParallelism();
+    assert.equal(parseConfig({}, { secret }).renderConcurrency, Math.max(1, cores - 1));
+    assert.equal(parseConfig({ PROPVID_ROLE: "worker" }, { secret }).renderConcurrency, cores);
+    assert.equal(parseConfig({ RENDER_CONCURRENCY: "3" }, { secret }).renderConcurrency, 3);
   });
 
   it("derives PUBLIC_BASE_URL from HOST and PORT, bracketing IPv6", () => {
