@@ -9,7 +9,7 @@
  * stopped touching it: a live pid with a stale heartbeat is a reused pid.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -33,13 +33,26 @@ export interface WorkDir {
   close(): Promise<void>;
 }
 
+/**
+ * Whether `pid` is a running process. A zombie is not: it has ended and waits to be reaped — a job
+ * process killed with its parent is reparented to pid 1, which may reap it seconds later, and
+ * until then `kill(pid, 0)` still finds it (Linux: its state in /proc is `Z`).
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    // Gone since the kill (Linux); elsewhere there is no /proc to ask, and kill's answer stands.
+    return !(process.platform === "linux" && (error as NodeJS.ErrnoException).code === "ENOENT");
+  }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 }
 
 /** Removes the work directories under `root` left by processes of this host that are gone. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { isTerminalJobStatus } from "../../src/db/entities/video-job.entity.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { readProcStat } from "../helpers/procfs.js";
 import {
   campaignThroughApi,
   childEnv,
@@ -79,6 +80,14 @@ describe("a worker killed mid-render", () => {
         leftBehind.some((file) => file.endsWith("first")),
         `a photo was left behind: ${leftBehind.join(", ")}`,
       );
+      // The job process ends on its own once it sees its parent gone (at nice 10 on a busy machine,
+      // not at once); the next start is the one after both have ended. A zombie has ended: the
+      // start-up sweep treats it so (pid 1 reaps orphans here only every few seconds).
+      const pids = killedDirs.map((dir) => Number(dir.split("-").at(-2)));
+      const ended = () =>
+        pids.every((pid) => ["Z", "X", undefined].includes(readProcStat(`/proc/${pid}/stat`)?.state));
+      for (let i = 0; i < 100 && !ended(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(ended(), `the killed service's processes ended: ${pids.join(", ")}`);
       server = await startServerProcess(env);
       for (const dir of killedDirs)
         assert.equal(existsSync(path.join(workRoot, dir)), false, `${dir} removed at the next start`);
