@@ -27,6 +27,19 @@ const hostTag = () =>
     .replace(/[^A-Za-z0-9.-]/g, "_")
     .slice(0, 64) || "host";
 
+/** The name of a work directory of process `pid` on this host: `<host>-<pid>-<tag>`. */
+export function workDirName(pid: number, tag = randomBytes(4).toString("hex")): string {
+  return `${hostTag()}-${pid}-${tag}`;
+}
+
+/** The pid a work directory's name gives, when it is one of this host's; else undefined. */
+export function workDirPid(name: string): number | undefined {
+  const prefix = `${hostTag()}-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const pid = Number(name.slice(prefix.length).split("-")[0]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 export interface WorkDir {
   path: string;
   /** Removes the directory and everything in it. */
@@ -51,13 +64,12 @@ function isAlive(pid: number): boolean {
     // Gone since the kill (Linux); elsewhere there is no /proc to ask, and kill's answer stands.
     return !(process.platform === "linux" && (error as NodeJS.ErrnoException).code === "ENOENT");
   }
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  const state = stat[stat.lastIndexOf(")") + 2]; // after "pid (comm) "
   return state !== "Z" && state !== "X";
 }
 
 /** Removes the work directories under `root` left by processes of this host that are gone. */
 export async function removeStaleWorkDirs(root: string, logger?: Logger): Promise<string[]> {
-  const prefix = `${hostTag()}-`;
   let names: string[];
   try {
     names = await readdir(root);
@@ -67,9 +79,8 @@ export async function removeStaleWorkDirs(root: string, logger?: Logger): Promis
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split("-")[0]);
-    if (!Number.isSafeInteger(pid) || pid <= 0) continue;
+    const pid = workDirPid(name);
+    if (pid === undefined) continue;
     const dir = path.join(root, name);
     // Our own pid on a folder we have not made yet: a previous process had it (containers
     // often run the server as pid 1 every time).
@@ -90,7 +101,7 @@ export async function removeStaleWorkDirs(root: string, logger?: Logger): Promis
 async function createWorkDir(root: string, logger?: Logger): Promise<WorkDir> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   await removeStaleWorkDirs(root, logger);
-  const dir = path.join(root, `${hostTag()}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const dir = path.join(root, workDirName(process.pid));
   await mkdir(dir, { mode: 0o700 });
   const heartbeat = path.join(dir, HEARTBEAT_FILE);
   await writeFile(heartbeat, "");

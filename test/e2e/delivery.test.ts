@@ -72,7 +72,7 @@ describe("delivery: renditions, HLS from large objects, download names", () => {
       [jobId],
     );
     assert.ok(completed, "COMPLETED was written");
-    await waitForRenditions(app.services, jobId);
+    await waitForRenditions((sql, params) => app.services.dataSource.query(sql, params), jobId);
     const [ready] = await app.services.dataSource.query(
       "SELECT sequence, payload FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY'",
       [jobId],

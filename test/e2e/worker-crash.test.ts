@@ -5,7 +5,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { isTerminalJobStatus } from "../../src/db/entities/video-job.entity.js";
+import { workDirPid } from "../../src/media/work-dir.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { waitForRenditions } from "../helpers/delivery.js";
 import { readProcStat } from "../helpers/procfs.js";
 import {
   campaignThroughApi,
@@ -83,7 +85,7 @@ describe("a worker killed mid-render", () => {
       // The job process ends on its own once it sees its parent gone (at nice 10 on a busy machine,
       // not at once); the next start is the one after both have ended. A zombie has ended: the
       // start-up sweep treats it so (pid 1 reaps orphans here only every few seconds).
-      const pids = killedDirs.map((dir) => Number(dir.split("-").at(-2)));
+      const pids = killedDirs.map((dir) => workDirPid(dir)!);
       const ended = () =>
         pids.every((pid) => ["Z", "X", undefined].includes(readProcStat(`/proc/${pid}/stat`)?.state));
       for (let i = 0; i < 100 && !ended(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -146,16 +148,10 @@ describe("a worker killed mid-render", () => {
           [jobId],
         )
       ).rows[0].n as number;
-      const renditionsReady = async () =>
-        (
-          await client.query(
-            "SELECT count(*)::int AS n FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY'",
-            [jobId],
-          )
-        ).rows[0].n >= cuts;
-      while (!(await renditionsReady()) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      assert.ok(await renditionsReady(), `the renditions of all ${cuts} cuts were announced`);
+      await waitForRenditions(async (sql, params) => (await client.query(sql, params)).rows, jobId, {
+        cuts,
+        timeoutMs: 120_000,
+      });
       const busy = () => dirs.some((dir) => readdirSync(dir).some((name) => name.startsWith("propvid-")));
       while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
       for (const dir of dirs) assert.deepEqual(readdirSync(dir), ["alive"]);

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Services } from "../../src/container.js";
 import type { InProcessApp } from "./app.js";
 import { campaignWithPhotos, waitForJob } from "./pipeline.js";
 
@@ -36,20 +35,27 @@ export async function finishedJob(
   return { jobId, campaignId, wallMs: Date.now() - started };
 }
 
-/** Waits for the job's RENDITIONS_READY event; returns when it was written. */
+/** Runs one SQL statement and returns its rows (the app's DataSource, or a pg client's `.rows`). */
+export type RowQuery = (sql: string, params: unknown[]) => Promise<{ created_at: Date }[]>;
+
+/**
+ * Waits for the job's RENDITIONS_READY events, one per cut (`cuts`: the video, and the
+ * unbranded one when the job has it); returns when the last of them was written.
+ */
 export async function waitForRenditions(
-  services: Services,
+  query: RowQuery,
   jobId: string,
-  timeoutMs = 240_000,
+  { cuts = 1, timeoutMs = 240_000 }: { cuts?: number; timeoutMs?: number } = {},
 ): Promise<Date> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows: { created_at: Date }[] = await services.dataSource.query(
-      "SELECT created_at FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY'",
+    const rows = await query(
+      "SELECT created_at FROM job_event WHERE job_id = $1 AND type = 'RENDITIONS_READY' ORDER BY sequence",
       [jobId],
     );
-    if (rows[0]) return rows[0].created_at;
-    if (Date.now() > deadline) throw new Error(`no RENDITIONS_READY for job ${jobId} after ${timeoutMs} ms`);
+    if (rows.length >= cuts) return rows[cuts - 1]!.created_at;
+    if (Date.now() > deadline)
+      throw new Error(`${rows.length} of ${cuts} RENDITIONS_READY for job ${jobId} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -9,14 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { removeStaleWorkDirs } from "../../src/media/work-dir.js";
+import { removeStaleWorkDirs, workDirName } from "../../src/media/work-dir.js";
 import { childProcessesOf } from "../helpers/procfs.js";
-
-const host = () =>
-  os
-    .hostname()
-    .replace(/[^A-Za-z0-9.-]/g, "_")
-    .slice(0, 64) || "host";
 
 describe("work directories left by stopped processes", () => {
   let root: string;
@@ -25,7 +19,7 @@ describe("work directories left by stopped processes", () => {
 
   /** A work folder named for `pid`, its heartbeat touched `ageMs` ago. */
   const folderOf = (pid: number, ageMs = 0): string => {
-    const name = `${host()}-${pid}-${folders.length.toString(16).padStart(8, "0")}`;
+    const name = workDirName(pid, folders.length.toString(16).padStart(8, "0"));
     mkdirSync(path.join(root, name));
     const heartbeat = path.join(root, name, "alive");
     writeFileSync(heartbeat, "");
