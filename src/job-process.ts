@@ -19,11 +19,12 @@
  * again (pg-boss hands its jobs to the new one once they expire, as after a worker process's
  * crash); should this process end, however it ends, the child exits too (its IPC channel closes).
  */
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { MetricsSnapshot } from "./services/metrics.service.js";
+import { type ChildHandshake, launchChild } from "./workers/child-launch.js";
 
 /** What the child is started with (its first message, structured-cloned). */
 export interface JobProcessData {
@@ -37,10 +38,7 @@ export type ToJobProcess =
   | { type: "start"; data: JobProcessData }
   | { type: "stop"; graceful: boolean }
   | { type: "metrics"; id: number };
-export type FromJobProcess =
-  | { type: "ready" }
-  | { type: "failed"; message: string }
-  | { type: "metrics"; id: number; metrics: MetricsSnapshot };
+export type FromJobProcess = ChildHandshake | { type: "metrics"; id: number; metrics: MetricsSnapshot };
 
 /** How long a scrape waits for the child's metrics before leaving them out. */
 const METRICS_TIMEOUT_MS = 2_000;
@@ -153,38 +151,9 @@ export class JobProcess {
 }
 
 /**
- * Starts a child and waits for its `ready` (or its failure). It runs this process's Node with
- * the same flags, environment and stdout/stderr; the settings come as its first message
- * (advanced serialisation: the structured clone a thread's data had), not in its argv or env.
+ * Starts a child and waits for its `ready` (or its failure); the settings come as its first
+ * message, not in its argv or env.
  */
 function launch(data: JobProcessData): Promise<ChildProcess> {
-  const child = fork(ENTRY, [], {
-    serialization: "advanced",
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-    execArgv: process.execArgv,
-  });
-  return new Promise<ChildProcess>((resolve, reject) => {
-    const fail = (error: Error) => {
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-      child.kill("SIGKILL");
-      reject(error);
-    };
-    const onMessage = (message: FromJobProcess) => {
-      if (message.type === "ready") {
-        child.off("message", onMessage);
-        child.off("error", fail);
-        child.off("exit", onExit);
-        resolve(child);
-      } else if (message.type === "failed") {
-        fail(new Error(`the job process could not start: ${message.message}`));
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(new Error(`the job process exited (${signal ?? `code ${code}`}) while starting`));
-    child.on("message", onMessage);
-    child.once("error", fail);
-    child.once("exit", onExit);
-    child.send({ type: "start", data } satisfies ToJobProcess);
-  });
+  return launchChild(ENTRY, { type: "start", data } satisfies ToJobProcess, "job process");
 }
