@@ -51,6 +51,11 @@ export interface StartAppOptions {
   jobs?: "here" | "process";
   /** `part`: this app is a job process, whose metrics its parent's `/metrics` sums in. */
   metricsScope?: "process" | "part";
+  /**
+   * Where uploaded photos are decoded: in the image analysis process (the default of the api and
+   * all roles: media/analysis-process.ts) or in this one (the default of the others).
+   */
+  analysis?: "process" | "here";
 }
 
 export interface RunningApp {
@@ -138,8 +143,11 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       boss,
       providers: options.providers,
       metricsScope: options.metricsScope,
+      // A process that answers HTTP decodes uploads in a child (ABUSE 41: its memory stays flat).
+      analysis: options.analysis ?? (serves ? "process" : "here"),
     });
     cleanups.push({ name: "media worker threads", stop: () => services.workers.close() });
+    cleanups.push({ name: "image analysis process", stop: () => services.analyser.close() });
     // The one LISTEN connection: job events for this API's subscribers, webhook wake-ups and
     // cancellations for this worker.
     await services.notifications.start();

@@ -11,6 +11,7 @@ import { JobWatchRegistry } from "./events/job-watch-registry.js";
 import { NotificationListener } from "./events/notification-listener.js";
 import { PgBossJobQueue } from "./jobs/queues.js";
 import type { Logger } from "./logger.js";
+import { AnalysisProcess, inProcessAnalyser, type PhotoAnalyser } from "./media/analysis-process.js";
 import { type FfmpegBinaries, resolveFfmpegBinaries } from "./media/ffmpeg-binaries.js";
 import { MediaStore, poolOf } from "./media/media.store.js";
 import { addRealProviders } from "./providers/real-providers.js";
@@ -77,6 +78,8 @@ export interface Services {
   ffmpeg: FfmpegBinaries;
   /** Worker threads for CPU-heavy media work (RENDER_CONCURRENCY); the app's stop closes them. */
   workers: MediaWorkerPool;
+  /** Decodes and measures photos (in the image analysis process, or here); the app's stop closes it. */
+  analyser: PhotoAnalyser;
   providers: ProviderRegistry;
   /** The video job's transitions, and those of its scenes and score. */
   jobStates: VideoJobStateMachine;
@@ -134,6 +137,11 @@ export function createServices(deps: {
   providers?: ProviderFactory;
   /** `part`: the services of a job process, whose metrics its parent's `/metrics` sums in. */
   metricsScope?: "process" | "part";
+  /**
+   * Where photos are decoded: in the image analysis process (`process`: what a process that
+   * serves HTTP uses, media/analysis-process.ts) or in this one (`here`, the default).
+   */
+  analysis?: "process" | "here";
 }): Services {
   const { config, logger, dataSource, boss } = deps;
   const ffmpeg = resolveFfmpegBinaries({
@@ -171,12 +179,13 @@ export function createServices(deps: {
   const tokens = new TokenService(config.secret);
   const queue = new PgBossJobQueue(boss, new FairShare(dataSource));
   const webhookOutbox = new WebhookOutbox({ queue });
+  const analyser = deps.analysis === "process" ? new AnalysisProcess({ logger }) : inProcessAnalyser(workers);
   const ingest = new AssetIngestService({
     dataSource,
     config,
     logger,
     media,
-    workers,
+    analyser,
     outbox: webhookOutbox,
   });
   const videoJobs = new VideoJobService(dataSource);
@@ -255,6 +264,7 @@ export function createServices(deps: {
     boss,
     ffmpeg,
     workers,
+    analyser,
     providers,
     jobStates,
     jobParts: new JobPartStateMachine({ dataSource, jobs: jobStates, outbox: webhookOutbox }),

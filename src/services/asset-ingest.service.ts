@@ -6,8 +6,9 @@ import type { AssetQualityColumns } from "../db/entities/asset.entity.js";
 import { AssetEntity } from "../db/entities/index.js";
 import { AppError, isAppError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { PhotoAnalyser } from "../media/analysis-process.js";
 import { withTempDir } from "../media/ffmpeg.runner.js";
-import { analyzeImage, type ImageAnalysis } from "../media/image-analysis.js";
+import type { ImageAnalysis } from "../media/image-analysis.js";
 import { IMAGE_CONTENT_TYPES, type ImageFormat, sniffImageFormat } from "../media/image-format.js";
 import { nextChunk, payloadTooLarge } from "../media/large-object.store.js";
 import type { MediaRow, MediaStore } from "../media/media.store.js";
@@ -17,7 +18,6 @@ import sharp from "../media/sharp.js";
 import { rasteriseBrandImage, sniffBrandImage } from "../render/brand-image.js";
 import { sanitiseSvg } from "../render/svg-sanitiser.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
-import type { MediaWorkerPool } from "../workers/media-tasks.js";
 import { findDuplicateAsset } from "./asset-duplicates.js";
 
 const FOREIGN_KEY_VIOLATION = "23503";
@@ -108,8 +108,8 @@ export class AssetIngestService {
       config: Config;
       logger: Logger;
       media: MediaStore;
-      /** Runs image analysis's pixel math off the API's thread. */
-      workers: MediaWorkerPool;
+      /** Decodes and measures photos: in a process of their own when this one serves HTTP. */
+      analyser: PhotoAnalyser;
       /** ASSET_READY / ASSET_REJECTED partner webhooks, written with the status change. */
       outbox: Pick<WebhookOutbox, "assetsSettled">;
     },
@@ -232,10 +232,7 @@ export class AssetIngestService {
         withTempDir("propvid-ingest", async (dir) => {
           const file = path.join(dir, "photo");
           await this.deps.media.toFile(received.media, file);
-          return await analyzeImage(file, {
-            maxPixels: this.deps.config.maxImagePixels,
-            workers: this.deps.workers,
-          });
+          return await this.deps.analyser.analyse(file, { maxPixels: this.deps.config.maxImagePixels });
         }),
       );
     } catch (error) {

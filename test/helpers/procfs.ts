@@ -77,6 +77,27 @@ export function runningFfmpegChildren(ppid: number): (ProcStat & { pid: number }
   return childProcessesOf(ppid).filter((child) => child.name.includes("ffmpeg") && child.state !== "Z");
 }
 
+/** The image analysis process `ppid` has started (media/analysis-process.ts), if it runs. */
+export function analysisProcessOf(ppid: number): number | undefined {
+  return childProcessesOf(ppid).find((child) => {
+    if (child.state === "Z") return false;
+    try {
+      return readFileSync(`/proc/${child.pid}/cmdline`, "utf8").includes("analysis-process.main.js");
+    } catch {
+      return false;
+    }
+  })?.pid;
+}
+
+/** Whether `pid` has a file under a path containing `fragment` mapped (`/proc/<pid>/maps`). */
+export function mapsFile(pid: number, fragment: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, "utf8").includes(fragment);
+  } catch {
+    return false;
+  }
+}
+
 /** Each thread of `pid` (`self` for this process), by thread id. */
 export function threadsOf(pid: number | "self"): Map<number, ProcStat> {
   const threads = new Map<number, ProcStat>();
