@@ -17,6 +17,7 @@ export async function startBenchApp(options: {
   poolSize?: number;
   bossPoolSize?: number;
   providers?: StartAppOptions["providers"];
+  analysis?: StartAppOptions["analysis"];
 }): Promise<RunningApp> {
   return await startApp({
     config: parseConfig(
@@ -29,6 +30,7 @@ export async function startBenchApp(options: {
     poolSize: options.poolSize,
     bossPoolSize: options.bossPoolSize,
     providers: options.providers,
+    analysis: options.analysis,
   });
 }
 

@@ -5,6 +5,7 @@ import { listingVideoBenchmark } from "./listing-video.bench.js";
 import { loadGraphQLBenchmark } from "./load-graphql.bench.js";
 import { mediaStreamingBenchmark } from "./media-streaming.bench.js";
 import { overlaysBenchmark } from "./overlays.bench.js";
+import { photoIngestBenchmark } from "./photo-ingest.bench.js";
 import { pipelineBenchmark } from "./pipeline.bench.js";
 import { renderCpuBenchmark } from "./render-cpu.bench.js";
 import { renderEndToEndBenchmark } from "./render-end-to-end.bench.js";
@@ -35,4 +36,5 @@ export const BENCHMARKS: Benchmark[] = [
   listingVideoBenchmark,
   fairnessBenchmark,
   deliveryBenchmark,
+  photoIngestBenchmark,
 ];
