@@ -7,12 +7,12 @@
  * (procfs), like the service's priorities.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { childProcessesOf, readProcStat, threadsOf } from "../helpers/procfs.js";
+import { childrenRunning, readProcStat, threadsOf } from "../helpers/procfs.js";
 import {
   childEnv,
   type ServerProcess,
@@ -24,16 +24,7 @@ const RENDER_NICE = 12;
 
 /** Live (not zombie) children of `parent` whose command line names the job process's entry. */
 function jobProcesses(parent: number): number[] {
-  return childProcessesOf(parent)
-    .filter((child) => child.state !== "Z")
-    .map((child) => child.pid)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("job-process.main.js");
-      } catch {
-        return false;
-      }
-    });
+  return childrenRunning(parent, "job-process.main.js");
 }
 
 /** Whether a process is running (a zombie has finished: only its exit status is left). */

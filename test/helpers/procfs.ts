@@ -77,16 +77,23 @@ export function runningFfmpegChildren(ppid: number): (ProcStat & { pid: number }
   return childProcessesOf(ppid).filter((child) => child.name.includes("ffmpeg") && child.state !== "Z");
 }
 
+/** The live (not zombie) children of `ppid` whose command line names `entry`, by pid. */
+export function childrenRunning(ppid: number, entry: string): number[] {
+  return childProcessesOf(ppid)
+    .filter((child) => child.state !== "Z")
+    .map((child) => child.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(entry);
+      } catch {
+        return false;
+      }
+    });
+}
+
 /** The image analysis process `ppid` has started (media/analysis-process.ts), if it runs. */
 export function analysisProcessOf(ppid: number): number | undefined {
-  return childProcessesOf(ppid).find((child) => {
-    if (child.state === "Z") return false;
-    try {
-      return readFileSync(`/proc/${child.pid}/cmdline`, "utf8").includes("analysis-process.main.js");
-    } catch {
-      return false;
-    }
-  })?.pid;
+  return childrenRunning(ppid, "analysis-process.main.js")[0];
 }
 
 /** Whether `pid` has a file under a path containing `fragment` mapped (`/proc/<pid>/maps`). */
