@@ -189,16 +189,19 @@ export async function analyzeImage(
 
   const { data, info } = decoded;
   const pixels: Pixels = { data, width: info.width, height: info.height, channels: info.channels };
+  // The thumbnail is encoded on libvips's threads while the metrics are computed: started first,
+  // since without a pool the metrics run on this thread and return only when done.
+  const thumbnail = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: "inside", withoutEnlargement: true })
+    .jpeg({ quality: 80 })
+    .toBuffer();
+  // Handled below; until then, metrics that throw first must not leave its failure unhandled.
+  thumbnail.catch(() => undefined);
   // The buffer is copied to the worker (sharp's memory cannot be moved), ~1 MB: the thumbnail
-  // below still reads it.
-  const [metrics, thumbnail] = await Promise.all([
-    options.workers ? options.workers.run("image-metrics", pixels) : pixelMetrics(pixels),
-    sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-      .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: "inside", withoutEnlargement: true })
-      .jpeg({ quality: 80 })
-      .toBuffer(),
-  ]);
-  return describe(format, oriented, metrics, thumbnail);
+  // still reads it.
+  const metrics = options.workers ? options.workers.run("image-metrics", pixels) : pixelMetrics(pixels);
+  const [measured, encoded] = await Promise.all([metrics, thumbnail]);
+  return describe(format, oriented, measured, encoded);
 }
 
 /** The analysis from the pixel metrics: rounded facts and quality flags. */
