@@ -55,6 +55,17 @@ export function inProcessAnalyser(workers?: MediaWorkerPool): PhotoAnalyser {
   };
 }
 
+/**
+ * What the child answered, as the caller would have seen it here: an AppError keeps its code and
+ * details; anything else (a file gone, a bug) stays a plain Error, an internal failure.
+ */
+function refusalOf(error: SerializedError): Error {
+  if (error.code) return deserializeError(error, "image analysis");
+  const failure = new Error(error.message);
+  if (error.stack) failure.stack = error.stack;
+  return failure;
+}
+
 const stopping = () => new AppError("SERVICE_UNAVAILABLE", "The service is stopping", { transient: true });
 
 interface Pending {
@@ -194,7 +205,7 @@ export class AnalysisProcess implements PhotoAnalyser {
         );
         this.#settle(message.id)?.resolve({ ...analysis, thumbnail });
       } else if (message.type === "refused") {
-        this.#settle(message.id)?.reject(deserializeError(message.error, "image analysis"));
+        this.#settle(message.id)?.reject(refusalOf(message.error));
       }
     });
     child.on("error", (error) =>

@@ -109,6 +109,23 @@ describe("the image analysis process", () => {
         codes.push(there.code);
       }
       assert.deepEqual(codes, ["UNSUPPORTED_MEDIA_TYPE", "MEDIA_REJECTED", "MEDIA_REJECTED"]);
+      // What is no refusal of the photo (its file gone) stays an internal error, as here.
+      const gone = path.join(dir, "gone.jpg");
+      const failures = await Promise.all(
+        [
+          analyser.analyse(gone, { maxPixels: MAX_PIXELS }),
+          analyzeImage(gone, { maxPixels: MAX_PIXELS }),
+        ].map((attempt) =>
+          attempt.then(
+            () => assert.fail("expected a failure"),
+            (error: unknown) => error as Error,
+          ),
+        ),
+      );
+      for (const failure of failures) {
+        assert.equal(failure instanceof AppError, false, String(failure));
+        assert.match(failure.message, /ENOENT/);
+      }
       // Refusals are answers, not crashes: the same process is still there.
       const pid = await analyser.pid();
       assert.ok(pid && alive(pid));
