@@ -5,7 +5,7 @@
  * 20 ms; it held all 900 MB before, and ~45 MB more while it decoded a photo itself), and every
  * stored photo comes back with the SHA-256 it was sent with. A decoder killed mid-photo rejects
  * that photo only. (The concurrency bound itself, 429 beyond it, is tested with small bounds in
- * test/integration/upload-limits.test.ts.)
+ * test/integration/http-hardening.test.ts.)
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
