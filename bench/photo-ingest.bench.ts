@@ -10,8 +10,8 @@
  * server's memory is measured where the server runs alone (test/e2e/upload-memory.test.ts).
  */
 import { readFile } from "node:fs/promises";
-import sharp from "sharp";
 import { fixturePhoto, fixturePhotoNames, isKeeper } from "../test/helpers/fixtures.js";
+import { jpegCommentSegment, largeCameraJpeg } from "../test/helpers/large-photo.js";
 import { withBenchApp } from "./bench-app.js";
 import { formatLatency, type Latency, latency } from "./bench-server.js";
 import type { Benchmark } from "./benchmarks.js";
@@ -112,10 +112,7 @@ async function round(mode: Mode, photos: { name: string; bytes: Buffer }[], larg
 
 /** The same picture with a different comment: other bytes (no deduplication), same decode. */
 function withComment(jpeg: Buffer, n: number): Buffer {
-  const text = Buffer.from(`propvid bench ${n}`);
-  const header = Buffer.from([0xff, 0xfe, 0, 0]);
-  header.writeUInt16BE(text.length + 2, 2);
-  return Buffer.concat([jpeg.subarray(0, 2), header, text, jpeg.subarray(2)]);
+  return Buffer.concat([jpeg.subarray(0, 2), jpegCommentSegment(`propvid bench ${n}`), jpeg.subarray(2)]);
 }
 
 async function run(): Promise<string[]> {
@@ -124,17 +121,7 @@ async function run(): Promise<string[]> {
       .filter(isKeeper)
       .map(async (name) => ({ name, bytes: await readFile(fixturePhoto(name)) })),
   );
-  const large = await sharp({
-    create: {
-      width: 4800,
-      height: 3500,
-      channels: 3,
-      background: "#808080",
-      noise: { type: "gaussian", mean: 128, sigma: 60 },
-    },
-  })
-    .jpeg({ quality: 100, chromaSubsampling: "4:4:4" })
-    .toBuffer();
+  const large = await largeCameraJpeg();
   // In turns, twice each: a drift of the machine touches both sides.
   const rounds: Round[] = [];
   for (const mode of ["here", "process", "here", "process"] as const)

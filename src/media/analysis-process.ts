@@ -132,7 +132,6 @@ export class AnalysisProcess implements PhotoAnalyser {
     }
     if (this.#pending.get(pending.id) !== pending) return;
     pending.child = child;
-    pending.started = false;
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_ANALYSIS_TIMEOUT_MS;
     pending.timer = setTimeout(() => {
       this.#settle(pending.id)?.reject(

@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { childrenRunning, readProcStat, threadsOf } from "../helpers/procfs.js";
+import { until } from "../helpers/deadline.js";
+import { childrenRunning, isRunning, readProcStat, threadsOf } from "../helpers/procfs.js";
 import {
   childEnv,
   type ServerProcess,
@@ -27,24 +28,8 @@ function jobProcesses(parent: number): number[] {
   return childrenRunning(parent, "job-process.main.js");
 }
 
-/** Whether a process is running (a zombie has finished: only its exit status is left). */
-function running(pid: number): boolean {
-  const stat = readProcStat(`/proc/${pid}/stat`);
-  return stat !== undefined && stat.state !== "Z";
-}
-
 /** The nice value of each thread of `pid`. */
 const threadNiceness = (pid: number) => [...threadsOf(pid).values()].map((thread) => thread.nice);
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("the job process of serve --role all", () => {
   let database: TestDatabase;
@@ -105,13 +90,17 @@ describe("the job process of serve --role all", () => {
     process.kill(second!, "SIGTERM");
     process.kill(second!, "SIGINT");
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.ok(running(second!), "the job process ignored the signals");
+    assert.ok(isRunning(second!), "the job process ignored the signals");
     assert.equal(jobProcesses(parent).length, 1);
 
     // The parent killed without warning: the child goes too, at once.
     await server.stop("SIGKILL");
     const killedAt = Date.now();
-    await until("the job process to die with its parent", () => (running(second!) ? undefined : true), 3_000);
+    await until(
+      "the job process to die with its parent",
+      () => (isRunning(second!) ? undefined : true),
+      3_000,
+    );
     assert.ok(Date.now() - killedAt < 3_000);
   });
 

@@ -17,8 +17,9 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, before, describe, it } from "node:test";
-import sharp from "sharp";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { until } from "../helpers/deadline.js";
+import { jpegCommentSegment, largeCameraJpeg } from "../helpers/large-photo.js";
 import { analysisProcessOf, mapsFile } from "../helpers/procfs.js";
 import {
   childEnv,
@@ -44,21 +45,13 @@ function memoryOf(pid: number): { anonymous: number; resident: number } {
   return { anonymous: kb("RssAnon"), resident: kb("VmRSS") };
 }
 
-/** A JPEG comment segment: makes each upload's bytes (and SHA-256) different, the picture the same. */
-function commentSegment(text: string): Buffer {
-  const body = Buffer.from(text);
-  const header = Buffer.from([0xff, 0xfe, 0, 0]);
-  header.writeUInt16BE(body.length + 2, 2);
-  return Buffer.concat([header, body]);
-}
-
 /** SOI, a comment naming upload `n`, then the rest of `file` (a JPEG) streamed from disk. */
 function variant(
   file: string,
   n: number,
 ): { stream: () => Readable; size: number; sha256: () => Promise<string> } {
   const soi = Buffer.from([0xff, 0xd8]);
-  const comment = commentSegment(`propvid upload ${n}`);
+  const comment = jpegCommentSegment(`propvid upload ${n}`);
   const size = 2 + comment.length + (statSync(file).size - 2);
   const stream = () =>
     Readable.from(
@@ -98,19 +91,8 @@ describe("20 concurrent 45 MB uploads against the real server (ABUSE 41)", () =>
   before(async () => {
     database = await createTestDatabase();
     dir = mkdtempSync(path.join(os.tmpdir(), "propvid-upload-memory-"));
-    // A 45 MB JPEG: 16.8 MP of noise at quality 100 (the real bytes of a large camera file).
     photo = path.join(dir, "large.jpg");
-    const jpeg = await sharp({
-      create: {
-        width: 4800,
-        height: 3500,
-        channels: 3,
-        background: "#808080",
-        noise: { type: "gaussian", mean: 128, sigma: 60 },
-      },
-    })
-      .jpeg({ quality: 100, chromaSubsampling: "4:4:4" })
-      .toBuffer();
+    const jpeg = await largeCameraJpeg();
     writeFileSync(photo, jpeg);
     assert.ok(jpeg.length > 40 * MiB && jpeg.length < 50 * MiB, `photo is ${jpeg.length} bytes`);
     const env = childEnv({
@@ -246,11 +228,12 @@ describe("20 concurrent 45 MB uploads against the real server (ABUSE 41)", () =>
     const doomed = variant(photo, 100);
     const upload = await createUpload(100, doomed.size);
     const answered = put(upload.uploadUrl, doomed.stream(), doomed.size);
-    const deadline = Date.now() + 60_000;
-    while (!mapsFile(first, "propvid-ingest")) {
-      assert.ok(Date.now() < deadline, "the photo never reached the decoder");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await until(
+      "the photo to reach the decoder",
+      () => mapsFile(first, "propvid-ingest") || undefined,
+      60_000,
+      5,
+    );
     process.kill(first, "SIGKILL");
     const result = await answered;
     assert.equal(result.status, 422, result.body);

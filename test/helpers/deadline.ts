@@ -18,3 +18,22 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     controller.abort();
   }
 }
+
+/**
+ * Polls `probe` every `intervalMs` until it gives something other than `undefined`, which is
+ * returned; throws naming `what` once `timeoutMs` have passed.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}

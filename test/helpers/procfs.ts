@@ -61,6 +61,12 @@ export function signalPending(pid: number, signal: number): boolean {
   });
 }
 
+/** Whether `pid` is running: not gone, and not a zombie (finished, only its exit status left). */
+export function isRunning(pid: number): boolean {
+  const stat = readProcStat(`/proc/${pid}/stat`);
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
 /** The processes whose parent is `ppid` (zombies included: check `state`), with their pids. */
 export function childProcessesOf(ppid: number): (ProcStat & { pid: number })[] {
   const found: (ProcStat & { pid: number })[] = [];

@@ -16,23 +16,15 @@ import { AppError } from "../../src/errors.js";
 import { silentLogger } from "../../src/logger.js";
 import { AnalysisProcess } from "../../src/media/analysis-process.js";
 import { analyzeImage } from "../../src/media/image-analysis.js";
+import { until } from "../helpers/deadline.js";
 import { fixturePhoto } from "../helpers/fixtures.js";
-import { mapsFile, readProcStat } from "../helpers/procfs.js";
+import { isRunning, mapsFile } from "../helpers/procfs.js";
 
 const MAX_PIXELS = 50_000_000;
 
-function alive(pid: number): boolean {
-  const stat = readProcStat(`/proc/${pid}/stat`);
-  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Waits for `check` to hold, looking every 5 ms (a decode to catch lasts ~0.2–0.5 s). */
+const waitFor = (what: string, check: () => boolean, timeoutMs = 10_000) =>
+  until(what, () => (check() ? true : undefined), timeoutMs, 5);
 
 /** The code and details of what `promise` rejects with (it must reject with an AppError). */
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; details: unknown }> {
@@ -82,7 +74,7 @@ describe("the image analysis process", () => {
         assert.deepEqual(there, here, name);
       }
       const pid = await analyser.pid();
-      assert.ok(pid && pid !== process.pid && alive(pid), "decoded in a process of its own");
+      assert.ok(pid && pid !== process.pid && isRunning(pid), "decoded in a process of its own");
     } finally {
       await analyser.close();
     }
@@ -128,7 +120,7 @@ describe("the image analysis process", () => {
       }
       // Refusals are answers, not crashes: the same process is still there.
       const pid = await analyser.pid();
-      assert.ok(pid && alive(pid));
+      assert.ok(pid && isRunning(pid));
     } finally {
       await analyser.close();
     }
@@ -156,7 +148,7 @@ describe("the image analysis process", () => {
 
       // Killed while idle: noticed, and the next photo starts a new process too.
       process.kill(second, "SIGKILL");
-      await waitFor("the idle process to end", () => !alive(second));
+      await waitFor("the idle process to end", () => !isRunning(second));
       const after = await analyser.analyse(fixturePhoto("pool-01.jpg"), { maxPixels: MAX_PIXELS });
       assert.ok(after.width > 0);
       assert.ok(![first, second].includes((await analyser.pid())!));
@@ -175,7 +167,7 @@ describe("the image analysis process", () => {
         code: "MEDIA_REJECTED",
         details: { reason: "DECODER_FAILED" },
       });
-      await waitFor("the timed-out process to end", () => !alive(first));
+      await waitFor("the timed-out process to end", () => !isRunning(first));
       options.timeoutMs = 60_000;
       const next = await analyser.analyse(large, { maxPixels: MAX_PIXELS });
       assert.equal(next.width, 6000);
@@ -190,7 +182,7 @@ describe("the image analysis process", () => {
     await analyser.analyse(fixturePhoto("dining-01.jpg"), { maxPixels: MAX_PIXELS });
     const pid = (await analyser.pid())!;
     await analyser.close();
-    assert.equal(alive(pid), false);
+    assert.equal(isRunning(pid), false);
     const refused = await refusal(analyser.analyse(fixturePhoto("dining-01.jpg"), { maxPixels: MAX_PIXELS }));
     assert.equal(refused.code, "SERVICE_UNAVAILABLE");
   });
@@ -214,8 +206,8 @@ describe("the image analysis process", () => {
     });
     await waitFor("the child's pid", () => output.includes("\n"), 20_000);
     const child = Number(output.trim());
-    assert.ok(alive(child));
+    assert.ok(isRunning(child));
     parent.kill("SIGKILL");
-    await waitFor("the analysis process to end with its parent", () => !alive(child), 10_000);
+    await waitFor("the analysis process to end with its parent", () => !isRunning(child), 10_000);
   });
 });
